@@ -1,0 +1,135 @@
+//! The `recoup` command line: serve, migrate, and user management.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::clock::SystemClock;
+use crate::config::Settings;
+use crate::domain::event::Actor;
+use crate::domain::user::NewUser;
+use crate::services::users::UserError;
+use crate::startup::{Application, open_database, services};
+
+#[derive(Debug, Parser)]
+#[command(name = "recoup", version, about = "Recoup merchant portal")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, then serve the portal on RECOUP_BIND.
+    Serve {
+        /// On an empty database, create one user per built-in role and print their logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password comes from RECOUP_PASSWORD, or is asked for.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: String,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    match cli.command {
+        Command::Serve { demo } => serve(&settings, demo).await,
+        Command::Migrate => {
+            open_database(&settings).await?;
+            say("Database is up to date.")
+        }
+        Command::User { command: UserCommand::Create { email, name, role } } => {
+            create_user(&settings, &email, &name, &role).await
+        }
+    }
+}
+
+fn say(line: &str) -> anyhow::Result<()> {
+    writeln!(std::io::stdout(), "{line}").context("writing to stdout")
+}
+
+async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
+    let db = open_database(settings).await?;
+    let services = services(db, settings, Arc::new(SystemClock))?;
+    if demo {
+        let logins = services.seed_demo().await.map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
+        if logins.is_empty() {
+            say("Demo: the database already has users; nothing was added.")?;
+        } else {
+            say("Demo logins (shown once; change them for anything but a demo):")?;
+            for login in &logins {
+                say(&format!("  {:<9} {:<32} {}", login.role, login.email, login.password))?;
+            }
+        }
+    }
+    spawn_housekeeping(services.clone());
+    let workers = std::thread::available_parallelism().map_or(2, usize::from);
+    let app = Application::build(settings, services, workers)?;
+    say(&format!("Recoup is listening on http://{}", display_bind(&settings.bind, app.port())))?;
+    app.run_until_stopped().await.context("server stopped with an error")
+}
+
+fn display_bind(bind: &str, port: u16) -> String {
+    let host = bind.rsplit_once(':').map_or(bind, |(h, _)| h);
+    format!("{host}:{port}")
+}
+
+/// Drops expired sessions and old login attempts once an hour.
+fn spawn_housekeeping(services: crate::services::Services) {
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            if let Err(e) = services.prune_sessions().await {
+                tracing::warn!(error = %e, "session housekeeping failed");
+            }
+        }
+    });
+}
+
+async fn create_user(settings: &Settings, email: &str, name: &str, role: &str) -> anyhow::Result<()> {
+    let password = match std::env::var("RECOUP_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let first = rpassword::prompt_password("Password: ").context("reading the password")?;
+            let again = rpassword::prompt_password("Password again: ").context("reading the password")?;
+            if first != again {
+                bail!("the two passwords do not match");
+            }
+            first
+        }
+    };
+    let new = NewUser::parse(email, name, role, &password).map_err(|errors| describe(&errors))?;
+    let db = open_database(settings).await?;
+    let services = services(db, settings, Arc::new(SystemClock))?;
+    match services.create_user(&Actor::system("cli"), new).await {
+        Ok(user) => say(&format!("Created {} ({}) with role {}.", user.email, user.name, user.role_name)),
+        Err(UserError::Invalid(errors)) => Err(describe(&errors)),
+        Err(e) => Err(anyhow::anyhow!(e)),
+    }
+}
+
+fn describe(errors: &crate::domain::FieldErrors) -> anyhow::Error {
+    let lines: Vec<String> = errors.iter().map(|e| format!("  --{}: {}", e.field, e.message)).collect();
+    anyhow::anyhow!("cannot create the user:\n{}", lines.join("\n"))
+}

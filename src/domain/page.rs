@@ -1,0 +1,49 @@
+//! Pagination shared by every list.
+
+/// A 1-based page request with a fixed page size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub number: u32,
+    pub size: u32,
+}
+
+impl PageRequest {
+    pub const DEFAULT_SIZE: u32 = 25;
+
+    /// Any page number a user can type is accepted; nonsense falls back to page 1.
+    pub fn new(number: Option<u32>, size: u32) -> Self {
+        Self { number: number.filter(|n| *n >= 1).unwrap_or(1).min(1_000_000), size }
+    }
+
+    pub fn offset(&self) -> i64 {
+        i64::from(self.number - 1) * i64::from(self.size)
+    }
+
+    pub fn limit(&self) -> i64 {
+        i64::from(self.size)
+    }
+}
+
+/// One page of rows plus what a pager needs.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub number: u32,
+    pub size: u32,
+    pub total: i64,
+}
+
+impl<T> Page<T> {
+    pub fn last_number(&self) -> u32 {
+        let pages = (self.total + i64::from(self.size) - 1) / i64::from(self.size);
+        u32::try_from(pages.max(1)).unwrap_or(u32::MAX)
+    }
+
+    pub fn has_previous(&self) -> bool {
+        self.number > 1
+    }
+
+    pub fn has_next(&self) -> bool {
+        self.number < self.last_number()
+    }
+}

@@ -1,0 +1,83 @@
+//! `AppError` decides what a user sees when a request fails. Internal detail never reaches the
+//! browser: the request-context middleware logs it with the request id and renders the page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::services::Unexpected;
+use crate::services::roles::RoleError;
+use crate::services::users::UserError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("template failed: {0}")]
+    Template(String),
+    #[error("session store failed: {0}")]
+    Session(String),
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Template(_) | AppError::Session(_) | AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A plain body; full pages replace it in `web::guard::request_context`.
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        HttpResponse::build(status)
+            .content_type("text/plain; charset=utf-8")
+            .body(status.canonical_reason().unwrap_or("Error"))
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Unexpected(e.into())
+    }
+}
+
+impl From<actix_session::SessionInsertError> for AppError {
+    fn from(e: actix_session::SessionInsertError) -> Self {
+        AppError::Session(e.to_string())
+    }
+}
+
+impl From<actix_session::SessionGetError> for AppError {
+    fn from(e: actix_session::SessionGetError) -> Self {
+        AppError::Session(e.to_string())
+    }
+}
+
+/// For the variants a handler does not turn into a form message itself.
+impl From<UserError> for AppError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::NotFound => AppError::NotFound,
+            UserError::Unexpected(u) => AppError::Unexpected(u),
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<RoleError> for AppError {
+    fn from(e: RoleError) -> Self {
+        match e {
+            RoleError::NotFound => AppError::NotFound,
+            RoleError::Unexpected(u) => AppError::Unexpected(u),
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Recoup: a merchant portal for MIDs, gateways, decline salvage and customer service.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod services;
+pub mod startup;
+pub mod web;

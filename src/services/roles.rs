@@ -1,0 +1,122 @@
+//! Roles: built-ins are read-only; admins build custom roles from the fixed permission list.
+
+use serde_json::{Value, json};
+
+use super::{Services, Unexpected};
+use crate::db;
+use crate::domain::FieldErrors;
+use crate::domain::event::{Actor, EventKind, NewEvent};
+use crate::domain::ids::RoleId;
+use crate::domain::user::{Role, RoleDraft};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RoleError {
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    #[error("No such role.")]
+    NotFound,
+    #[error("Built-in roles cannot be changed.")]
+    BuiltinReadOnly,
+    #[error("{0} user(s) have this role. Give them another role first.")]
+    InUse(i64),
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<sqlx::Error> for RoleError {
+    fn from(e: sqlx::Error) -> Self {
+        RoleError::Unexpected(e.into())
+    }
+}
+
+fn snapshot(name: &str, description: &str, role_permissions: &[&str]) -> Value {
+    json!({ "name": name, "description": description, "permissions": role_permissions })
+}
+
+fn name_taken() -> RoleError {
+    let mut errors = FieldErrors::default();
+    errors.push("name", "A role with this name already exists.");
+    RoleError::Invalid(errors)
+}
+
+impl Services {
+    pub async fn list_roles(&self) -> Result<Vec<Role>, Unexpected> {
+        Ok(db::roles::list(&self.db).await?)
+    }
+
+    pub async fn find_role(&self, id: RoleId) -> Result<Role, RoleError> {
+        db::roles::find(&self.db, id).await?.ok_or(RoleError::NotFound)
+    }
+
+    pub async fn create_role(&self, actor: &Actor, draft: &RoleDraft) -> Result<RoleId, RoleError> {
+        let now = self.clock.now();
+        let write = db::roles::RoleWrite {
+            name: draft.name.as_str(),
+            description: &draft.description,
+            permissions: &draft.permissions,
+            now,
+        };
+        let mut tx = self.db.begin().await?;
+        let id = match db::roles::insert(&mut tx, &write).await {
+            Ok(id) => id,
+            Err(e) if db::is_unique_violation(&e) => return Err(name_taken()),
+            Err(e) => return Err(e.into()),
+        };
+        let after = snapshot(write.name, write.description, &draft.permissions.keys());
+        let event = NewEvent { kind: EventKind::RoleCreated, subject: format!("role:{id}"), before: None, after: Some(after) };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn update_role(&self, actor: &Actor, id: RoleId, draft: &RoleDraft) -> Result<(), RoleError> {
+        let before = self.find_role(id).await?;
+        if before.builtin.is_some() {
+            return Err(RoleError::BuiltinReadOnly);
+        }
+        let now = self.clock.now();
+        let write = db::roles::RoleWrite {
+            name: draft.name.as_str(),
+            description: &draft.description,
+            permissions: &draft.permissions,
+            now,
+        };
+        let mut tx = self.db.begin().await?;
+        match db::roles::update(&mut tx, id, &write).await {
+            Ok(()) => {}
+            Err(e) if db::is_unique_violation(&e) => return Err(name_taken()),
+            Err(e) => return Err(e.into()),
+        }
+        let event = NewEvent {
+            kind: EventKind::RoleUpdated,
+            subject: format!("role:{id}"),
+            before: Some(snapshot(&before.name, &before.description, &before.permissions.keys())),
+            after: Some(snapshot(write.name, write.description, &draft.permissions.keys())),
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn delete_role(&self, actor: &Actor, id: RoleId) -> Result<(), RoleError> {
+        let role = self.find_role(id).await?;
+        if role.builtin.is_some() {
+            return Err(RoleError::BuiltinReadOnly);
+        }
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        // The delete itself re-checks "unused", so a user given this role meanwhile keeps it.
+        if db::roles::delete_unused(&mut tx, id).await? == 0 {
+            return Err(RoleError::InUse(role.user_count.max(1)));
+        }
+        let event = NewEvent {
+            kind: EventKind::RoleDeleted,
+            subject: format!("role:{id}"),
+            before: Some(snapshot(&role.name, &role.description, &role.permissions.keys())),
+            after: None,
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,184 @@
+//! Managing users (admin pages and the CLI). Every change is written to the event log in the
+//! same transaction.
+
+use serde_json::{Value, json};
+
+use super::passwords::HashError;
+use super::{Services, Unexpected, random_token};
+use crate::db;
+use crate::domain::FieldErrors;
+use crate::domain::event::{Actor, EventKind, NewEvent};
+use crate::domain::ids::UserId;
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::permission::BuiltinRole;
+use crate::domain::user::{NewUser, Password, User};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    #[error("No such user.")]
+    NotFound,
+    #[error("{0}")]
+    Refused(&'static str),
+    #[error("The server is busy. Try again in a moment.")]
+    Busy,
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<sqlx::Error> for UserError {
+    fn from(e: sqlx::Error) -> Self {
+        UserError::Unexpected(e.into())
+    }
+}
+
+impl From<HashError> for UserError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => UserError::Busy,
+            HashError::Unexpected(u) => UserError::Unexpected(u),
+        }
+    }
+}
+
+fn field(field: &'static str, message: &str) -> UserError {
+    let mut errors = FieldErrors::default();
+    errors.push(field, message);
+    UserError::Invalid(errors)
+}
+
+/// What the event log keeps of a user; never the password hash.
+fn snapshot(user: &User) -> Value {
+    json!({ "email": user.email, "name": user.name, "role": user.role_name, "active": user.active })
+}
+
+const LAST_ADMIN: &str = "At least one active admin must remain.";
+
+impl Services {
+    pub async fn list_users(&self, search: Option<&str>, page: PageRequest) -> Result<Page<User>, Unexpected> {
+        Ok(db::users::list(&self.db, search, page).await?)
+    }
+
+    pub async fn find_user(&self, id: UserId) -> Result<User, UserError> {
+        db::users::find(&self.db, id).await?.ok_or(UserError::NotFound)
+    }
+
+    pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<User, UserError> {
+        let role = db::roles::find_by_name(&self.db, &new.role).await?.ok_or_else(|| field("role", &format!("There is no role named `{}`.", new.role)))?;
+        let hash = self.hasher.hash(new.password.expose()).await?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let insert = db::users::NewUser {
+            email: new.email.as_str(),
+            name: new.name.as_str(),
+            password_hash: &hash,
+            role_id: role.id,
+            now,
+        };
+        let id = match db::users::insert(&mut tx, &insert).await {
+            Ok(id) => id,
+            Err(e) if db::is_unique_violation(&e) => return Err(field("email", "A user with this email already exists.")),
+            Err(e) => return Err(e.into()),
+        };
+        let user = db::users::find_in(&mut tx, id).await?.ok_or(UserError::NotFound)?;
+        let event = NewEvent { kind: EventKind::UserCreated, subject: format!("user:{id}"), before: None, after: Some(snapshot(&user)) };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Gives a user another role; effective on their next request, since permissions are read
+    /// per request.
+    pub async fn change_role(&self, actor: &Actor, id: UserId, role_name: &str) -> Result<User, UserError> {
+        let role = db::roles::find_by_name(&self.db, role_name.trim()).await?.ok_or_else(|| field("role", &format!("There is no role named `{}`.", role_name.trim())))?;
+        if actor.user_id == Some(id) {
+            return Err(UserError::Refused("You cannot change your own role."));
+        }
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let before = db::users::find_in(&mut tx, id).await?.ok_or(UserError::NotFound)?;
+        if before.role_id == role.id {
+            return Ok(before);
+        }
+        self.keep_an_admin(&mut tx, &before).await?;
+        db::users::set_role(&mut tx, id, role.id, now).await?;
+        let after = db::users::find_in(&mut tx, id).await?.ok_or(UserError::NotFound)?;
+        let event = NewEvent {
+            kind: EventKind::UserRoleChanged,
+            subject: format!("user:{id}"),
+            before: Some(snapshot(&before)),
+            after: Some(snapshot(&after)),
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Disables or re-enables a user. Disabling ends every session of theirs at once.
+    pub async fn set_user_active(&self, actor: &Actor, id: UserId, active: bool) -> Result<User, UserError> {
+        if actor.user_id == Some(id) && !active {
+            return Err(UserError::Refused("You cannot disable your own account."));
+        }
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let before = db::users::find_in(&mut tx, id).await?.ok_or(UserError::NotFound)?;
+        if before.active == active {
+            return Ok(before);
+        }
+        if !active {
+            self.keep_an_admin(&mut tx, &before).await?;
+            db::sessions::delete_for_user(&mut tx, id).await?;
+        }
+        db::users::set_active(&mut tx, id, active, now).await?;
+        let after = db::users::find_in(&mut tx, id).await?.ok_or(UserError::NotFound)?;
+        let kind = if active { EventKind::UserEnabled } else { EventKind::UserDisabled };
+        let event =
+            NewEvent { kind, subject: format!("user:{id}"), before: Some(snapshot(&before)), after: Some(snapshot(&after)) };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Sets a new random password, shown once to the admin, and signs the user out everywhere.
+    pub async fn reset_password(&self, actor: &Actor, id: UserId) -> Result<(User, String), UserError> {
+        let user = self.find_user(id).await?;
+        let password = generate_password()?;
+        let hash = self.hasher.hash(&password).await?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        db::users::set_password(&mut tx, id, &hash, now).await?;
+        db::sessions::delete_for_user(&mut tx, id).await?;
+        let event = NewEvent {
+            kind: EventKind::UserPasswordReset,
+            subject: format!("user:{id}"),
+            before: None,
+            after: Some(json!({ "password": "(new password set, not shown)" })),
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok((user, password))
+    }
+
+    /// Refuses a change that would leave no active admin.
+    async fn keep_an_admin(&self, tx: &mut db::Tx, user: &User) -> Result<(), UserError> {
+        if user.role_name == BuiltinRole::Admin.name() && user.active
+            && db::users::count_active_with_role(tx, user.role_id).await? <= 1
+        {
+            return Err(UserError::Refused(LAST_ADMIN));
+        }
+        Ok(())
+    }
+}
+
+/// A random password that passes the policy: 4 groups of 5 hex characters.
+pub fn generate_password() -> Result<String, Unexpected> {
+    loop {
+        let raw = random_token(10)?;
+        let candidate: Vec<&str> = [&raw[0..5], &raw[5..10], &raw[10..15], &raw[15..20]].to_vec();
+        let candidate = candidate.join("-");
+        if Password::parse(&candidate, None).is_ok() {
+            return Ok(candidate);
+        }
+    }
+}

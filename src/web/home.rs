@@ -1,0 +1,62 @@
+//! The dashboard, the sections still to be built, the 404 page and the health check.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use crate::error::AppError;
+use crate::services::Services;
+use crate::web::guard::error_page;
+use crate::web::page::{Layout, PageCtx, render};
+
+#[derive(Template)]
+#[template(path = "pages/dashboard.html")]
+struct Dashboard {
+    layout: Layout,
+}
+
+pub async fn dashboard(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    render(&Dashboard { layout: ctx.layout("Dashboard", "dashboard") })
+}
+
+#[derive(Template)]
+#[template(path = "pages/coming_soon.html")]
+struct ComingSoon {
+    layout: Layout,
+    what: &'static str,
+}
+
+fn coming_soon(ctx: &PageCtx, title: &'static str, section: &'static str, what: &'static str) -> Result<HttpResponse, AppError> {
+    render(&ComingSoon { layout: ctx.layout(title, section), what })
+}
+
+pub async fn mids(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    coming_soon(&ctx, "MIDs", "mids", "Add and edit MIDs, their credentials, card rules and monthly caps.")
+}
+
+pub async fn gateways(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    coming_soon(&ctx, "Gateways", "gateways", "Activate the test gateway, FlexPay, FlexFactor and FlexEcom; routing and decline mapping.")
+}
+
+pub async fn recycle_billing(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    coming_soon(&ctx, "Recycle Billing", "recycle", "Build decline salvage profiles and preview their retry schedules.")
+}
+
+pub async fn customers(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    coming_soon(&ctx, "Customers", "customers", "Find customers; refund, void, cancel and rebill.")
+}
+
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    error_page(&req, StatusCode::NOT_FOUND)
+}
+
+/// 200 when the database answers, 503 when it does not.
+pub async fn healthz(services: web::Data<Services>) -> HttpResponse {
+    match services.db.ping().await {
+        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            HttpResponse::ServiceUnavailable().content_type("text/plain").body("database unavailable")
+        }
+    }
+}

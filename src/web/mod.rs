@@ -1,0 +1,117 @@
+//! HTTP only: extract, call a service, pick a template. The whole route table is here, and the
+//! request guard authorizes every request against it, so a route without a rule cannot exist.
+
+mod admin;
+mod auth;
+mod guard;
+mod home;
+pub mod page;
+
+use std::collections::HashMap;
+
+use actix_web::http::Method;
+use actix_web::{Route, web};
+
+use crate::domain::permission::Permission;
+
+pub use guard::{csrf_and_access_guard, request_context, security_headers};
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (login page, health check).
+    Public,
+    /// Any signed-in user.
+    SignedIn,
+    /// A signed-in user whose role has this permission.
+    Needs(Permission),
+    /// A signed-in user whose role has at least one of these.
+    AnyOf(&'static [Permission]),
+}
+
+/// One row of the route table.
+pub struct RouteDef {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    make: fn() -> Route,
+}
+
+macro_rules! route {
+    ($method:ident $path:literal, $access:expr, $handler:path) => {
+        RouteDef {
+            method: Method::$method,
+            path: $path,
+            access: $access,
+            make: || web::route().method(Method::$method).to($handler),
+        }
+    };
+}
+
+const ADMIN_AREA: &[Permission] = &[Permission::UsersManage, Permission::RolesManage, Permission::EventsView];
+
+/// Every route of the portal, grouped by who may use it.
+pub fn route_table() -> Vec<RouteDef> {
+    use Access::*;
+    use Permission::*;
+    vec![
+        // Public
+        route!(GET "/healthz", Public, home::healthz),
+        route!(GET "/login", Public, auth::login::form),
+        route!(POST "/login", Public, auth::login::submit),
+        // Any signed-in user
+        route!(POST "/logout", SignedIn, auth::logout::submit),
+        route!(GET "/", Needs(DashboardView), home::dashboard),
+        // Sections whose features land in later issues; same guard as the real pages will have.
+        route!(GET "/mids", Needs(MidsManage), home::mids),
+        route!(GET "/gateways", Needs(GatewaysManage), home::gateways),
+        route!(GET "/recycle-billing", Needs(RecycleManage), home::recycle_billing),
+        route!(GET "/customers", Needs(CustomersView), home::customers),
+        // Admin
+        route!(GET "/admin", AnyOf(ADMIN_AREA), admin::index),
+        route!(GET "/admin/users", Needs(UsersManage), admin::users::list),
+        route!(GET "/admin/users/new", Needs(UsersManage), admin::users::new_form),
+        route!(POST "/admin/users", Needs(UsersManage), admin::users::create),
+        route!(GET "/admin/users/{id}", Needs(UsersManage), admin::users::show),
+        route!(POST "/admin/users/{id}/role", Needs(UsersManage), admin::users::change_role),
+        route!(POST "/admin/users/{id}/active", Needs(UsersManage), admin::users::set_active),
+        route!(POST "/admin/users/{id}/password", Needs(UsersManage), admin::users::reset_password),
+        route!(GET "/admin/roles", Needs(RolesManage), admin::roles::list),
+        route!(GET "/admin/roles/new", Needs(RolesManage), admin::roles::new_form),
+        route!(POST "/admin/roles", Needs(RolesManage), admin::roles::create),
+        route!(GET "/admin/roles/{id}", Needs(RolesManage), admin::roles::edit_form),
+        route!(POST "/admin/roles/{id}", Needs(RolesManage), admin::roles::update),
+        route!(POST "/admin/roles/{id}/delete", Needs(RolesManage), admin::roles::delete),
+        route!(GET "/admin/events", Needs(EventsView), admin::events::list),
+    ]
+}
+
+/// The access rule of each (method, pattern), looked up by the guard on every request.
+pub struct AccessTable(HashMap<(Method, &'static str), Access>);
+
+impl AccessTable {
+    pub fn new(routes: &[RouteDef]) -> Self {
+        Self(routes.iter().map(|r| ((r.method.clone(), r.path), r.access)).collect())
+    }
+
+    pub fn get(&self, method: &Method, pattern: &str) -> Option<Access> {
+        self.0.get(&(method.clone(), pattern)).copied()
+    }
+}
+
+/// Registers the route table, the static files and the 404 page.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let routes = route_table();
+    cfg.app_data(web::Data::new(AccessTable::new(&routes)));
+    for r in &routes {
+        cfg.route(r.path, (r.make)());
+    }
+    cfg.service(actix_files::Files::new("/static", static_dir()).prefer_utf8(true));
+    cfg.default_service(web::to(home::not_found));
+}
+
+/// `static/` of the crate, wherever the binary is started from inside the checkout.
+fn static_dir() -> std::path::PathBuf {
+    let here = std::path::PathBuf::from("static");
+    if here.is_dir() { here } else { std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static") }
+}
