@@ -109,11 +109,18 @@ pub async fn csrf_and_access_guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let services = req.app_data::<Data<Services>>().cloned().ok_or(AppError::Session("services missing".into()))?;
+    let Some(services) = req.app_data::<Data<Services>>().cloned() else {
+        return Ok(fail(req, AppError::Session("services missing".into())));
+    };
     let session = req.get_session();
-    let csrf = ensure_csrf_token(&session)?;
-
-    let viewer = load_viewer(&services, &session).await?;
+    let csrf = match ensure_csrf_token(&session) {
+        Ok(csrf) => csrf,
+        Err(e) => return Ok(fail(req, e)),
+    };
+    let viewer = match load_viewer(&services, &session).await {
+        Ok(viewer) => viewer,
+        Err(e) => return Ok(fail(req, e)),
+    };
     if let Some(viewer) = viewer.clone() {
         req.extensions_mut().insert(viewer);
     }
@@ -137,6 +144,12 @@ pub async fn csrf_and_access_guard(
         req = ServiceRequest::from_parts(http, Payload::from(body));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// Answers with the error kept on the response, so `request_context` logs it and shows its page.
+fn fail(req: ServiceRequest, error: AppError) -> ServiceResponse<BoxBody> {
+    // `ServiceResponse::new` keeps the error on the response; `into_response` would drop it.
+    ServiceResponse::new(req.into_parts().0, HttpResponse::from_error(error))
 }
 
 fn ensure_csrf_token(session: &Session) -> Result<String, AppError> {

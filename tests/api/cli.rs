@@ -1,0 +1,68 @@
+//! The `recoup` binary: `user create`, `migrate` and the demo seed.
+
+use std::process::Command;
+
+fn recoup(db: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recoup"));
+    cmd.env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("RECOUP_SESSION_KEY", "ab".repeat(64))
+        .env("RECOUP_SECRET_KEY", "cd".repeat(32))
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+fn temp_db() -> std::path::PathBuf {
+    let mut buf = [0u8; 6];
+    getrandom::fill(&mut buf).unwrap();
+    std::env::temp_dir().join(format!("recoup-cli-{}.db", hex::encode(buf)))
+}
+
+fn create(db: &std::path::Path, email: &str, role: &str, password: &str) -> std::process::Output {
+    recoup(db)
+        .args(["user", "create", "--email", email, "--name", "Ann Lee", "--role", role])
+        .env("RECOUP_PASSWORD", password)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn user_create_makes_a_user_and_refuses_bad_input_clearly() {
+    let db = temp_db();
+    let ok = create(&db, "ann@example.com", "admin", "violet-harbour-tram-42");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("Created ann@example.com"));
+
+    let weak = create(&db, "bob@example.com", "admin", "short");
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("--password: Use at least 12 characters."));
+
+    let role = create(&db, "bob@example.com", "wizard", "violet-harbour-tram-42");
+    assert!(!role.status.success());
+    assert!(String::from_utf8_lossy(&role.stderr).contains("There is no role named `wizard`."));
+
+    let taken = create(&db, "ANN@example.com", "merchant", "violet-harbour-tram-42");
+    assert!(!taken.status.success());
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("A user with this email already exists."));
+
+    let migrate = recoup(&db).arg("migrate").output().unwrap();
+    assert!(migrate.status.success());
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}
+
+#[test]
+fn prod_mode_without_keys_stops_with_a_clear_message() {
+    let db = temp_db();
+    let out = Command::new(env!("CARGO_BIN_EXE_recoup"))
+        .arg("migrate")
+        .env("RECOUP_ENV", "prod")
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env_remove("RECOUP_SESSION_KEY")
+        .env_remove("RECOUP_SECRET_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RECOUP_SESSION_KEY is required when RECOUP_ENV=prod"));
+    assert!(!db.exists(), "nothing was created");
+}

@@ -1,0 +1,249 @@
+//! Test harness: one fresh database per test (SQLite file or PostgreSQL database), the app on a
+//! free port, and a cookie-keeping client that does not follow redirects.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use recoup::clock::ManualClock;
+use recoup::config::{Environment, Settings};
+use recoup::domain::auth::SessionPolicy;
+use recoup::domain::event::Actor;
+use recoup::domain::user::NewUser;
+use recoup::services::Services;
+use recoup::startup::{Application, open_database, services};
+use secrecy::SecretSlice;
+
+pub const PASSWORD: &str = "violet-harbour-tram-42";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub services: Services,
+    pub clock: ManualClock,
+    pub client: reqwest::Client,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    PgDatabase(String),
+}
+
+fn random_suffix() -> String {
+    let mut buf = [0u8; 6];
+    getrandom::fill(&mut buf).expect("randomness");
+    hex::encode(buf)
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("RECOUP_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// A fresh database URL for one test, or `None` when PostgreSQL is unreachable outside CI.
+async fn fresh_database(backend: Backend) -> Option<(String, Cleanup)> {
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("recoup-test-{}.db", random_suffix()));
+            Some((format!("sqlite://{}", path.display()), Cleanup::File(path)))
+        }
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let admin = pg_admin_url();
+            let mut conn = match sqlx::PgConnection::connect(&admin).await {
+                Ok(conn) => conn,
+                Err(e) if in_ci() => panic!("PostgreSQL is required in CI but unreachable at {admin}: {e}"),
+                Err(e) => {
+                    eprintln!("NOTICE: PostgreSQL unreachable at {admin} ({e}); this test ran on SQLite only. CI requires PostgreSQL.");
+                    return None;
+                }
+            };
+            let name = format!("recoup_test_{}", random_suffix());
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+            Some((format!("{base}/{name}"), Cleanup::PgDatabase(name)))
+        }
+    }
+}
+
+pub fn test_settings(database_url: String) -> Settings {
+    Settings {
+        database_url,
+        bind: "127.0.0.1:0".to_owned(),
+        environment: Environment::Dev,
+        session_key: SecretSlice::from(vec![7u8; 64]),
+        secret_key: SecretSlice::from(vec![9u8; 32]),
+        session_policy: SessionPolicy::default(),
+        secure_cookies: false,
+    }
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("http client")
+}
+
+/// Starts the app on `backend`; `None` only for PostgreSQL outside CI when it is not running.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let (url, cleanup) = fresh_database(backend).await?;
+    let settings = test_settings(url);
+    let db = open_database(&settings).await.expect("open and migrate the test database");
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).single().expect("valid time"));
+    let services = services(db, &settings, Arc::new(clock.clone())).expect("services");
+    let app = Application::build(&settings, services.clone(), 1).expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    Some(TestApp { address, services, clock, client: new_client(), cleanup })
+}
+
+/// Declares a test that runs once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($(#[doc = $doc:literal])* async fn $name:ident($app:ident) $body:block) => {
+        $(#[doc = $doc])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use $crate::helpers::*;
+
+            async fn run($app: TestApp) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                run(spawn_app(Backend::Sqlite).await.expect("sqlite app")).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = spawn_app(Backend::Postgres).await {
+                    run(app).await;
+                }
+            }
+        }
+    };
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::PgDatabase(name) => {
+                let name = name.clone();
+                // Dropped from a plain thread: Drop cannot await, and the test's runtime is ending.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                    rt.block_on(async {
+                        use sqlx::Connection;
+                        if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+                            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// The value of `name="csrf_token"` in a page.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("page has a csrf_token field") + marker.len();
+    html[start..].split('"').next().expect("token").to_owned()
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+pub fn assert_redirects_to(response: &reqwest::Response, expected: &str) {
+    assert_eq!(response.status().as_u16(), 303, "expected a redirect to {expected}");
+    assert_eq!(location(response), expected);
+}
+
+impl TestApp {
+    pub fn clock_now(&self) -> chrono::DateTime<Utc> {
+        recoup::clock::Clock::now(&self.clock)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> String {
+        self.get(path).await.text().await.expect("body")
+    }
+
+    /// Posts a form with this session's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_for_signed_in().await;
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        body.push(("csrf_token", &token));
+        self.client.post(self.url(path)).form(&body).send().await.expect("POST")
+    }
+
+    /// The CSRF token from a page the session can see (the login page redirects once signed in).
+    async fn csrf_for_signed_in(&self) -> String {
+        let login = self.get("/login").await;
+        if login.status().as_u16() == 200 {
+            return csrf_in(&login.text().await.expect("body"));
+        }
+        // Signed in: any page's sign-out form carries the token.
+        csrf_in(&self.get_html("/").await)
+    }
+
+    /// Creates a user directly through the service layer.
+    pub async fn create_user(&self, email: &str, name: &str, role: &str) -> recoup::domain::user::User {
+        let new = NewUser::parse(email, name, role, PASSWORD).expect("valid new user");
+        self.services.create_user(&Actor::system("test"), new).await.expect("create user")
+    }
+
+    /// Signs this app's client in.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.login_with(&self.client, email, password).await
+    }
+
+    pub async fn login_with(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+        let page = client.get(self.url("/login")).send().await.expect("GET /login").text().await.expect("body");
+        let token = csrf_in(&page);
+        client
+            .post(self.url("/login"))
+            .form(&[("email", email), ("password", password), ("csrf_token", &token), ("next", "/")])
+            .send()
+            .await
+            .expect("POST /login")
+    }
+
+    /// Creates a user with `role` and signs the client in as them.
+    pub async fn login_as_new(&self, role: &str) -> recoup::domain::user::User {
+        let email = format!("{}@example.com", role.replace('_', "."));
+        let user = self.create_user(&email, &format!("Test {role}"), role).await;
+        let response = self.login(&email, PASSWORD).await;
+        assert_eq!(response.status().as_u16(), 303, "login as {role} should succeed");
+        user
+    }
+}
