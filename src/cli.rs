@@ -58,9 +58,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             open_database(&settings).await?;
             say("Database is up to date.")
         }
-        Command::User { command: UserCommand::Create { email, name, role } } => {
-            create_user(&settings, &email, &name, &role).await
-        }
+        Command::User {
+            command: UserCommand::Create { email, name, role },
+        } => create_user(&settings, &email, &name, &role).await,
     }
 }
 
@@ -72,21 +72,32 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
     let db = open_database(settings).await?;
     let services = services(db, settings, Arc::new(SystemClock))?;
     if demo {
-        let logins = services.seed_demo().await.map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
+        let logins = services
+            .seed_demo()
+            .await
+            .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
         if logins.is_empty() {
             say("Demo: the database already has users; nothing was added.")?;
         } else {
             say("Demo logins (shown once; change them for anything but a demo):")?;
             for login in &logins {
-                say(&format!("  {:<9} {:<32} {}", login.role, login.email, login.password))?;
+                say(&format!(
+                    "  {:<9} {:<32} {}",
+                    login.role, login.email, login.password
+                ))?;
             }
         }
     }
     spawn_housekeeping(services.clone());
     let workers = std::thread::available_parallelism().map_or(2, usize::from);
     let app = Application::build(settings, services, workers)?;
-    say(&format!("Recoup is listening on http://{}", display_bind(&settings.bind, app.port())))?;
-    app.run_until_stopped().await.context("server stopped with an error")
+    say(&format!(
+        "Recoup is listening on http://{}",
+        display_bind(&settings.bind, app.port())
+    ))?;
+    app.run_until_stopped()
+        .await
+        .context("server stopped with an error")
 }
 
 fn display_bind(bind: &str, port: u16) -> String {
@@ -107,12 +118,18 @@ fn spawn_housekeeping(services: crate::services::Services) {
     });
 }
 
-async fn create_user(settings: &Settings, email: &str, name: &str, role: &str) -> anyhow::Result<()> {
+async fn create_user(
+    settings: &Settings,
+    email: &str,
+    name: &str,
+    role: &str,
+) -> anyhow::Result<()> {
     let password = match std::env::var("RECOUP_PASSWORD") {
         Ok(p) if !p.is_empty() => p,
         _ => {
             let first = rpassword::prompt_password("Password: ").context("reading the password")?;
-            let again = rpassword::prompt_password("Password again: ").context("reading the password")?;
+            let again =
+                rpassword::prompt_password("Password again: ").context("reading the password")?;
             if first != again {
                 bail!("the two passwords do not match");
             }
@@ -123,13 +140,19 @@ async fn create_user(settings: &Settings, email: &str, name: &str, role: &str) -
     let db = open_database(settings).await?;
     let services = services(db, settings, Arc::new(SystemClock))?;
     match services.create_user(&Actor::system("cli"), new).await {
-        Ok(user) => say(&format!("Created {} ({}) with role {}.", user.email, user.name, user.role_name)),
+        Ok(user) => say(&format!(
+            "Created {} ({}) with role {}.",
+            user.email, user.name, user.role_name
+        )),
         Err(UserError::Invalid(errors)) => Err(describe(&errors)),
         Err(e) => Err(anyhow::anyhow!(e)),
     }
 }
 
 fn describe(errors: &crate::domain::FieldErrors) -> anyhow::Error {
-    let lines: Vec<String> = errors.iter().map(|e| format!("  --{}: {}", e.field, e.message)).collect();
+    let lines: Vec<String> = errors
+        .iter()
+        .map(|e| format!("  --{}: {}", e.field, e.message))
+        .collect();
     anyhow::anyhow!("cannot create the user:\n{}", lines.join("\n"))
 }

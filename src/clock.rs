@@ -17,7 +17,10 @@ fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    #[expect(clippy::disallowed_methods, reason = "the system clock is the one allowed caller")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the system clock is the one allowed caller"
+    )]
     fn now(&self) -> DateTime<Utc> {
         micros(Utc::now())
     }

@@ -24,14 +24,19 @@ pub enum Environment {
 pub enum ConfigError {
     #[error("RECOUP_ENV must be `dev` or `prod`, not `{0}`")]
     BadEnvironment(String),
-    #[error("{name} is required when RECOUP_ENV=prod: set it to {bytes} random bytes as hex (for example `openssl rand -hex {bytes}`)")]
+    #[error(
+        "{name} is required when RECOUP_ENV=prod: set it to {bytes} random bytes as hex (for example `openssl rand -hex {bytes}`)"
+    )]
     MissingKey { name: &'static str, bytes: usize },
     #[error("{name} must be at least {bytes} bytes written as hex ({hex_len} hex characters)", hex_len = bytes * 2)]
     WeakKey { name: &'static str, bytes: usize },
     #[error("{name} must be a whole number of minutes or hours greater than 0")]
     BadDuration { name: &'static str },
     #[error("could not read or write the dev key file {path}: {source}")]
-    KeyFile { path: PathBuf, source: std::io::Error },
+    KeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("could not generate a random key: {0}")]
     Random(getrandom::Error),
 }
@@ -61,16 +66,27 @@ impl Settings {
             Some("prod") => Environment::Prod,
             Some(other) => return Err(ConfigError::BadEnvironment(other.to_owned())),
         };
-        let database_url = lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let database_url =
+            lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let bind = lookup("RECOUP_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
-        let idle = positive(lookup("RECOUP_IDLE_TIMEOUT_MINUTES"), "RECOUP_IDLE_TIMEOUT_MINUTES", 30)?;
-        let lifetime = positive(lookup("RECOUP_SESSION_LIFETIME_HOURS"), "RECOUP_SESSION_LIFETIME_HOURS", 12)?;
+        let idle = positive(
+            lookup("RECOUP_IDLE_TIMEOUT_MINUTES"),
+            "RECOUP_IDLE_TIMEOUT_MINUTES",
+            30,
+        )?;
+        let lifetime = positive(
+            lookup("RECOUP_SESSION_LIFETIME_HOURS"),
+            "RECOUP_SESSION_LIFETIME_HOURS",
+            12,
+        )?;
 
         let mut dev_keys = None;
         let mut key = |name: &'static str, bytes: usize| -> Result<SecretSlice<u8>, ConfigError> {
             match lookup(name) {
                 Some(hex_value) => decode_key(name, &hex_value, bytes),
-                None if environment == Environment::Prod => Err(ConfigError::MissingKey { name, bytes }),
+                None if environment == Environment::Prod => {
+                    Err(ConfigError::MissingKey { name, bytes })
+                }
                 None => {
                     let mut keys = match dev_keys.take() {
                         Some(keys) => keys,
@@ -103,11 +119,20 @@ impl Settings {
 fn positive(value: Option<String>, name: &'static str, default: i64) -> Result<i64, ConfigError> {
     match value {
         None => Ok(default),
-        Some(v) => v.trim().parse::<i64>().ok().filter(|n| (1..=100_000).contains(n)).ok_or(ConfigError::BadDuration { name }),
+        Some(v) => v
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=100_000).contains(n))
+            .ok_or(ConfigError::BadDuration { name }),
     }
 }
 
-fn decode_key(name: &'static str, hex_value: &str, bytes: usize) -> Result<SecretSlice<u8>, ConfigError> {
+fn decode_key(
+    name: &'static str,
+    hex_value: &str,
+    bytes: usize,
+) -> Result<SecretSlice<u8>, ConfigError> {
     match hex::decode(hex_value.trim()) {
         Ok(key) if key.len() >= bytes => Ok(SecretSlice::from(key[..bytes].to_vec())),
         _ => Err(ConfigError::WeakKey { name, bytes }),
@@ -141,7 +166,10 @@ struct DevKeyFile {
 
 impl DevKeyFile {
     fn load_or_create(path: &Path) -> Result<Self, ConfigError> {
-        let io = |source| ConfigError::KeyFile { path: path.to_owned(), source };
+        let io = |source| ConfigError::KeyFile {
+            path: path.to_owned(),
+            source,
+        };
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -152,7 +180,10 @@ impl DevKeyFile {
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
             .collect();
-        Ok(Self { path: path.to_owned(), lines })
+        Ok(Self {
+            path: path.to_owned(),
+            lines,
+        })
     }
 
     fn get(&mut self, name: &'static str, bytes: usize) -> Result<SecretSlice<u8>, ConfigError> {
@@ -167,8 +198,15 @@ impl DevKeyFile {
     }
 
     fn save(&self) -> Result<(), ConfigError> {
-        let io = |source| ConfigError::KeyFile { path: self.path.clone(), source };
-        let body: String = self.lines.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        let io = |source| ConfigError::KeyFile {
+            path: self.path.clone(),
+            source,
+        };
+        let body: String = self
+            .lines
+            .iter()
+            .map(|(k, v)| format!("{k}={v}\n"))
+            .collect();
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -189,8 +227,15 @@ mod tests {
 
     #[test]
     fn prod_without_keys_refuses_to_start() {
-        let err = Settings::from_lookup(|name| (name == "RECOUP_ENV").then(|| "prod".to_owned())).err();
-        assert!(matches!(err, Some(ConfigError::MissingKey { name: "RECOUP_SESSION_KEY", .. })));
+        let err =
+            Settings::from_lookup(|name| (name == "RECOUP_ENV").then(|| "prod".to_owned())).err();
+        assert!(matches!(
+            err,
+            Some(ConfigError::MissingKey {
+                name: "RECOUP_SESSION_KEY",
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -216,16 +261,25 @@ mod tests {
         })
         .expect("valid settings");
         let shown = format!("{settings:?}");
-        assert!(!shown.contains(&session[..16]) && !shown.contains(&secret[..16]), "{shown}");
+        assert!(
+            !shown.contains(&session[..16]) && !shown.contains(&secret[..16]),
+            "{shown}"
+        );
         assert!(settings.secure_cookies);
     }
 
     #[test]
     fn dev_keys_are_generated_once_and_kept() {
-        let dir = std::env::temp_dir().join(format!("recoup-keys-{}", hex::encode(random_bytes(6).expect("rng"))));
+        let dir = std::env::temp_dir().join(format!(
+            "recoup-keys-{}",
+            hex::encode(random_bytes(6).expect("rng"))
+        ));
         std::fs::create_dir_all(&dir).expect("dir");
         let url = format!("sqlite://{}/x.db", dir.display());
-        let load = || Settings::from_lookup(|name| (name == "DATABASE_URL").then(|| url.clone())).expect("settings");
+        let load = || {
+            Settings::from_lookup(|name| (name == "DATABASE_URL").then(|| url.clone()))
+                .expect("settings")
+        };
         let (first, second) = (load(), load());
         assert_eq!(expose(&first.session_key), expose(&second.session_key));
         assert_eq!(expose(&first.secret_key).len(), SECRET_KEY_BYTES);

@@ -30,7 +30,9 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Template(_) | AppError::Session(_) | AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Template(_) | AppError::Session(_) | AppError::Unexpected(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 

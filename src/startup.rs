@@ -31,7 +31,10 @@ pub enum StartupError {
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot listen on {bind}: {source}")]
-    Bind { bind: String, source: std::io::Error },
+    Bind {
+        bind: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Services(#[from] crate::services::Unexpected),
 }
@@ -44,23 +47,48 @@ pub async fn open_database(settings: &Settings) -> Result<Db, StartupError> {
 }
 
 /// The shared service context.
-pub fn services(db: Db, settings: &Settings, clock: Arc<dyn Clock>) -> Result<Services, StartupError> {
+pub fn services(
+    db: Db,
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<Services, StartupError> {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    Ok(Services { db, clock, hasher: PasswordHasher::new(cores)?, session_policy: settings.session_policy })
+    Ok(Services {
+        db,
+        clock,
+        hasher: PasswordHasher::new(cores)?,
+        session_policy: settings.session_policy,
+    })
 }
 
 impl Application {
     /// Binds `settings.bind` (port 0 picks a free port, as tests do) and prepares the server.
-    pub fn build(settings: &Settings, services: Services, workers: usize) -> Result<Self, StartupError> {
-        let listener =
-            TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind { bind: settings.bind.clone(), source })?;
-        let port = listener.local_addr().map_err(|source| StartupError::Bind { bind: settings.bind.clone(), source })?.port();
+    pub fn build(
+        settings: &Settings,
+        services: Services,
+        workers: usize,
+    ) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
+            bind: settings.bind.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                bind: settings.bind.clone(),
+                source,
+            })?
+            .port();
         let key = Key::from(expose(&settings.session_key));
         let secure = settings.secure_cookies;
         let services = Data::new(services);
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
-                .cookie_name(if secure { "__Host-recoup".to_owned() } else { "recoup".to_owned() })
+                .cookie_name(if secure {
+                    "__Host-recoup".to_owned()
+                } else {
+                    "recoup".to_owned()
+                })
                 .cookie_secure(secure)
                 .cookie_http_only(true)
                 .cookie_same_site(SameSite::Lax)
@@ -79,7 +107,10 @@ impl Application {
         })
         .workers(workers.max(1))
         .listen(listener)
-        .map_err(|source| StartupError::Bind { bind: settings.bind.clone(), source })?
+        .map_err(|source| StartupError::Bind {
+            bind: settings.bind.clone(),
+            source,
+        })?
         .run();
         Ok(Self { port, server })
     }

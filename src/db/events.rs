@@ -44,7 +44,12 @@ fn json(value: Option<&serde_json::Value>) -> Option<String> {
 }
 
 /// Writes an event inside the transaction that made the change, so both land or neither does.
-pub async fn insert(tx: &mut Tx, actor: &Actor, event: &NewEvent, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn insert(
+    tx: &mut Tx,
+    actor: &Actor,
+    event: &NewEvent,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     on_tx!(tx, conn => sqlx::query(INSERT)
         .bind(at)
         .bind(actor.user_id.map(|u| u.0))
@@ -61,7 +66,12 @@ pub async fn insert(tx: &mut Tx, actor: &Actor, event: &NewEvent, at: DateTime<U
 }
 
 /// Writes an event that goes with no other change (a failed login, a logout).
-pub async fn insert_alone(db: &Db, actor: &Actor, event: &NewEvent, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn insert_alone(
+    db: &Db,
+    actor: &Actor,
+    event: &NewEvent,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     insert(&mut tx, actor, event, at).await?;
     tx.commit().await
@@ -71,7 +81,11 @@ const WHERE: &str = " WHERE ($1 = 0 OR actor_id = $2) AND ($3 = '' OR kind = $3)
                      AND ($4 = 0 OR at >= $5) AND ($6 = 0 OR at < $7)";
 
 /// Newest first, filtered; unset filters are passed as flags so the SQL stays one static string.
-pub async fn list(db: &Db, filter: &EventFilter, page: PageRequest) -> Result<Page<Event>, sqlx::Error> {
+pub async fn list(
+    db: &Db,
+    filter: &EventFilter,
+    page: PageRequest,
+) -> Result<Page<Event>, sqlx::Error> {
     const SQL: &str = const_format::concatcp!(
         "SELECT id, at, actor_id, actor_label, kind, subject, before_json, after_json, ip FROM events",
         WHERE,
@@ -81,8 +95,14 @@ pub async fn list(db: &Db, filter: &EventFilter, page: PageRequest) -> Result<Pa
     let epoch = DateTime::<Utc>::UNIX_EPOCH;
     let actor = filter.actor_id.map_or(0, |u| u.0);
     let kind = filter.kind.map_or("", |k| k.key());
-    let (has_from, from) = (i32::from(filter.from.is_some()), filter.from.unwrap_or(epoch));
-    let (has_until, until) = (i32::from(filter.until.is_some()), filter.until.unwrap_or(epoch));
+    let (has_from, from) = (
+        i32::from(filter.from.is_some()),
+        filter.from.unwrap_or(epoch),
+    );
+    let (has_until, until) = (
+        i32::from(filter.until.is_some()),
+        filter.until.unwrap_or(epoch),
+    );
     let has_actor = i32::from(filter.actor_id.is_some());
     let (rows, total): (Vec<EventRow>, i64) = on_db!(db, pool => {
         let rows = sqlx::query_as(SQL)
@@ -96,5 +116,10 @@ pub async fn list(db: &Db, filter: &EventFilter, page: PageRequest) -> Result<Pa
             .await?;
         (rows, total)
     });
-    Ok(Page { items: rows.into_iter().map(Event::from).collect(), number: page.number, size: page.size, total })
+    Ok(Page {
+        items: rows.into_iter().map(Event::from).collect(),
+        number: page.number,
+        size: page.size,
+        total,
+    })
 }

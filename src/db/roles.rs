@@ -20,9 +20,13 @@ const SELECT_ROLES: &str = "SELECT r.id, r.name, r.description, \
 
 async fn permissions_of(db: &Db, role: RoleId) -> Result<PermissionSet, sqlx::Error> {
     const SQL: &str = "SELECT permission FROM role_permissions WHERE role_id = $1";
-    let keys: Vec<String> = on_db!(db, pool => sqlx::query_scalar(SQL).bind(role.0).fetch_all(pool).await)?;
+    let keys: Vec<String> =
+        on_db!(db, pool => sqlx::query_scalar(SQL).bind(role.0).fetch_all(pool).await)?;
     // A key no longer in the fixed list grants nothing.
-    Ok(keys.iter().filter_map(|k| Permission::from_key(k)).collect())
+    Ok(keys
+        .iter()
+        .filter_map(|k| Permission::from_key(k))
+        .collect())
 }
 
 async fn resolve(db: &Db, row: RoleRow) -> Result<Role, sqlx::Error> {
@@ -54,7 +58,8 @@ pub async fn list(db: &Db) -> Result<Vec<Role>, sqlx::Error> {
 
 pub async fn find(db: &Db, id: RoleId) -> Result<Option<Role>, sqlx::Error> {
     const SQL: &str = const_format::concatcp!(SELECT_ROLES, " WHERE r.id = $1");
-    let row: Option<RoleRow> = on_db!(db, pool => sqlx::query_as(SQL).bind(id.0).fetch_optional(pool).await)?;
+    let row: Option<RoleRow> =
+        on_db!(db, pool => sqlx::query_as(SQL).bind(id.0).fetch_optional(pool).await)?;
     match row {
         Some(row) => Ok(Some(resolve(db, row).await?)),
         None => Ok(None),
@@ -63,7 +68,8 @@ pub async fn find(db: &Db, id: RoleId) -> Result<Option<Role>, sqlx::Error> {
 
 pub async fn find_by_name(db: &Db, name: &str) -> Result<Option<Role>, sqlx::Error> {
     const SQL: &str = const_format::concatcp!(SELECT_ROLES, " WHERE r.name = $1");
-    let row: Option<RoleRow> = on_db!(db, pool => sqlx::query_as(SQL).bind(name).fetch_optional(pool).await)?;
+    let row: Option<RoleRow> =
+        on_db!(db, pool => sqlx::query_as(SQL).bind(name).fetch_optional(pool).await)?;
     match row {
         Some(row) => Ok(Some(resolve(db, row).await?)),
         None => Ok(None),
@@ -71,7 +77,11 @@ pub async fn find_by_name(db: &Db, name: &str) -> Result<Option<Role>, sqlx::Err
 }
 
 /// The permissions of one user's role, read on every request.
-pub async fn permissions_for_role(db: &Db, role: RoleId, role_name: &str) -> Result<PermissionSet, sqlx::Error> {
+pub async fn permissions_for_role(
+    db: &Db,
+    role: RoleId,
+    role_name: &str,
+) -> Result<PermissionSet, sqlx::Error> {
     match BuiltinRole::from_name(role_name) {
         Some(b) => Ok(b.permissions()),
         None => permissions_of(db, role).await,
@@ -86,8 +96,7 @@ pub struct RoleWrite<'a> {
 }
 
 pub async fn insert(tx: &mut Tx, role: &RoleWrite<'_>) -> Result<RoleId, sqlx::Error> {
-    const SQL: &str =
-        "INSERT INTO roles (name, description, builtin, created_at) VALUES ($1, $2, FALSE, $3) RETURNING id";
+    const SQL: &str = "INSERT INTO roles (name, description, builtin, created_at) VALUES ($1, $2, FALSE, $3) RETURNING id";
     let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(SQL)
         .bind(role.name)
         .bind(role.description)
@@ -99,12 +108,17 @@ pub async fn insert(tx: &mut Tx, role: &RoleWrite<'_>) -> Result<RoleId, sqlx::E
 }
 
 pub async fn update(tx: &mut Tx, id: RoleId, role: &RoleWrite<'_>) -> Result<(), sqlx::Error> {
-    const SQL: &str = "UPDATE roles SET name = $2, description = $3 WHERE id = $1 AND builtin = FALSE";
+    const SQL: &str =
+        "UPDATE roles SET name = $2, description = $3 WHERE id = $1 AND builtin = FALSE";
     on_tx!(tx, conn => sqlx::query(SQL).bind(id.0).bind(role.name).bind(role.description).execute(conn).await.map(|r| r.rows_affected()))?;
     replace_permissions(tx, id, role.permissions).await
 }
 
-async fn replace_permissions(tx: &mut Tx, id: RoleId, permissions: &PermissionSet) -> Result<(), sqlx::Error> {
+async fn replace_permissions(
+    tx: &mut Tx,
+    id: RoleId,
+    permissions: &PermissionSet,
+) -> Result<(), sqlx::Error> {
     const DELETE: &str = "DELETE FROM role_permissions WHERE role_id = $1";
     const INSERT: &str = "INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2)";
     on_tx!(tx, conn => sqlx::query(DELETE).bind(id.0).execute(&mut *conn).await.map(|r| r.rows_affected()))?;

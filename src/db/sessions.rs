@@ -36,8 +36,7 @@ pub async fn insert(
     ip: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    const SQL: &str =
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, ip) VALUES ($1, $2, $3, $3, $4)";
+    const SQL: &str = "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, ip) VALUES ($1, $2, $3, $3, $4)";
     on_tx!(tx, conn => sqlx::query(SQL).bind(token_hash).bind(user.0).bind(now).bind(ip).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -70,14 +70,16 @@ pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<UserId, sqlx::Err
 
 pub async fn find(db: &Db, id: UserId) -> Result<Option<User>, sqlx::Error> {
     const SQL: &str = concatcp!(SELECT_USER, " WHERE u.id = $1");
-    let row: Option<UserRow> = on_db!(db, pool => sqlx::query_as(SQL).bind(id.0).fetch_optional(pool).await)?;
+    let row: Option<UserRow> =
+        on_db!(db, pool => sqlx::query_as(SQL).bind(id.0).fetch_optional(pool).await)?;
     Ok(row.map(User::from))
 }
 
 /// Same as `find`, inside a write transaction (for before/after snapshots).
 pub async fn find_in(tx: &mut Tx, id: UserId) -> Result<Option<User>, sqlx::Error> {
     const SQL: &str = concatcp!(SELECT_USER, " WHERE u.id = $1");
-    let row: Option<UserRow> = on_tx!(tx, conn => sqlx::query_as(SQL).bind(id.0).fetch_optional(conn).await)?;
+    let row: Option<UserRow> =
+        on_tx!(tx, conn => sqlx::query_as(SQL).bind(id.0).fetch_optional(conn).await)?;
     Ok(row.map(User::from))
 }
 
@@ -91,7 +93,11 @@ pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
 }
 
 /// Users ordered by email, optionally narrowed by a text search on email or name.
-pub async fn list(db: &Db, search: Option<&str>, page: PageRequest) -> Result<Page<User>, sqlx::Error> {
+pub async fn list(
+    db: &Db,
+    search: Option<&str>,
+    page: PageRequest,
+) -> Result<Page<User>, sqlx::Error> {
     const WHERE: &str = " WHERE ($1 = '' OR LOWER(u.email) LIKE $2 ESCAPE '\\' OR LOWER(u.name) LIKE $2 ESCAPE '\\')";
     const SQL: &str = concatcp!(SELECT_USER, WHERE, " ORDER BY u.email LIMIT $3 OFFSET $4");
     const COUNT: &str = concatcp!("SELECT COUNT(*) FROM users u", WHERE);
@@ -108,35 +114,61 @@ pub async fn list(db: &Db, search: Option<&str>, page: PageRequest) -> Result<Pa
         let total = sqlx::query_scalar(COUNT).bind(&search).bind(&pattern).fetch_one(pool).await?;
         (rows, total)
     });
-    Ok(Page { items: rows.into_iter().map(User::from).collect(), number: page.number, size: page.size, total })
+    Ok(Page {
+        items: rows.into_iter().map(User::from).collect(),
+        number: page.number,
+        size: page.size,
+        total,
+    })
 }
 
 /// Every user, for the event log's user filter.
 pub async fn all_labels(db: &Db) -> Result<Vec<(UserId, String)>, sqlx::Error> {
-    let rows: Vec<(i64, String)> =
-        on_db!(db, pool => sqlx::query_as("SELECT id, email FROM users ORDER BY email").fetch_all(pool).await)?;
-    Ok(rows.into_iter().map(|(id, email)| (UserId(id), email)).collect())
+    let rows: Vec<(i64, String)> = on_db!(db, pool => sqlx::query_as("SELECT id, email FROM users ORDER BY email").fetch_all(pool).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, email)| (UserId(id), email))
+        .collect())
 }
 
-pub async fn set_role(tx: &mut Tx, id: UserId, role: RoleId, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn set_role(
+    tx: &mut Tx,
+    id: UserId,
+    role: RoleId,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     const SQL: &str = "UPDATE users SET role_id = $2, updated_at = $3 WHERE id = $1";
     on_tx!(tx, conn => sqlx::query(SQL).bind(id.0).bind(role.0).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-pub async fn set_active(tx: &mut Tx, id: UserId, active: bool, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn set_active(
+    tx: &mut Tx,
+    id: UserId,
+    active: bool,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     const SQL: &str = "UPDATE users SET active = $2, updated_at = $3 WHERE id = $1";
     on_tx!(tx, conn => sqlx::query(SQL).bind(id.0).bind(active).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-pub async fn set_password(tx: &mut Tx, id: UserId, hash: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn set_password(
+    tx: &mut Tx,
+    id: UserId,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     const SQL: &str = "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1";
     on_tx!(tx, conn => sqlx::query(SQL).bind(id.0).bind(hash).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-pub async fn set_last_login(tx: &mut Tx, id: UserId, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn set_last_login(
+    tx: &mut Tx,
+    id: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     const SQL: &str = "UPDATE users SET last_login_at = $2 WHERE id = $1";
     on_tx!(tx, conn => sqlx::query(SQL).bind(id.0).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())

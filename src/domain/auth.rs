@@ -31,12 +31,20 @@ pub struct SessionPolicy {
 
 impl Default for SessionPolicy {
     fn default() -> Self {
-        Self { idle_timeout: Duration::minutes(30), absolute_lifetime: Duration::hours(12) }
+        Self {
+            idle_timeout: Duration::minutes(30),
+            absolute_lifetime: Duration::hours(12),
+        }
     }
 }
 
 impl SessionPolicy {
-    pub fn is_expired(&self, created_at: DateTime<Utc>, last_seen_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    pub fn is_expired(
+        &self,
+        created_at: DateTime<Utc>,
+        last_seen_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> bool {
         now - last_seen_at > self.idle_timeout || now - created_at > self.absolute_lifetime
     }
 }

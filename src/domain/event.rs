@@ -67,7 +67,11 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(label: &str) -> Self {
-        Self { user_id: None, label: label.to_owned(), ip: None }
+        Self {
+            user_id: None,
+            label: label.to_owned(),
+            ip: None,
+        }
     }
 }
 

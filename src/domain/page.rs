@@ -12,7 +12,10 @@ impl PageRequest {
 
     /// Any page number a user can type is accepted; nonsense falls back to page 1.
     pub fn new(number: Option<u32>, size: u32) -> Self {
-        Self { number: number.filter(|n| *n >= 1).unwrap_or(1).min(1_000_000), size }
+        Self {
+            number: number.filter(|n| *n >= 1).unwrap_or(1).min(1_000_000),
+            size,
+        }
     }
 
     pub fn offset(&self) -> i64 {

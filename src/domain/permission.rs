@@ -93,8 +93,12 @@ pub enum BuiltinRole {
 }
 
 impl BuiltinRole {
-    pub const ALL: [BuiltinRole; 4] =
-        [BuiltinRole::Admin, BuiltinRole::Merchant, BuiltinRole::CsAdmin, BuiltinRole::CsAgent];
+    pub const ALL: [BuiltinRole; 4] = [
+        BuiltinRole::Admin,
+        BuiltinRole::Merchant,
+        BuiltinRole::CsAdmin,
+        BuiltinRole::CsAgent,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -113,10 +117,20 @@ impl BuiltinRole {
         use Permission::*;
         let list: &[Permission] = match self {
             BuiltinRole::Admin => &Permission::ALL,
-            BuiltinRole::Merchant => {
-                &[DashboardView, MidsManage, GatewaysManage, RecycleManage, DeclineMappingManage, ReportsView]
-            }
-            BuiltinRole::CsAdmin => &[DashboardView, CustomersView, CustomersAct, CustomersBlacklist],
+            BuiltinRole::Merchant => &[
+                DashboardView,
+                MidsManage,
+                GatewaysManage,
+                RecycleManage,
+                DeclineMappingManage,
+                ReportsView,
+            ],
+            BuiltinRole::CsAdmin => &[
+                DashboardView,
+                CustomersView,
+                CustomersAct,
+                CustomersBlacklist,
+            ],
             BuiltinRole::CsAgent => &[DashboardView, CustomersView, CustomersAct],
         };
         list.iter().copied().collect()

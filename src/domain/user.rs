@@ -28,7 +28,9 @@ pub enum ParseError {
     PasswordTooCommon,
     #[error("The password must not contain the email address.")]
     PasswordContainsEmail,
-    #[error("Role names use 2 to 40 lowercase letters, digits or underscores, starting with a letter.")]
+    #[error(
+        "Role names use 2 to 40 lowercase letters, digits or underscores, starting with a letter."
+    )]
     RoleNameInvalid,
 }
 
@@ -55,7 +57,9 @@ impl Email {
             && !domain.ends_with('.')
             && !domain.contains("..")
             && !domain.contains('@');
-        let chars_ok = !value.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c));
+        let chars_ok = !value
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c));
         if local.is_empty() || !domain_ok || !chars_ok {
             return Err(ParseError::EmailInvalid);
         }
@@ -103,9 +107,28 @@ impl PersonName {
 pub struct Password(SecretString);
 
 const COMMON_PASSWORDS: &[&str] = &[
-    "password", "password1", "password123", "passw0rd", "123456789012", "qwertyuiop", "qwertyuiopas",
-    "letmein", "welcome", "iloveyou", "admin", "administrator", "changeme", "recoup", "monkey",
-    "dragon", "football", "baseball", "sunshine", "trustno1", "abcdefghijkl", "correcthorse",
+    "password",
+    "password1",
+    "password123",
+    "passw0rd",
+    "123456789012",
+    "qwertyuiop",
+    "qwertyuiopas",
+    "letmein",
+    "welcome",
+    "iloveyou",
+    "admin",
+    "administrator",
+    "changeme",
+    "recoup",
+    "monkey",
+    "dragon",
+    "football",
+    "baseball",
+    "sunshine",
+    "trustno1",
+    "abcdefghijkl",
+    "correcthorse",
 ];
 
 impl Password {
@@ -126,7 +149,9 @@ impl Password {
         let distinct: std::collections::BTreeSet<char> = lower.chars().collect();
         let stripped: String = lower.chars().filter(|c| c.is_alphabetic()).collect();
         if distinct.len() < 5
-            || COMMON_PASSWORDS.iter().any(|c| stripped == *c || lower.starts_with(c) && lower.len() < c.len() + 5)
+            || COMMON_PASSWORDS
+                .iter()
+                .any(|c| stripped == *c || lower.starts_with(c) && lower.len() < c.len() + 5)
         {
             return Err(ParseError::PasswordTooCommon);
         }
@@ -159,8 +184,14 @@ impl RoleName {
         let value = raw.trim();
         let ok = (2..=40).contains(&value.len())
             && value.starts_with(|c: char| c.is_ascii_lowercase())
-            && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if ok { Ok(Self(value.to_owned())) } else { Err(ParseError::RoleNameInvalid) }
+            && value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if ok {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(ParseError::RoleNameInvalid)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -203,7 +234,12 @@ pub struct NewUser {
 }
 
 impl NewUser {
-    pub fn parse(email: &str, name: &str, role: &str, password: &str) -> Result<Self, super::FieldErrors> {
+    pub fn parse(
+        email: &str,
+        name: &str,
+        role: &str,
+        password: &str,
+    ) -> Result<Self, super::FieldErrors> {
         let mut errors = super::FieldErrors::default();
         let email = errors.take("email", Email::parse(email));
         let name = errors.take("name", PersonName::parse(name));
@@ -213,9 +249,12 @@ impl NewUser {
         }
         let password = errors.take("password", Password::parse(password, email.as_ref()));
         match (email, name, password) {
-            (Some(email), Some(name), Some(password)) if errors.is_empty() => {
-                Ok(Self { email, name, role: role.to_owned(), password })
-            }
+            (Some(email), Some(name), Some(password)) if errors.is_empty() => Ok(Self {
+                email,
+                name,
+                role: role.to_owned(),
+                password,
+            }),
             _ => Err(errors),
         }
     }
@@ -232,15 +271,25 @@ pub struct RoleDraft {
 impl RoleDraft {
     pub const DESCRIPTION_MAX: usize = 200;
 
-    pub fn parse(name: &str, description: &str, permission_keys: &[String]) -> Result<Self, super::FieldErrors> {
+    pub fn parse(
+        name: &str,
+        description: &str,
+        permission_keys: &[String],
+    ) -> Result<Self, super::FieldErrors> {
         let mut errors = super::FieldErrors::default();
         let name = errors.take("name", RoleName::parse(name));
-        if name.as_ref().is_some_and(|n| BuiltinRole::from_name(n.as_str()).is_some()) {
+        if name
+            .as_ref()
+            .is_some_and(|n| BuiltinRole::from_name(n.as_str()).is_some())
+        {
             errors.push("name", "That name belongs to a built-in role.");
         }
         let description = description.trim();
         if description.chars().count() > Self::DESCRIPTION_MAX {
-            errors.push("description", format!("Use at most {} characters.", Self::DESCRIPTION_MAX));
+            errors.push(
+                "description",
+                format!("Use at most {} characters.", Self::DESCRIPTION_MAX),
+            );
         }
         let mut permissions = Vec::new();
         for key in permission_keys {
@@ -269,8 +318,19 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("  Ann@Example.COM ").map(|e| e.0), Ok("ann@example.com".to_owned()));
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@@example.com"] {
+        assert_eq!(
+            Email::parse("  Ann@Example.COM ").map(|e| e.0),
+            Ok("ann@example.com".to_owned())
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "ann@@example.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
     }
@@ -278,9 +338,18 @@ mod tests {
     #[test]
     fn weak_passwords_are_refused() {
         let email = Email::parse("ann.lee@example.com").ok();
-        assert_eq!(Password::parse("short", None).err(), Some(ParseError::PasswordTooShort));
-        assert_eq!(Password::parse("aaaaaaaaaaaaaaaa", None).err(), Some(ParseError::PasswordTooCommon));
-        assert_eq!(Password::parse("Password123!", None).err(), Some(ParseError::PasswordTooCommon));
+        assert_eq!(
+            Password::parse("short", None).err(),
+            Some(ParseError::PasswordTooShort)
+        );
+        assert_eq!(
+            Password::parse("aaaaaaaaaaaaaaaa", None).err(),
+            Some(ParseError::PasswordTooCommon)
+        );
+        assert_eq!(
+            Password::parse("Password123!", None).err(),
+            Some(ParseError::PasswordTooCommon)
+        );
         assert_eq!(
             Password::parse("xx-ann.lee-2026-x", email.as_ref()).err(),
             Some(ParseError::PasswordContainsEmail)
@@ -291,7 +360,14 @@ mod tests {
     #[test]
     fn role_names_are_restricted() {
         assert!(RoleName::parse("refund_desk").is_ok());
-        for bad in ["", "a", "Refunds", "1st", "with space", "x".repeat(41).as_str()] {
+        for bad in [
+            "",
+            "a",
+            "Refunds",
+            "1st",
+            "with space",
+            "x".repeat(41).as_str(),
+        ] {
             assert!(RoleName::parse(bad).is_err(), "{bad} should be refused");
         }
     }

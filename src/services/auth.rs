@@ -15,9 +15,15 @@ pub enum LoginError {
     /// Unknown email, wrong password and disabled account all look the same from outside.
     #[error("The email or password is not right.")]
     InvalidCredentials,
-    #[error("Too many failed sign-ins for this account. Try again in {} minutes.", LoginThrottle::WINDOW_MINUTES)]
+    #[error(
+        "Too many failed sign-ins for this account. Try again in {} minutes.",
+        LoginThrottle::WINDOW_MINUTES
+    )]
     AccountLocked,
-    #[error("Too many failed sign-ins from your network. Try again in {} minutes.", LoginThrottle::WINDOW_MINUTES)]
+    #[error(
+        "Too many failed sign-ins from your network. Try again in {} minutes.",
+        LoginThrottle::WINDOW_MINUTES
+    )]
     AddressThrottled,
     #[error("The server is busy signing other people in. Try again in a moment.")]
     Busy,
@@ -67,28 +73,44 @@ pub struct LoginAttempt<'a> {
 
 impl Services {
     /// Checks the throttles, then the password; on success opens a new server-side session.
-    pub async fn login(&self, attempt: &LoginAttempt<'_>) -> Result<(SessionToken, Viewer), LoginError> {
+    pub async fn login(
+        &self,
+        attempt: &LoginAttempt<'_>,
+    ) -> Result<(SessionToken, Viewer), LoginError> {
         let now = self.clock.now();
         let since = now - LoginThrottle::window();
         // An email that does not parse still counts against its exact text, so probing with
         // variants of one address is throttled too.
-        let email = Email::parse(attempt.email).map_or_else(|_| attempt.email.trim().to_lowercase(), |e| e.to_string());
-        let actor = Actor { user_id: None, label: email.clone(), ip: Some(attempt.ip.to_owned()) };
+        let email = Email::parse(attempt.email)
+            .map_or_else(|_| attempt.email.trim().to_lowercase(), |e| e.to_string());
+        let actor = Actor {
+            user_id: None,
+            label: email.clone(),
+            ip: Some(attempt.ip.to_owned()),
+        };
 
         if db::login_attempts::address_failures_since(&self.db, attempt.ip, since).await?
             >= LoginThrottle::MAX_ADDRESS_FAILURES
         {
-            self.record_failed_login(&actor, "address throttled").await?;
+            self.record_failed_login(&actor, "address throttled")
+                .await?;
             return Err(LoginError::AddressThrottled);
         }
-        if db::login_attempts::account_failures_since(&self.db, &email, since).await? >= LoginThrottle::MAX_ACCOUNT_FAILURES
+        if db::login_attempts::account_failures_since(&self.db, &email, since).await?
+            >= LoginThrottle::MAX_ACCOUNT_FAILURES
         {
             self.record_failed_login(&actor, "account locked").await?;
             return Err(LoginError::AccountLocked);
         }
 
         let credentials = db::users::credentials(&self.db, &email).await?;
-        let matches = self.hasher.verify(attempt.password, credentials.as_ref().map(|c| c.password_hash.as_str())).await?;
+        let matches = self
+            .hasher
+            .verify(
+                attempt.password,
+                credentials.as_ref().map(|c| c.password_hash.as_str()),
+            )
+            .await?;
         let user = match credentials {
             Some(c) if matches && c.active => c,
             other => {
@@ -106,15 +128,33 @@ impl Services {
         let token = SessionToken(random_token(32)?);
         let user_id = crate::domain::ids::UserId(user.id);
         let mut tx = self.db.begin().await?;
-        db::sessions::insert(&mut tx, &token_hash(token.as_str()), user_id, Some(attempt.ip), now).await?;
+        db::sessions::insert(
+            &mut tx,
+            &token_hash(token.as_str()),
+            user_id,
+            Some(attempt.ip),
+            now,
+        )
+        .await?;
         db::users::set_last_login(&mut tx, user_id, now).await?;
-        let actor = Actor { user_id: Some(user_id), ..actor };
-        let event = NewEvent { kind: EventKind::LoginSucceeded, subject: format!("user:{user_id}"), before: None, after: None };
+        let actor = Actor {
+            user_id: Some(user_id),
+            ..actor
+        };
+        let event = NewEvent {
+            kind: EventKind::LoginSucceeded,
+            subject: format!("user:{user_id}"),
+            before: None,
+            after: None,
+        };
         db::events::insert(&mut tx, &actor, &event, now).await?;
         tx.commit().await?;
         db::login_attempts::record(&self.db, &email, attempt.ip, true, now).await?;
 
-        let viewer = self.resume_session(token.as_str()).await?.ok_or(LoginError::InvalidCredentials)?;
+        let viewer = self
+            .resume_session(token.as_str())
+            .await?
+            .ok_or(LoginError::InvalidCredentials)?;
         Ok((token, viewer))
     }
 
@@ -136,7 +176,11 @@ impl Services {
             return Ok(None);
         };
         let now = self.clock.now();
-        if !row.active || self.session_policy.is_expired(row.created_at, row.last_seen_at, now) {
+        if !row.active
+            || self
+                .session_policy
+                .is_expired(row.created_at, row.last_seen_at, now)
+        {
             db::sessions::delete(&self.db, &hash).await?;
             return Ok(None);
         }
@@ -145,7 +189,8 @@ impl Services {
         if now - row.last_seen_at > chrono::Duration::minutes(1) {
             db::sessions::touch(&self.db, &hash, now).await?;
         }
-        let permissions = db::roles::permissions_for_role(&self.db, row.role_id(), &row.role_name).await?;
+        let permissions =
+            db::roles::permissions_for_role(&self.db, row.role_id(), &row.role_name).await?;
         Ok(Some(Viewer {
             user_id: row.user_id(),
             email: row.email,
@@ -156,10 +201,20 @@ impl Services {
     }
 
     /// Ends one session: the token stops working at once, wherever it is replayed from.
-    pub async fn logout(&self, token: &str, viewer: &Viewer, ip: Option<&str>) -> Result<(), Unexpected> {
+    pub async fn logout(
+        &self,
+        token: &str,
+        viewer: &Viewer,
+        ip: Option<&str>,
+    ) -> Result<(), Unexpected> {
         db::sessions::delete(&self.db, &token_hash(token)).await?;
         let actor = Actor::from_viewer(viewer, ip);
-        let event = NewEvent { kind: EventKind::Logout, subject: format!("user:{}", viewer.user_id), before: None, after: None };
+        let event = NewEvent {
+            kind: EventKind::Logout,
+            subject: format!("user:{}", viewer.user_id),
+            before: None,
+            after: None,
+        };
         db::events::insert_alone(&self.db, &actor, &event, self.clock.now()).await?;
         Ok(())
     }
@@ -168,15 +223,24 @@ impl Services {
     pub async fn prune_sessions(&self) -> Result<u64, Unexpected> {
         let now = self.clock.now();
         let policy = self.session_policy;
-        let sessions =
-            db::sessions::delete_expired(&self.db, now - policy.idle_timeout, now - policy.absolute_lifetime).await?;
-        let attempts = db::login_attempts::delete_before(&self.db, now - chrono::Duration::days(30)).await?;
+        let sessions = db::sessions::delete_expired(
+            &self.db,
+            now - policy.idle_timeout,
+            now - policy.absolute_lifetime,
+        )
+        .await?;
+        let attempts =
+            db::login_attempts::delete_before(&self.db, now - chrono::Duration::days(30)).await?;
         Ok(sessions + attempts)
     }
 }
 
 impl Actor {
     pub fn from_viewer(viewer: &Viewer, ip: Option<&str>) -> Self {
-        Actor { user_id: Some(viewer.user_id), label: viewer.email.clone(), ip: ip.map(str::to_owned) }
+        Actor {
+            user_id: Some(viewer.user_id),
+            label: viewer.email.clone(),
+            ip: ip.map(str::to_owned),
+        }
     }
 }

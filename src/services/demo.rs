@@ -1,7 +1,7 @@
 //! Demo data for `recoup serve --demo`: one user per built-in role, only on an empty database.
 
-use super::users::{UserError, generate_password};
 use super::Services;
+use super::users::{UserError, generate_password};
 use crate::db;
 use crate::domain::event::Actor;
 use crate::domain::permission::BuiltinRole;
@@ -26,9 +26,14 @@ impl Services {
             let email = format!("{}@demo.recoup.test", role.name().replace('_', "."));
             let password = generate_password()?;
             let name = demo_name(role);
-            let new = NewUser::parse(&email, name, role.name(), &password).map_err(UserError::Invalid)?;
+            let new =
+                NewUser::parse(&email, name, role.name(), &password).map_err(UserError::Invalid)?;
             self.create_user(&actor, new).await?;
-            logins.push(DemoLogin { role: role.name(), email, password });
+            logins.push(DemoLogin {
+                role: role.name(),
+                email,
+                password,
+            });
         }
         Ok(logins)
     }

@@ -7,7 +7,11 @@ use crate::domain::ids::UserId;
 use crate::domain::page::{Page, PageRequest};
 
 impl Services {
-    pub async fn list_events(&self, filter: &EventFilter, page: PageRequest) -> Result<Page<Event>, Unexpected> {
+    pub async fn list_events(
+        &self,
+        filter: &EventFilter,
+        page: PageRequest,
+    ) -> Result<Page<Event>, Unexpected> {
         Ok(db::events::list(&self.db, filter, page).await?)
     }
 

@@ -31,7 +31,10 @@ const QUEUE_WAIT: Duration = Duration::from_secs(10);
 impl PasswordHasher {
     pub fn new(max_concurrent: usize) -> Result<Self, Unexpected> {
         let dummy = hash_blocking("recoup-dummy-password-for-timing")?;
-        Ok(Self { permits: Arc::new(Semaphore::new(max_concurrent.max(1))), dummy_hash: dummy.into() })
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            dummy_hash: dummy.into(),
+        })
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
@@ -46,7 +49,11 @@ impl PasswordHasher {
         let known = stored.is_some();
         let hash: String = stored.map_or_else(|| self.dummy_hash.to_string(), str::to_owned);
         let matches = self
-            .run(move || Ok(Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok()))
+            .run(move || {
+                Ok(Argon2::default()
+                    .verify_password(password.as_bytes(), hash.as_str())
+                    .is_ok())
+            })
             .await?;
         Ok(known && matches)
     }

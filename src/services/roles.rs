@@ -45,7 +45,9 @@ impl Services {
     }
 
     pub async fn find_role(&self, id: RoleId) -> Result<Role, RoleError> {
-        db::roles::find(&self.db, id).await?.ok_or(RoleError::NotFound)
+        db::roles::find(&self.db, id)
+            .await?
+            .ok_or(RoleError::NotFound)
     }
 
     pub async fn create_role(&self, actor: &Actor, draft: &RoleDraft) -> Result<RoleId, RoleError> {
@@ -63,13 +65,23 @@ impl Services {
             Err(e) => return Err(e.into()),
         };
         let after = snapshot(write.name, write.description, &draft.permissions.keys());
-        let event = NewEvent { kind: EventKind::RoleCreated, subject: format!("role:{id}"), before: None, after: Some(after) };
+        let event = NewEvent {
+            kind: EventKind::RoleCreated,
+            subject: format!("role:{id}"),
+            before: None,
+            after: Some(after),
+        };
         db::events::insert(&mut tx, actor, &event, now).await?;
         tx.commit().await?;
         Ok(id)
     }
 
-    pub async fn update_role(&self, actor: &Actor, id: RoleId, draft: &RoleDraft) -> Result<(), RoleError> {
+    pub async fn update_role(
+        &self,
+        actor: &Actor,
+        id: RoleId,
+        draft: &RoleDraft,
+    ) -> Result<(), RoleError> {
         let before = self.find_role(id).await?;
         if before.builtin.is_some() {
             return Err(RoleError::BuiltinReadOnly);
@@ -90,8 +102,16 @@ impl Services {
         let event = NewEvent {
             kind: EventKind::RoleUpdated,
             subject: format!("role:{id}"),
-            before: Some(snapshot(&before.name, &before.description, &before.permissions.keys())),
-            after: Some(snapshot(write.name, write.description, &draft.permissions.keys())),
+            before: Some(snapshot(
+                &before.name,
+                &before.description,
+                &before.permissions.keys(),
+            )),
+            after: Some(snapshot(
+                write.name,
+                write.description,
+                &draft.permissions.keys(),
+            )),
         };
         db::events::insert(&mut tx, actor, &event, now).await?;
         tx.commit().await?;
@@ -112,7 +132,11 @@ impl Services {
         let event = NewEvent {
             kind: EventKind::RoleDeleted,
             subject: format!("role:{id}"),
-            before: Some(snapshot(&role.name, &role.description, &role.permissions.keys())),
+            before: Some(snapshot(
+                &role.name,
+                &role.description,
+                &role.permissions.keys(),
+            )),
             after: None,
         };
         db::events::insert(&mut tx, actor, &event, now).await?;

@@ -56,16 +56,24 @@ fn snapshot(user: &User) -> Value {
 const LAST_ADMIN: &str = "At least one active admin must remain.";
 
 impl Services {
-    pub async fn list_users(&self, search: Option<&str>, page: PageRequest) -> Result<Page<User>, Unexpected> {
+    pub async fn list_users(
+        &self,
+        search: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<User>, Unexpected> {
         Ok(db::users::list(&self.db, search, page).await?)
     }
 
     pub async fn find_user(&self, id: UserId) -> Result<User, UserError> {
-        db::users::find(&self.db, id).await?.ok_or(UserError::NotFound)
+        db::users::find(&self.db, id)
+            .await?
+            .ok_or(UserError::NotFound)
     }
 
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<User, UserError> {
-        let role = db::roles::find_by_name(&self.db, &new.role).await?.ok_or_else(|| field("role", &format!("There is no role named `{}`.", new.role)))?;
+        let role = db::roles::find_by_name(&self.db, &new.role)
+            .await?
+            .ok_or_else(|| field("role", &format!("There is no role named `{}`.", new.role)))?;
         let hash = self.hasher.hash(new.password.expose()).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
@@ -78,11 +86,20 @@ impl Services {
         };
         let id = match db::users::insert(&mut tx, &insert).await {
             Ok(id) => id,
-            Err(e) if db::is_unique_violation(&e) => return Err(field("email", "A user with this email already exists.")),
+            Err(e) if db::is_unique_violation(&e) => {
+                return Err(field("email", "A user with this email already exists."));
+            }
             Err(e) => return Err(e.into()),
         };
-        let user = db::users::find_in(&mut tx, id).await?.ok_or(UserError::NotFound)?;
-        let event = NewEvent { kind: EventKind::UserCreated, subject: format!("user:{id}"), before: None, after: Some(snapshot(&user)) };
+        let user = db::users::find_in(&mut tx, id)
+            .await?
+            .ok_or(UserError::NotFound)?;
+        let event = NewEvent {
+            kind: EventKind::UserCreated,
+            subject: format!("user:{id}"),
+            before: None,
+            after: Some(snapshot(&user)),
+        };
         db::events::insert(&mut tx, actor, &event, now).await?;
         tx.commit().await?;
         Ok(user)
@@ -90,20 +107,36 @@ impl Services {
 
     /// Gives a user another role; effective on their next request, since permissions are read
     /// per request.
-    pub async fn change_role(&self, actor: &Actor, id: UserId, role_name: &str) -> Result<User, UserError> {
-        let role = db::roles::find_by_name(&self.db, role_name.trim()).await?.ok_or_else(|| field("role", &format!("There is no role named `{}`.", role_name.trim())))?;
+    pub async fn change_role(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        role_name: &str,
+    ) -> Result<User, UserError> {
+        let role = db::roles::find_by_name(&self.db, role_name.trim())
+            .await?
+            .ok_or_else(|| {
+                field(
+                    "role",
+                    &format!("There is no role named `{}`.", role_name.trim()),
+                )
+            })?;
         if actor.user_id == Some(id) {
             return Err(UserError::Refused("You cannot change your own role."));
         }
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let before = db::users::find_in(&mut tx, id).await?.ok_or(UserError::NotFound)?;
+        let before = db::users::find_in(&mut tx, id)
+            .await?
+            .ok_or(UserError::NotFound)?;
         if before.role_id == role.id {
             return Ok(before);
         }
         self.keep_an_admin(&mut tx, &before).await?;
         db::users::set_role(&mut tx, id, role.id, now).await?;
-        let after = db::users::find_in(&mut tx, id).await?.ok_or(UserError::NotFound)?;
+        let after = db::users::find_in(&mut tx, id)
+            .await?
+            .ok_or(UserError::NotFound)?;
         let event = NewEvent {
             kind: EventKind::UserRoleChanged,
             subject: format!("user:{id}"),
@@ -116,13 +149,20 @@ impl Services {
     }
 
     /// Disables or re-enables a user. Disabling ends every session of theirs at once.
-    pub async fn set_user_active(&self, actor: &Actor, id: UserId, active: bool) -> Result<User, UserError> {
+    pub async fn set_user_active(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        active: bool,
+    ) -> Result<User, UserError> {
         if actor.user_id == Some(id) && !active {
             return Err(UserError::Refused("You cannot disable your own account."));
         }
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let before = db::users::find_in(&mut tx, id).await?.ok_or(UserError::NotFound)?;
+        let before = db::users::find_in(&mut tx, id)
+            .await?
+            .ok_or(UserError::NotFound)?;
         if before.active == active {
             return Ok(before);
         }
@@ -131,17 +171,31 @@ impl Services {
             db::sessions::delete_for_user(&mut tx, id).await?;
         }
         db::users::set_active(&mut tx, id, active, now).await?;
-        let after = db::users::find_in(&mut tx, id).await?.ok_or(UserError::NotFound)?;
-        let kind = if active { EventKind::UserEnabled } else { EventKind::UserDisabled };
-        let event =
-            NewEvent { kind, subject: format!("user:{id}"), before: Some(snapshot(&before)), after: Some(snapshot(&after)) };
+        let after = db::users::find_in(&mut tx, id)
+            .await?
+            .ok_or(UserError::NotFound)?;
+        let kind = if active {
+            EventKind::UserEnabled
+        } else {
+            EventKind::UserDisabled
+        };
+        let event = NewEvent {
+            kind,
+            subject: format!("user:{id}"),
+            before: Some(snapshot(&before)),
+            after: Some(snapshot(&after)),
+        };
         db::events::insert(&mut tx, actor, &event, now).await?;
         tx.commit().await?;
         Ok(after)
     }
 
     /// Sets a new random password, shown once to the admin, and signs the user out everywhere.
-    pub async fn reset_password(&self, actor: &Actor, id: UserId) -> Result<(User, String), UserError> {
+    pub async fn reset_password(
+        &self,
+        actor: &Actor,
+        id: UserId,
+    ) -> Result<(User, String), UserError> {
         let user = self.find_user(id).await?;
         let password = generate_password()?;
         let hash = self.hasher.hash(&password).await?;
@@ -162,7 +216,8 @@ impl Services {
 
     /// Refuses a change that would leave no active admin.
     async fn keep_an_admin(&self, tx: &mut db::Tx, user: &User) -> Result<(), UserError> {
-        if user.role_name == BuiltinRole::Admin.name() && user.active
+        if user.role_name == BuiltinRole::Admin.name()
+            && user.active
             && db::users::count_active_with_role(tx, user.role_id).await? <= 1
         {
             return Err(UserError::Refused(LAST_ADMIN));

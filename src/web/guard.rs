@@ -45,14 +45,16 @@ pub async fn request_context(
         if status.is_server_error() {
             tracing::error!(request_id = %id, error = %error, cause = ?error, "request failed");
         }
-        let wants_page = status.is_server_error() || matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND);
+        let wants_page = status.is_server_error()
+            || matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND);
         if wants_page && !is_htmx(res.request()) {
             let page = error_page(res.request(), status);
             res = res.into_response(page);
         }
     }
     if let Ok(value) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), value);
     }
     tracing::info!(request_id = %id, %method, %path, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     Ok(res)
@@ -71,12 +73,28 @@ struct ErrorPage {
 /// The 403, 404 and 500 pages, inside the normal layout so the navigation is still there.
 pub fn error_page(req: &HttpRequest, status: StatusCode) -> HttpResponse {
     let (heading, message) = match status {
-        StatusCode::FORBIDDEN => ("You do not have access to this page", "Your role does not allow this. Ask an admin if you need it."),
-        StatusCode::NOT_FOUND => ("Page not found", "There is nothing at this address. Check the link, or go back to the dashboard."),
-        StatusCode::BAD_REQUEST => ("That request could not be understood", "Go back, check what you entered and try again."),
-        _ => ("Something went wrong on our side", "The error has been logged. Try again; if it keeps happening, give support the request id below."),
+        StatusCode::FORBIDDEN => (
+            "You do not have access to this page",
+            "Your role does not allow this. Ask an admin if you need it.",
+        ),
+        StatusCode::NOT_FOUND => (
+            "Page not found",
+            "There is nothing at this address. Check the link, or go back to the dashboard.",
+        ),
+        StatusCode::BAD_REQUEST => (
+            "That request could not be understood",
+            "Go back, check what you entered and try again.",
+        ),
+        _ => (
+            "Something went wrong on our side",
+            "The error has been logged. Try again; if it keeps happening, give support the request id below.",
+        ),
     };
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
     let page = ErrorPage {
         layout: PageCtx::of(req).bare_layout(heading),
         status: status.as_u16(),
@@ -95,11 +113,24 @@ pub async fn security_headers(
     let is_static = req.path().starts_with("/static/");
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    let cache = if is_static { "public, max-age=3600" } else { "no-store" };
+    let cache = if is_static {
+        "public, max-age=3600"
+    } else {
+        "no-store"
+    };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     Ok(res)
 }
@@ -127,7 +158,9 @@ pub async fn csrf_and_access_guard(
 
     let access = req.match_pattern().and_then(|pattern| {
         let table = req.app_data::<Data<AccessTable>>()?;
-        table.get(req.method(), &pattern).or_else(|| pattern.starts_with("/static").then_some(Access::Public))
+        table
+            .get(req.method(), &pattern)
+            .or_else(|| pattern.starts_with("/static").then_some(Access::Public))
     });
     if let Some(denied) = check_access(&req, access, viewer.as_ref()) {
         return Ok(req.into_response(denied));
@@ -174,7 +207,11 @@ async fn load_viewer(services: &Services, session: &Session) -> Result<Option<Vi
 
 /// `None` when the request may go on; otherwise the response that stops it. A route missing
 /// from the table (only static files and unknown paths reach here that way) needs nothing.
-fn check_access(req: &ServiceRequest, access: Option<Access>, viewer: Option<&Viewer>) -> Option<HttpResponse> {
+fn check_access(
+    req: &ServiceRequest,
+    access: Option<Access>,
+    viewer: Option<&Viewer>,
+) -> Option<HttpResponse> {
     let allowed = match (access?, viewer) {
         (Access::Public, _) => return None,
         (_, None) => return Some(sign_in_first(req)),
@@ -190,7 +227,9 @@ fn sign_in_first(req: &ServiceRequest) -> HttpResponse {
     let next = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let location = format!("/login?next={}", urlencode(next));
     if is_htmx(req.request()) {
-        return HttpResponse::Unauthorized().insert_header(("HX-Redirect", location)).finish();
+        return HttpResponse::Unauthorized()
+            .insert_header(("HX-Redirect", location))
+            .finish();
     }
     if matches!(*req.method(), Method::GET | Method::HEAD) {
         see_other(&location)
@@ -200,7 +239,9 @@ fn sign_in_first(req: &ServiceRequest) -> HttpResponse {
 }
 
 fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|e| e.trim_start_matches('=').to_owned()).unwrap_or_default()
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -216,10 +257,16 @@ async fn csrf_ok(req: &HttpRequest, mut payload: Payload, expected: &str) -> (bo
     if !same_origin(req) {
         return (false, Bytes::new());
     }
-    let header_token = req.headers().get("X-CSRF-Token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header_token = req
+        .headers()
+        .get("X-CSRF-Token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else { return (false, Bytes::new()) };
+        let Ok(chunk) = chunk else {
+            return (false, Bytes::new());
+        };
         if body.len() + chunk.len() > MAX_FORM_BYTES {
             return (false, Bytes::new());
         }
@@ -228,10 +275,19 @@ async fn csrf_ok(req: &HttpRequest, mut payload: Payload, expected: &str) -> (bo
     let body = body.freeze();
     let token = header_token.or_else(|| {
         let is_form = req.content_type() == "application/x-www-form-urlencoded";
-        let fields: Vec<(String, String)> = if is_form { serde_urlencoded::from_bytes(&body).unwrap_or_default() } else { Vec::new() };
-        fields.into_iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v)
+        let fields: Vec<(String, String)> = if is_form {
+            serde_urlencoded::from_bytes(&body).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        fields
+            .into_iter()
+            .find(|(k, _)| k == "csrf_token")
+            .map(|(_, v)| v)
     });
-    let ok = token.is_some_and(|t| !expected.is_empty() && bool::from(t.as_bytes().ct_eq(expected.as_bytes())));
+    let ok = token.is_some_and(|t| {
+        !expected.is_empty() && bool::from(t.as_bytes().ct_eq(expected.as_bytes()))
+    });
     (ok, body)
 }
 
@@ -245,5 +301,7 @@ fn same_origin(req: &HttpRequest) -> bool {
         return true;
     };
     let host = req.connection_info().host().to_owned();
-    origin.split_once("://").is_some_and(|(_, rest)| rest == host)
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest == host)
 }

@@ -16,7 +16,9 @@ struct Dashboard {
 }
 
 pub async fn dashboard(ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    render(&Dashboard { layout: ctx.layout("Dashboard", "dashboard") })
+    render(&Dashboard {
+        layout: ctx.layout("Dashboard", "dashboard"),
+    })
 }
 
 #[derive(Template)]
@@ -26,24 +28,52 @@ struct ComingSoon {
     what: &'static str,
 }
 
-fn coming_soon(ctx: &PageCtx, title: &'static str, section: &'static str, what: &'static str) -> Result<HttpResponse, AppError> {
-    render(&ComingSoon { layout: ctx.layout(title, section), what })
+fn coming_soon(
+    ctx: &PageCtx,
+    title: &'static str,
+    section: &'static str,
+    what: &'static str,
+) -> Result<HttpResponse, AppError> {
+    render(&ComingSoon {
+        layout: ctx.layout(title, section),
+        what,
+    })
 }
 
 pub async fn mids(ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    coming_soon(&ctx, "MIDs", "mids", "Add and edit MIDs, their credentials, card rules and monthly caps.")
+    coming_soon(
+        &ctx,
+        "MIDs",
+        "mids",
+        "Add and edit MIDs, their credentials, card rules and monthly caps.",
+    )
 }
 
 pub async fn gateways(ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    coming_soon(&ctx, "Gateways", "gateways", "Activate the test gateway, FlexPay, FlexFactor and FlexEcom; routing and decline mapping.")
+    coming_soon(
+        &ctx,
+        "Gateways",
+        "gateways",
+        "Activate the test gateway, FlexPay, FlexFactor and FlexEcom; routing and decline mapping.",
+    )
 }
 
 pub async fn recycle_billing(ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    coming_soon(&ctx, "Recycle Billing", "recycle", "Build decline salvage profiles and preview their retry schedules.")
+    coming_soon(
+        &ctx,
+        "Recycle Billing",
+        "recycle",
+        "Build decline salvage profiles and preview their retry schedules.",
+    )
 }
 
 pub async fn customers(ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    coming_soon(&ctx, "Customers", "customers", "Find customers; refund, void, cancel and rebill.")
+    coming_soon(
+        &ctx,
+        "Customers",
+        "customers",
+        "Find customers; refund, void, cancel and rebill.",
+    )
 }
 
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
@@ -56,7 +86,9 @@ pub async fn healthz(services: web::Data<Services>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok"),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            HttpResponse::ServiceUnavailable().content_type("text/plain").body("database unavailable")
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain")
+                .body("database unavailable")
         }
     }
 }

@@ -48,7 +48,11 @@ macro_rules! route {
     };
 }
 
-const ADMIN_AREA: &[Permission] = &[Permission::UsersManage, Permission::RolesManage, Permission::EventsView];
+const ADMIN_AREA: &[Permission] = &[
+    Permission::UsersManage,
+    Permission::RolesManage,
+    Permission::EventsView,
+];
 
 /// Every route of the portal, grouped by who may use it.
 pub fn route_table() -> Vec<RouteDef> {
@@ -91,7 +95,12 @@ pub struct AccessTable(HashMap<(Method, &'static str), Access>);
 
 impl AccessTable {
     pub fn new(routes: &[RouteDef]) -> Self {
-        Self(routes.iter().map(|r| ((r.method.clone(), r.path), r.access)).collect())
+        Self(
+            routes
+                .iter()
+                .map(|r| ((r.method.clone(), r.path), r.access))
+                .collect(),
+        )
     }
 
     pub fn get(&self, method: &Method, pattern: &str) -> Option<Access> {
@@ -113,5 +122,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// `static/` of the crate, wherever the binary is started from inside the checkout.
 fn static_dir() -> std::path::PathBuf {
     let here = std::path::PathBuf::from("static");
-    if here.is_dir() { here } else { std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static") }
+    if here.is_dir() {
+        here
+    } else {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static")
+    }
 }

@@ -67,16 +67,42 @@ impl Layout {
     }
 }
 
-const ADMIN_AREA: [Permission; 3] = [Permission::UsersManage, Permission::RolesManage, Permission::EventsView];
+const ADMIN_AREA: [Permission; 3] = [
+    Permission::UsersManage,
+    Permission::RolesManage,
+    Permission::EventsView,
+];
 
 fn nav_for(viewer: Option<&Viewer>) -> Vec<NavItem> {
-    let Some(viewer) = viewer else { return Vec::new() };
+    let Some(viewer) = viewer else {
+        return Vec::new();
+    };
     let items = [
-        (Some(Permission::DashboardView), "/", "Dashboard", "dashboard"),
+        (
+            Some(Permission::DashboardView),
+            "/",
+            "Dashboard",
+            "dashboard",
+        ),
         (Some(Permission::MidsManage), "/mids", "MIDs", "mids"),
-        (Some(Permission::GatewaysManage), "/gateways", "Gateways", "gateways"),
-        (Some(Permission::RecycleManage), "/recycle-billing", "Recycle Billing", "recycle"),
-        (Some(Permission::CustomersView), "/customers", "Customers", "customers"),
+        (
+            Some(Permission::GatewaysManage),
+            "/gateways",
+            "Gateways",
+            "gateways",
+        ),
+        (
+            Some(Permission::RecycleManage),
+            "/recycle-billing",
+            "Recycle Billing",
+            "recycle",
+        ),
+        (
+            Some(Permission::CustomersView),
+            "/customers",
+            "Customers",
+            "customers",
+        ),
         (None, "/admin", "Admin", "admin"),
     ];
     items
@@ -85,7 +111,11 @@ fn nav_for(viewer: Option<&Viewer>) -> Vec<NavItem> {
             Some(p) => viewer.can(*p),
             None => ADMIN_AREA.iter().any(|p| viewer.can(*p)),
         })
-        .map(|(_, href, label, section)| NavItem { href, label, section })
+        .map(|(_, href, label, section)| NavItem {
+            href,
+            label,
+            section,
+        })
         .collect()
 }
 
@@ -109,7 +139,11 @@ impl FromRequest for PageCtx {
 impl PageCtx {
     pub fn of(req: &HttpRequest) -> Self {
         let session = req.get_session();
-        let csrf = session.get::<String>(CSRF_KEY).ok().flatten().unwrap_or_default();
+        let csrf = session
+            .get::<String>(CSRF_KEY)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         Self {
             viewer: req.extensions().get::<Viewer>().cloned(),
             session,
@@ -120,7 +154,10 @@ impl PageCtx {
 
     /// The layout of a full page; takes the pending flash message so it shows once.
     pub fn layout(&self, title: impl Into<String>, section: &'static str) -> Layout {
-        let flash = self.session.remove_as::<Flash>(FLASH_KEY).and_then(Result::ok);
+        let flash = self
+            .session
+            .remove_as::<Flash>(FLASH_KEY)
+            .and_then(Result::ok);
         Layout {
             title: title.into(),
             section,
@@ -154,16 +191,29 @@ impl PageCtx {
 
     pub fn flash(&self, kind: FlashKind, message: impl Into<String>) {
         // A flash that cannot be stored is only a lost message; the action itself succeeded.
-        if let Err(e) = self.session.insert(FLASH_KEY, Flash { kind, message: message.into() }) {
+        if let Err(e) = self.session.insert(
+            FLASH_KEY,
+            Flash {
+                kind,
+                message: message.into(),
+            },
+        ) {
             tracing::warn!(error = %e, "could not store flash message");
         }
     }
 }
 
 /// Renders a template as an HTML response with `status`.
-pub fn render_status<T: Template>(status: StatusCode, template: &T) -> Result<HttpResponse, AppError> {
-    let body = template.render().map_err(|e| AppError::Template(e.to_string()))?;
-    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
+pub fn render_status<T: Template>(
+    status: StatusCode,
+    template: &T,
+) -> Result<HttpResponse, AppError> {
+    let body = template
+        .render()
+        .map_err(|e| AppError::Template(e.to_string()))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
 }
 
 pub fn render<T: Template>(template: &T) -> Result<HttpResponse, AppError> {
@@ -172,7 +222,9 @@ pub fn render<T: Template>(template: &T) -> Result<HttpResponse, AppError> {
 
 /// A 303 to `location`; after a POST the browser follows it with a GET.
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, location)).finish()
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish()
 }
 
 /// True for requests made by htmx, which get a fragment instead of a full page.

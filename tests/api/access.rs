@@ -41,7 +41,10 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
 
 #[test]
 fn every_route_in_the_table_has_an_expected_row_and_back() {
-    let table: Vec<(String, &str)> = route_table().iter().map(|r| (r.method.to_string(), r.path)).collect();
+    let table: Vec<(String, &str)> = route_table()
+        .iter()
+        .map(|r| (r.method.to_string(), r.path))
+        .collect();
     for (method, path) in &table {
         assert!(
             EXPECTED.iter().any(|(m, p, _)| m == method && p == path),
@@ -49,10 +52,21 @@ fn every_route_in_the_table_has_an_expected_row_and_back() {
         );
     }
     for (method, path, _) in EXPECTED {
-        assert!(table.iter().any(|(m, p)| m == method && p == path), "EXPECTED lists {method} {path}, which is not routed");
+        assert!(
+            table.iter().any(|(m, p)| m == method && p == path),
+            "EXPECTED lists {method} {path}, which is not routed"
+        );
     }
-    let public: Vec<_> = route_table().into_iter().filter(|r| r.access == Access::Public).map(|r| r.path).collect();
-    assert_eq!(public, ["/healthz", "/login", "/login"], "only these routes are open to anonymous visitors");
+    let public: Vec<_> = route_table()
+        .into_iter()
+        .filter(|r| r.access == Access::Public)
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        public,
+        ["/healthz", "/login", "/login"],
+        "only these routes are open to anonymous visitors"
+    );
 }
 
 both_backends! {

@@ -19,7 +19,9 @@ fn temp_db() -> std::path::PathBuf {
 
 fn create(db: &std::path::Path, email: &str, role: &str, password: &str) -> std::process::Output {
     recoup(db)
-        .args(["user", "create", "--email", email, "--name", "Ann Lee", "--role", role])
+        .args([
+            "user", "create", "--email", email, "--name", "Ann Lee", "--role", role,
+        ])
         .env("RECOUP_PASSWORD", password)
         .output()
         .unwrap()
@@ -29,12 +31,18 @@ fn create(db: &std::path::Path, email: &str, role: &str, password: &str) -> std:
 fn user_create_makes_a_user_and_refuses_bad_input_clearly() {
     let db = temp_db();
     let ok = create(&db, "ann@example.com", "admin", "violet-harbour-tram-42");
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("Created ann@example.com"));
 
     let weak = create(&db, "bob@example.com", "admin", "short");
     assert!(!weak.status.success());
-    assert!(String::from_utf8_lossy(&weak.stderr).contains("--password: Use at least 12 characters."));
+    assert!(
+        String::from_utf8_lossy(&weak.stderr).contains("--password: Use at least 12 characters.")
+    );
 
     let role = create(&db, "bob@example.com", "wizard", "violet-harbour-tram-42");
     assert!(!role.status.success());
@@ -42,7 +50,9 @@ fn user_create_makes_a_user_and_refuses_bad_input_clearly() {
 
     let taken = create(&db, "ANN@example.com", "merchant", "violet-harbour-tram-42");
     assert!(!taken.status.success());
-    assert!(String::from_utf8_lossy(&taken.stderr).contains("A user with this email already exists."));
+    assert!(
+        String::from_utf8_lossy(&taken.stderr).contains("A user with this email already exists.")
+    );
 
     let migrate = recoup(&db).arg("migrate").output().unwrap();
     assert!(migrate.status.success());
@@ -63,6 +73,9 @@ fn prod_mode_without_keys_stops_with_a_clear_message() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("RECOUP_SESSION_KEY is required when RECOUP_ENV=prod"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("RECOUP_SESSION_KEY is required when RECOUP_ENV=prod")
+    );
     assert!(!db.exists(), "nothing was created");
 }

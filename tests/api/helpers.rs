@@ -41,7 +41,8 @@ fn random_suffix() -> String {
 }
 
 fn pg_admin_url() -> String {
-    std::env::var("RECOUP_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("RECOUP_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 fn in_ci() -> bool {
@@ -60,9 +61,13 @@ async fn fresh_database(backend: Backend) -> Option<(String, Cleanup)> {
             let admin = pg_admin_url();
             let mut conn = match sqlx::PgConnection::connect(&admin).await {
                 Ok(conn) => conn,
-                Err(e) if in_ci() => panic!("PostgreSQL is required in CI but unreachable at {admin}: {e}"),
+                Err(e) if in_ci() => {
+                    panic!("PostgreSQL is required in CI but unreachable at {admin}: {e}")
+                }
                 Err(e) => {
-                    eprintln!("NOTICE: PostgreSQL unreachable at {admin} ({e}); this test ran on SQLite only. CI requires PostgreSQL.");
+                    eprintln!(
+                        "NOTICE: PostgreSQL unreachable at {admin} ({e}); this test ran on SQLite only. CI requires PostgreSQL."
+                    );
                     return None;
                 }
             };
@@ -71,7 +76,10 @@ async fn fresh_database(backend: Backend) -> Option<(String, Cleanup)> {
                 .execute(&mut conn)
                 .await
                 .expect("create test database");
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+            let base = admin
+                .rsplit_once('/')
+                .map_or(admin.as_str(), |(b, _)| b)
+                .to_owned();
             Some((format!("{base}/{name}"), Cleanup::PgDatabase(name)))
         }
     }
@@ -101,13 +109,25 @@ pub fn new_client() -> reqwest::Client {
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let (url, cleanup) = fresh_database(backend).await?;
     let settings = test_settings(url);
-    let db = open_database(&settings).await.expect("open and migrate the test database");
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).single().expect("valid time"));
+    let db = open_database(&settings)
+        .await
+        .expect("open and migrate the test database");
+    let clock = ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0)
+            .single()
+            .expect("valid time"),
+    );
     let services = services(db, &settings, Arc::new(clock.clone())).expect("services");
     let app = Application::build(&settings, services.clone(), 1).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    Some(TestApp { address, services, clock, client: new_client(), cleanup })
+    Some(TestApp {
+        address,
+        services,
+        clock,
+        client: new_client(),
+        cleanup,
+    })
 }
 
 /// Declares a test that runs once on SQLite and once on PostgreSQL.
@@ -150,12 +170,17 @@ impl Drop for TestApp {
                 let name = name.clone();
                 // Dropped from a plain thread: Drop cannot await, and the test's runtime is ending.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
                     rt.block_on(async {
                         use sqlx::Connection;
                         if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_admin_url()).await {
                             let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                            let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                                .execute(&mut conn)
+                                .await;
                         }
                     });
                 })
@@ -173,11 +198,20 @@ pub fn csrf_in(html: &str) -> String {
 }
 
 pub fn location(response: &reqwest::Response) -> String {
-    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 pub fn assert_redirects_to(response: &reqwest::Response, expected: &str) {
-    assert_eq!(response.status().as_u16(), 303, "expected a redirect to {expected}");
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "expected a redirect to {expected}"
+    );
     assert_eq!(location(response), expected);
 }
 
@@ -203,7 +237,12 @@ impl TestApp {
         let token = self.csrf_for_signed_in().await;
         let mut body: Vec<(&str, &str)> = fields.to_vec();
         body.push(("csrf_token", &token));
-        self.client.post(self.url(path)).form(&body).send().await.expect("POST")
+        self.client
+            .post(self.url(path))
+            .form(&body)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// The CSRF token from a page the session can see (the login page redirects once signed in).
@@ -217,9 +256,17 @@ impl TestApp {
     }
 
     /// Creates a user directly through the service layer.
-    pub async fn create_user(&self, email: &str, name: &str, role: &str) -> recoup::domain::user::User {
+    pub async fn create_user(
+        &self,
+        email: &str,
+        name: &str,
+        role: &str,
+    ) -> recoup::domain::user::User {
         let new = NewUser::parse(email, name, role, PASSWORD).expect("valid new user");
-        self.services.create_user(&Actor::system("test"), new).await.expect("create user")
+        self.services
+            .create_user(&Actor::system("test"), new)
+            .await
+            .expect("create user")
     }
 
     /// Signs this app's client in.
@@ -227,12 +274,29 @@ impl TestApp {
         self.login_with(&self.client, email, password).await
     }
 
-    pub async fn login_with(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
-        let page = client.get(self.url("/login")).send().await.expect("GET /login").text().await.expect("body");
+    pub async fn login_with(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .expect("GET /login")
+            .text()
+            .await
+            .expect("body");
         let token = csrf_in(&page);
         client
             .post(self.url("/login"))
-            .form(&[("email", email), ("password", password), ("csrf_token", &token), ("next", "/")])
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &token),
+                ("next", "/"),
+            ])
             .send()
             .await
             .expect("POST /login")
@@ -241,9 +305,15 @@ impl TestApp {
     /// Creates a user with `role` and signs the client in as them.
     pub async fn login_as_new(&self, role: &str) -> recoup::domain::user::User {
         let email = format!("{}@example.com", role.replace('_', "."));
-        let user = self.create_user(&email, &format!("Test {role}"), role).await;
+        let user = self
+            .create_user(&email, &format!("Test {role}"), role)
+            .await;
         let response = self.login(&email, PASSWORD).await;
-        assert_eq!(response.status().as_u16(), 303, "login as {role} should succeed");
+        assert_eq!(
+            response.status().as_u16(),
+            303,
+            "login as {role} should succeed"
+        );
         user
     }
 }

@@ -133,8 +133,14 @@ fn ids_of_controls(html: &str) -> Vec<String> {
             if element.contains("type=\"hidden\"") {
                 continue;
             }
-            let id = element.split("id=\"").nth(1).and_then(|r| r.split('"').next());
-            assert!(id.is_some(), "a form control without an id cannot be labelled: {tag}{element}>");
+            let id = element
+                .split("id=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next());
+            assert!(
+                id.is_some(),
+                "a form control without an id cannot be labelled: {tag}{element}>"
+            );
             ids.extend(id.map(str::to_owned));
         }
     }

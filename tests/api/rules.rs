@@ -7,7 +7,11 @@ use recoup::domain::permission::{BuiltinRole, Permission};
 use recoup::services::auth::{LoginAttempt, LoginError};
 
 fn attempt<'a>(email: &'a str, password: &'a str) -> LoginAttempt<'a> {
-    LoginAttempt { email, password, ip: "203.0.113.9" }
+    LoginAttempt {
+        email,
+        password,
+        ip: "203.0.113.9",
+    }
 }
 
 both_backends! {

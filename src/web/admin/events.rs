@@ -33,14 +33,29 @@ impl EventQuery {
         let mut errors = FieldErrors::default();
         let mut filter = EventFilter::default();
         if !self.user.is_empty() {
-            filter.actor_id = errors.take("user", self.user.parse::<i64>().map(UserId).map_err(|_| "Pick a user from the list."));
+            filter.actor_id = errors.take(
+                "user",
+                self.user
+                    .parse::<i64>()
+                    .map(UserId)
+                    .map_err(|_| "Pick a user from the list."),
+            );
         }
         if !self.kind.is_empty() {
-            filter.kind = errors.take("kind", EventKind::from_key(&self.kind).ok_or("Pick a kind from the list."));
+            filter.kind = errors.take(
+                "kind",
+                EventKind::from_key(&self.kind).ok_or("Pick a kind from the list."),
+            );
         }
-        let date = |raw: &str| NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| "Enter a date as YYYY-MM-DD.");
+        let date = |raw: &str| {
+            NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+                .map_err(|_| "Enter a date as YYYY-MM-DD.")
+        };
         if !self.from.trim().is_empty() {
-            filter.from = errors.take("from", date(&self.from)).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| Utc.from_utc_datetime(&t));
+            filter.from = errors
+                .take("from", date(&self.from))
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| Utc.from_utc_datetime(&t));
         }
         if !self.until.trim().is_empty() {
             // "until" includes the whole day it names.
@@ -55,8 +70,13 @@ impl EventQuery {
 
     /// The filters as a query string, for the pager's links.
     fn query_string(&self) -> String {
-        serde_urlencoded::to_string([("user", &self.user), ("kind", &self.kind), ("from", &self.from), ("until", &self.until)])
-            .unwrap_or_default()
+        serde_urlencoded::to_string([
+            ("user", &self.user),
+            ("kind", &self.kind),
+            ("from", &self.from),
+            ("until", &self.until),
+        ])
+        .unwrap_or_default()
     }
 }
 
@@ -73,10 +93,16 @@ struct EventsPage {
     errors: FieldErrors,
 }
 
-pub async fn list(ctx: PageCtx, services: web::Data<Services>, query: web::Query<EventQuery>) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    query: web::Query<EventQuery>,
+) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let (filter, errors) = query.filter();
-    let events = services.list_events(&filter, PageRequest::new(query.page.parse().ok(), 50)).await?;
+    let events = services
+        .list_events(&filter, PageRequest::new(query.page.parse().ok(), 50))
+        .await?;
     let users = services.event_actors().await?;
     let page = EventsPage {
         layout: ctx.layout("Event log", "admin"),

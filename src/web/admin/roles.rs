@@ -24,7 +24,10 @@ struct RolesPage {
 
 pub async fn list(ctx: PageCtx, services: web::Data<Services>) -> Result<HttpResponse, AppError> {
     let roles = services.list_roles().await?;
-    render(&RolesPage { layout: ctx.layout("Roles", "admin"), roles })
+    render(&RolesPage {
+        layout: ctx.layout("Roles", "admin"),
+        roles,
+    })
 }
 
 /// The role form as typed; `permissions` repeats once per ticked box.
@@ -45,7 +48,12 @@ impl RoleForm {
         Self {
             name: role.name.clone(),
             description: role.description.clone(),
-            permissions: role.permissions.keys().into_iter().map(str::to_owned).collect(),
+            permissions: role
+                .permissions
+                .keys()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
             confirm: String::new(),
         }
     }
@@ -72,20 +80,48 @@ struct RoleFormPage {
     errors: FieldErrors,
 }
 
-fn form_page(ctx: &PageCtx, role_id: Option<RoleId>, form: RoleForm, errors: FieldErrors) -> RoleFormPage {
+fn form_page(
+    ctx: &PageCtx,
+    role_id: Option<RoleId>,
+    form: RoleForm,
+    errors: FieldErrors,
+) -> RoleFormPage {
     let choices = Permission::ALL
         .into_iter()
-        .map(|p| PermissionChoice { key: p.key(), label: p.label(), checked: form.permissions.iter().any(|k| k == p.key()) })
+        .map(|p| PermissionChoice {
+            key: p.key(),
+            label: p.label(),
+            checked: form.permissions.iter().any(|k| k == p.key()),
+        })
         .collect();
-    let title = if role_id.is_some() { "Edit role" } else { "New role" };
-    RoleFormPage { layout: ctx.layout(title, "admin"), role_id, form, choices, errors }
+    let title = if role_id.is_some() {
+        "Edit role"
+    } else {
+        "New role"
+    };
+    RoleFormPage {
+        layout: ctx.layout(title, "admin"),
+        role_id,
+        form,
+        choices,
+        errors,
+    }
 }
 
 pub async fn new_form(ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    render(&form_page(&ctx, None, RoleForm::default(), FieldErrors::default()))
+    render(&form_page(
+        &ctx,
+        None,
+        RoleForm::default(),
+        FieldErrors::default(),
+    ))
 }
 
-pub async fn create(ctx: PageCtx, services: web::Data<Services>, body: web::Bytes) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
     let form = RoleForm::parse(&body)?;
     let result = match RoleDraft::parse(&form.name, &form.description, &form.permissions) {
         Ok(draft) => services.create_role(&ctx.actor()?, &draft).await,
@@ -93,23 +129,39 @@ pub async fn create(ctx: PageCtx, services: web::Data<Services>, body: web::Byte
     };
     match result {
         Ok(_) => {
-            ctx.flash(FlashKind::Success, format!("Role {} created.", form.name.trim()));
+            ctx.flash(
+                FlashKind::Success,
+                format!("Role {} created.", form.name.trim()),
+            );
             Ok(see_other("/admin/roles"))
         }
-        Err(RoleError::Invalid(errors)) => {
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&ctx, None, form, errors))
-        }
+        Err(RoleError::Invalid(errors)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form_page(&ctx, None, form, errors),
+        ),
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn edit_form(ctx: PageCtx, services: web::Data<Services>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+pub async fn edit_form(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let role = services.find_role(RoleId(*id)).await?;
     if role.builtin.is_some() {
-        ctx.flash(FlashKind::Error, "Built-in roles cannot be changed. Create a custom role instead.");
+        ctx.flash(
+            FlashKind::Error,
+            "Built-in roles cannot be changed. Create a custom role instead.",
+        );
         return Ok(see_other("/admin/roles"));
     }
-    render(&form_page(&ctx, Some(role.id), RoleForm::from_role(&role), FieldErrors::default()))
+    render(&form_page(
+        &ctx,
+        Some(role.id),
+        RoleForm::from_role(&role),
+        FieldErrors::default(),
+    ))
 }
 
 pub async fn update(
@@ -126,12 +178,19 @@ pub async fn update(
     };
     match result {
         Ok(()) => {
-            ctx.flash(FlashKind::Success, format!("Role {} saved. Its users have the new permissions from their next click.", form.name.trim()));
+            ctx.flash(
+                FlashKind::Success,
+                format!(
+                    "Role {} saved. Its users have the new permissions from their next click.",
+                    form.name.trim()
+                ),
+            );
             Ok(see_other("/admin/roles"))
         }
-        Err(RoleError::Invalid(errors)) => {
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&ctx, Some(id), form, errors))
-        }
+        Err(RoleError::Invalid(errors)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form_page(&ctx, Some(id), form, errors),
+        ),
         Err(RoleError::BuiltinReadOnly) => {
             ctx.flash(FlashKind::Error, RoleError::BuiltinReadOnly.to_string());
             Ok(see_other("/admin/roles"))
@@ -158,11 +217,16 @@ pub async fn delete(
     let form = RoleForm::parse(&body)?;
     if form.confirm != "yes" {
         let role = services.find_role(id).await?;
-        return render(&DeleteRolePage { layout: ctx.layout("Delete role", "admin"), role });
+        return render(&DeleteRolePage {
+            layout: ctx.layout("Delete role", "admin"),
+            role,
+        });
     }
     match services.delete_role(&ctx.actor()?, id).await {
         Ok(()) => ctx.flash(FlashKind::Success, "Role deleted."),
-        Err(e @ (RoleError::InUse(_) | RoleError::BuiltinReadOnly)) => ctx.flash(FlashKind::Error, e.to_string()),
+        Err(e @ (RoleError::InUse(_) | RoleError::BuiltinReadOnly)) => {
+            ctx.flash(FlashKind::Error, e.to_string())
+        }
         Err(e) => return Err(e.into()),
     }
     Ok(see_other("/admin/roles"))

@@ -45,9 +45,20 @@ pub async fn list(
     let page = PageRequest::new(query.page.parse().ok(), PageRequest::DEFAULT_SIZE);
     let users = services.list_users(Some(&q), page).await?;
     let me = ctx.viewer()?.user_id;
-    let pager_base = format!("/admin/users?{}&", serde_urlencoded::to_string([("q", &q)]).unwrap_or_default());
+    let pager_base = format!(
+        "/admin/users?{}&",
+        serde_urlencoded::to_string([("q", &q)]).unwrap_or_default()
+    );
     let layout = ctx.layout("Users", "admin");
-    render(&UsersPage { csrf: ctx.csrf.clone(), layout, users, q, me, pager_base, error: None })
+    render(&UsersPage {
+        csrf: ctx.csrf.clone(),
+        layout,
+        users,
+        q,
+        me,
+        pager_base,
+        error: None,
+    })
 }
 
 #[derive(Template)]
@@ -82,9 +93,17 @@ struct NewUserPage {
     errors: FieldErrors,
 }
 
-pub async fn new_form(ctx: PageCtx, services: web::Data<Services>) -> Result<HttpResponse, AppError> {
+pub async fn new_form(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+) -> Result<HttpResponse, AppError> {
     let roles = services.list_roles().await?;
-    render(&NewUserPage { layout: ctx.layout("New user", "admin"), roles, form: NewUserForm::default(), errors: FieldErrors::default() })
+    render(&NewUserPage {
+        layout: ctx.layout("New user", "admin"),
+        roles,
+        form: NewUserForm::default(),
+        errors: FieldErrors::default(),
+    })
 }
 
 pub async fn create(
@@ -104,13 +123,25 @@ pub async fn create(
     };
     match result {
         Ok(user) => {
-            ctx.flash(FlashKind::Success, format!("User {} created with role {}.", user.email, user.role_name));
+            ctx.flash(
+                FlashKind::Success,
+                format!("User {} created with role {}.", user.email, user.role_name),
+            );
             Ok(see_other(&format!("/admin/users/{}", user.id)))
         }
         Err(UserError::Invalid(errors)) => {
             let roles = services.list_roles().await?;
-            let form = NewUserForm { password: String::new(), password_confirm: String::new(), ..form };
-            let page = NewUserPage { layout: ctx.layout("New user", "admin"), roles, form, errors };
+            let form = NewUserForm {
+                password: String::new(),
+                password_confirm: String::new(),
+                ..form
+            };
+            let page = NewUserPage {
+                layout: ctx.layout("New user", "admin"),
+                roles,
+                form,
+                errors,
+            };
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(e.into()),
@@ -127,7 +158,11 @@ struct UserShowPage {
     role_error: Option<String>,
 }
 
-pub async fn show(ctx: PageCtx, services: web::Data<Services>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let user = services.find_user(UserId(*id)).await?;
     show_page(&ctx, &services, user, None, StatusCode::OK).await
 }
@@ -142,7 +177,16 @@ async fn show_page(
     let roles = services.list_roles().await?;
     let is_me = ctx.viewer()?.user_id == user.id;
     let layout = ctx.layout(user.name.clone(), "admin");
-    render_status(status, &UserShowPage { layout, user, roles, is_me, role_error })
+    render_status(
+        status,
+        &UserShowPage {
+            layout,
+            user,
+            roles,
+            is_me,
+            role_error,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -160,17 +204,34 @@ pub async fn change_role(
     let id = UserId(*id);
     match services.change_role(&ctx.actor()?, id, &form.role).await {
         Ok(user) => {
-            ctx.flash(FlashKind::Success, format!("{} now has the role {}.", user.email, user.role_name));
+            ctx.flash(
+                FlashKind::Success,
+                format!("{} now has the role {}.", user.email, user.role_name),
+            );
             Ok(see_other(&format!("/admin/users/{id}")))
         }
         Err(UserError::Invalid(errors)) => {
             let user = services.find_user(id).await?;
             let message = errors.get("role").map(str::to_owned);
-            show_page(&ctx, &services, user, message, StatusCode::UNPROCESSABLE_ENTITY).await
+            show_page(
+                &ctx,
+                &services,
+                user,
+                message,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(UserError::Refused(message)) => {
             let user = services.find_user(id).await?;
-            show_page(&ctx, &services, user, Some(message.to_owned()), StatusCode::CONFLICT).await
+            show_page(
+                &ctx,
+                &services,
+                user,
+                Some(message.to_owned()),
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -195,21 +256,44 @@ pub async fn set_active(
     let me = ctx.viewer()?.user_id;
     let (user, error) = match services.set_user_active(&ctx.actor()?, id, active).await {
         Ok(user) => (user, None),
-        Err(UserError::Refused(message)) => (services.find_user(id).await?, Some(message.to_owned())),
+        Err(UserError::Refused(message)) => {
+            (services.find_user(id).await?, Some(message.to_owned()))
+        }
         Err(e) => return Err(e.into()),
     };
     if is_htmx(&req) {
-        return render(&UserRow { user: &user, csrf: &ctx.csrf, me, error });
+        return render(&UserRow {
+            user: &user,
+            csrf: &ctx.csrf,
+            me,
+            error,
+        });
     }
     match error {
         Some(message) => ctx.flash(FlashKind::Error, message),
         None => ctx.flash(
             FlashKind::Success,
-            format!("{} is {}.", user.email, if user.active { "enabled" } else { "disabled and signed out" }),
+            format!(
+                "{} is {}.",
+                user.email,
+                if user.active {
+                    "enabled"
+                } else {
+                    "disabled and signed out"
+                }
+            ),
         ),
     }
-    let back = req.headers().get("Referer").and_then(|r| r.to_str().ok()).filter(|r| r.contains("/admin/users?") || r.ends_with("/admin/users"));
-    let location = if back.is_some() { "/admin/users".to_owned() } else { format!("/admin/users/{id}") };
+    let back = req
+        .headers()
+        .get("Referer")
+        .and_then(|r| r.to_str().ok())
+        .filter(|r| r.contains("/admin/users?") || r.ends_with("/admin/users"));
+    let location = if back.is_some() {
+        "/admin/users".to_owned()
+    } else {
+        format!("/admin/users/{id}")
+    };
     Ok(see_other(&location))
 }
 
@@ -237,8 +321,16 @@ pub async fn reset_password(
     let id = UserId(*id);
     if form.confirm != "yes" {
         let user = services.find_user(id).await?;
-        return render(&PasswordPage { layout: ctx.layout("Reset password", "admin"), user, new_password: None });
+        return render(&PasswordPage {
+            layout: ctx.layout("Reset password", "admin"),
+            user,
+            new_password: None,
+        });
     }
     let (user, password) = services.reset_password(&ctx.actor()?, id).await?;
-    render(&PasswordPage { layout: ctx.layout("Password reset", "admin"), user, new_password: Some(password) })
+    render(&PasswordPage {
+        layout: ctx.layout("Password reset", "admin"),
+        user,
+        new_password: Some(password),
+    })
 }

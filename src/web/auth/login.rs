@@ -8,7 +8,9 @@ use serde::Deserialize;
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::auth::{LoginAttempt, LoginError};
-use crate::web::page::{CSRF_KEY, Layout, PageCtx, SESSION_TOKEN_KEY, render, render_status, see_other};
+use crate::web::page::{
+    CSRF_KEY, Layout, PageCtx, SESSION_TOKEN_KEY, render, render_status, see_other,
+};
 
 #[derive(Template)]
 #[template(path = "pages/auth/login.html")]
@@ -37,7 +39,9 @@ pub struct LoginForm {
 /// Only a path on this site, so the login page cannot be used to send people elsewhere.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -60,13 +64,18 @@ pub async fn submit(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let ip = ctx.ip.clone().unwrap_or_else(|| "unknown".to_owned());
-    let attempt = LoginAttempt { email: &form.email, password: &form.password, ip: &ip };
+    let attempt = LoginAttempt {
+        email: &form.email,
+        password: &form.password,
+        ip: &ip,
+    };
     match services.login(&attempt).await {
         Ok((token, _viewer)) => {
             // A fresh cookie and a fresh CSRF token: nothing from before sign-in carries over.
             ctx.session.renew();
             ctx.session.insert(SESSION_TOKEN_KEY, token.as_str())?;
-            ctx.session.insert(CSRF_KEY, crate::services::random_token(32)?)?;
+            ctx.session
+                .insert(CSRF_KEY, crate::services::random_token(32)?)?;
             Ok(see_other(&safe_next(Some(&form.next))))
         }
         Err(LoginError::Unexpected(e)) => Err(e.into()),

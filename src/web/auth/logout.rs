@@ -7,7 +7,10 @@ use crate::services::Services;
 use crate::web::page::{FlashKind, PageCtx, SESSION_TOKEN_KEY, see_other};
 
 pub async fn submit(ctx: PageCtx, services: web::Data<Services>) -> Result<HttpResponse, AppError> {
-    if let (Some(token), Some(viewer)) = (ctx.session.get::<String>(SESSION_TOKEN_KEY)?, ctx.viewer.as_ref()) {
+    if let (Some(token), Some(viewer)) = (
+        ctx.session.get::<String>(SESSION_TOKEN_KEY)?,
+        ctx.viewer.as_ref(),
+    ) {
         services.logout(&token, viewer, ctx.ip.as_deref()).await?;
     }
     ctx.session.purge();
