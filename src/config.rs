@@ -49,6 +49,8 @@ pub struct Settings {
     pub environment: Environment,
     pub session_key: SecretSlice<u8>,
     pub secret_key: SecretSlice<u8>,
+    /// Earlier secret keys, still accepted to decrypt until `recoup secrets rotate` has run.
+    pub previous_secret_keys: Vec<SecretSlice<u8>>,
     pub session_policy: SessionPolicy,
     pub secure_cookies: bool,
 }
@@ -100,6 +102,12 @@ impl Settings {
         };
         let session_key = key("RECOUP_SESSION_KEY", SESSION_KEY_BYTES)?;
         let secret_key = key("RECOUP_SECRET_KEY", SECRET_KEY_BYTES)?;
+        let previous_secret_keys = lookup("RECOUP_SECRET_KEY_PREVIOUS")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| decode_key("RECOUP_SECRET_KEY_PREVIOUS", k, SECRET_KEY_BYTES))
+            .collect::<Result<Vec<_>, _>>()?;
 
         Ok(Self {
             database_url,
@@ -107,6 +115,7 @@ impl Settings {
             environment,
             session_key,
             secret_key,
+            previous_secret_keys,
             session_policy: SessionPolicy {
                 idle_timeout: Duration::minutes(idle),
                 absolute_lifetime: Duration::hours(lifetime),

@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;

@@ -14,6 +14,7 @@ use actix_web::{App, HttpServer};
 
 use crate::clock::Clock;
 use crate::config::{Settings, expose};
+use crate::crypto::SecretCipher;
 use crate::db::Db;
 use crate::services::Services;
 use crate::services::passwords::PasswordHasher;
@@ -53,10 +54,15 @@ pub fn services(
     clock: Arc<dyn Clock>,
 ) -> Result<Services, StartupError> {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let cipher = SecretCipher::new(&settings.secret_key, &settings.previous_secret_keys)
+        .ok_or_else(|| {
+            crate::services::Unexpected::Config("RECOUP_SECRET_KEY must be 32 bytes".into())
+        })?;
     Ok(Services {
         db,
         clock,
         hasher: PasswordHasher::new(cores)?,
+        cipher: Arc::new(cipher),
         session_policy: settings.session_policy,
     })
 }

@@ -1,8 +1,11 @@
 //! Persistence: sqlx only. One code path for SQLite and PostgreSQL: every query is written once
 //! with `$n` placeholders and run on whichever pool `DATABASE_URL` chose.
 
+pub mod decline_mappings;
 pub mod events;
 pub mod login_attempts;
+pub mod mids;
+pub mod profiles;
 pub mod roles;
 pub mod sessions;
 pub mod users;

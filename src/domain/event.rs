@@ -19,10 +19,22 @@ pub enum EventKind {
     RoleCreated,
     RoleUpdated,
     RoleDeleted,
+    MidCreated,
+    MidUpdated,
+    MidEnabled,
+    MidDisabled,
+    MidDeleted,
+    SecretsRotated,
+    ProfileCreated,
+    ProfileUpdated,
+    ProfileDeleted,
+    MappingCreated,
+    MappingUpdated,
+    MappingDeleted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 23] = [
         EventKind::LoginSucceeded,
         EventKind::LoginFailed,
         EventKind::Logout,
@@ -34,6 +46,18 @@ impl EventKind {
         EventKind::RoleCreated,
         EventKind::RoleUpdated,
         EventKind::RoleDeleted,
+        EventKind::MidCreated,
+        EventKind::MidUpdated,
+        EventKind::MidEnabled,
+        EventKind::MidDisabled,
+        EventKind::MidDeleted,
+        EventKind::SecretsRotated,
+        EventKind::ProfileCreated,
+        EventKind::ProfileUpdated,
+        EventKind::ProfileDeleted,
+        EventKind::MappingCreated,
+        EventKind::MappingUpdated,
+        EventKind::MappingDeleted,
     ];
 
     pub fn key(self) -> &'static str {
@@ -49,6 +73,18 @@ impl EventKind {
             EventKind::RoleCreated => "role.created",
             EventKind::RoleUpdated => "role.updated",
             EventKind::RoleDeleted => "role.deleted",
+            EventKind::MidCreated => "mid.created",
+            EventKind::MidUpdated => "mid.updated",
+            EventKind::MidEnabled => "mid.enabled",
+            EventKind::MidDisabled => "mid.disabled",
+            EventKind::MidDeleted => "mid.deleted",
+            EventKind::SecretsRotated => "secrets.rotated",
+            EventKind::ProfileCreated => "routing_profile.created",
+            EventKind::ProfileUpdated => "routing_profile.updated",
+            EventKind::ProfileDeleted => "routing_profile.deleted",
+            EventKind::MappingCreated => "decline_mapping.created",
+            EventKind::MappingUpdated => "decline_mapping.updated",
+            EventKind::MappingDeleted => "decline_mapping.deleted",
         }
     }
 

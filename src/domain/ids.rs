@@ -28,3 +28,6 @@ macro_rules! id_type {
 id_type!(UserId);
 id_type!(RoleId);
 id_type!(EventId);
+id_type!(MidId);
+id_type!(ProfileId);
+id_type!(MappingId);

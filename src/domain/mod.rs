@@ -1,10 +1,14 @@
 //! Domain types and pure rules. Nothing here knows about HTTP or SQL.
 
 pub mod auth;
+pub mod decline;
 pub mod event;
 pub mod ids;
+pub mod mid;
+pub mod money;
 pub mod page;
 pub mod permission;
+pub mod routing;
 pub mod user;
 
 /// A message about one input field, shown next to it.

@@ -2,15 +2,19 @@
 //! data. Functions take parsed domain types and return errors named for what went wrong.
 
 pub mod auth;
+pub mod declines;
 pub mod demo;
 pub mod events;
+pub mod mids;
 pub mod passwords;
 pub mod roles;
+pub mod routing;
 pub mod users;
 
 use std::sync::Arc;
 
 use crate::clock::Clock;
+use crate::crypto::SecretCipher;
 use crate::db::Db;
 use crate::domain::auth::SessionPolicy;
 use passwords::PasswordHasher;
@@ -21,6 +25,7 @@ pub struct Services {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
+    pub cipher: Arc<SecretCipher>,
     pub session_policy: SessionPolicy,
 }
 
@@ -33,6 +38,17 @@ pub enum Unexpected {
     Hashing(String),
     #[error("could not generate randomness: {0}")]
     Random(String),
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// A single field error, for the checks only the service can make (taken names, conflicts).
+pub fn field_error(field: &'static str, message: impl Into<String>) -> crate::domain::FieldErrors {
+    let mut errors = crate::domain::FieldErrors::default();
+    errors.push(field, message);
+    errors
 }
 
 /// Random bytes as hex, for tokens and generated passwords.

@@ -92,6 +92,7 @@ pub fn test_settings(database_url: String) -> Settings {
         environment: Environment::Dev,
         session_key: SecretSlice::from(vec![7u8; 64]),
         secret_key: SecretSlice::from(vec![9u8; 32]),
+        previous_secret_keys: Vec::new(),
         session_policy: SessionPolicy::default(),
         secure_cookies: false,
     }

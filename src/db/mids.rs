@@ -1,0 +1,340 @@
+//! The `mids` and `mid_credentials` tables.
+
+use chrono::{DateTime, Utc};
+use const_format::concatcp;
+
+use super::{Db, Tx, on_db, on_tx};
+use crate::crypto::Sealed;
+use crate::domain::ids::{MidId, ProfileId};
+use crate::domain::mid::{Accepts, ExpiryDays, Mid, MidDraft, Provider};
+use crate::domain::money::MinorUnits;
+use crate::domain::page::{Page, PageRequest};
+
+#[derive(sqlx::FromRow)]
+struct MidRow {
+    id: i64,
+    title: String,
+    provider: String,
+    cs_phone: String,
+    cs_email: String,
+    descriptor: String,
+    monthly_cap_minor: Option<i64>,
+    enabled: bool,
+    block_prepaid: bool,
+    block_debit: bool,
+    accept_echeck: bool,
+    accept_visa: bool,
+    accept_mastercard: bool,
+    accept_amex: bool,
+    accept_discover: bool,
+    expiry_days: Option<i64>,
+    cascade_all: bool,
+    cascade_profile_id: Option<i64>,
+}
+
+impl From<MidRow> for Mid {
+    fn from(r: MidRow) -> Self {
+        Mid {
+            id: MidId(r.id),
+            title: r.title,
+            // Only the four known keys are ever written; the test gateway is the safe reading of
+            // anything else.
+            provider: Provider::from_key(&r.provider).unwrap_or(Provider::Test),
+            cs_phone: r.cs_phone,
+            cs_email: r.cs_email,
+            descriptor: r.descriptor,
+            monthly_cap: r.monthly_cap_minor.map(MinorUnits::new),
+            enabled: r.enabled,
+            block_prepaid: r.block_prepaid,
+            block_debit: r.block_debit,
+            accepts: Accepts {
+                echeck: r.accept_echeck,
+                visa: r.accept_visa,
+                mastercard: r.accept_mastercard,
+                amex: r.accept_amex,
+                discover: r.accept_discover,
+            },
+            expiry_days: r.expiry_days.map(ExpiryDays::from_stored),
+            cascade_all: r.cascade_all,
+            cascade_profile_id: r.cascade_profile_id.map(ProfileId),
+        }
+    }
+}
+
+const SELECT: &str = "SELECT id, title, provider, cs_phone, cs_email, descriptor, monthly_cap_minor, enabled, \
+     block_prepaid, block_debit, accept_echeck, accept_visa, accept_mastercard, accept_amex, accept_discover, \
+     expiry_days, cascade_all, cascade_profile_id FROM mids";
+
+pub async fn find(db: &Db, id: MidId) -> Result<Option<Mid>, sqlx::Error> {
+    const SQL: &str = concatcp!(SELECT, " WHERE id = $1");
+    let row: Option<MidRow> =
+        on_db!(db, pool => sqlx::query_as(SQL).bind(id.0).fetch_optional(pool).await)?;
+    Ok(row.map(Mid::from))
+}
+
+pub async fn find_in(tx: &mut Tx, id: MidId) -> Result<Option<Mid>, sqlx::Error> {
+    const SQL: &str = concatcp!(SELECT, " WHERE id = $1");
+    let row: Option<MidRow> =
+        on_tx!(tx, conn => sqlx::query_as(SQL).bind(id.0).fetch_optional(conn).await)?;
+    Ok(row.map(Mid::from))
+}
+
+pub async fn all(db: &Db) -> Result<Vec<Mid>, sqlx::Error> {
+    const SQL: &str = concatcp!(SELECT, " ORDER BY LOWER(title)");
+    let rows: Vec<MidRow> = on_db!(db, pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(Mid::from).collect())
+}
+
+/// The MID list's filters and sort.
+#[derive(Debug, Clone, Default)]
+pub struct MidQuery {
+    pub provider: Option<Provider>,
+    pub enabled: Option<bool>,
+    pub search: String,
+    pub sort: MidSort,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MidSort {
+    #[default]
+    Title,
+    Provider,
+    Enabled,
+    Cap,
+}
+
+const LIST_WHERE: &str = " WHERE ($1 = '' OR provider = $1) AND ($2 = 0 OR enabled = $3) \
+                          AND ($4 = '' OR LOWER(title) LIKE $5 ESCAPE '\\')";
+
+pub async fn list(db: &Db, query: &MidQuery, page: PageRequest) -> Result<Page<Mid>, sqlx::Error> {
+    // One static statement per sort order: the ORDER BY is chosen, never built from input.
+    macro_rules! sorted {
+        ($order:literal) => {
+            concatcp!(
+                SELECT,
+                LIST_WHERE,
+                " ORDER BY ",
+                $order,
+                ", LOWER(title), id LIMIT $6 OFFSET $7"
+            )
+        };
+    }
+    let sql: &'static str = match (query.sort, query.descending) {
+        (MidSort::Title, false) => sorted!("LOWER(title) ASC"),
+        (MidSort::Title, true) => sorted!("LOWER(title) DESC"),
+        (MidSort::Provider, false) => sorted!("provider ASC"),
+        (MidSort::Provider, true) => sorted!("provider DESC"),
+        (MidSort::Enabled, false) => sorted!("enabled DESC"),
+        (MidSort::Enabled, true) => sorted!("enabled ASC"),
+        (MidSort::Cap, false) => sorted!("COALESCE(monthly_cap_minor, 0) ASC"),
+        (MidSort::Cap, true) => sorted!("COALESCE(monthly_cap_minor, 0) DESC"),
+    };
+    const COUNT: &str = concatcp!("SELECT COUNT(*) FROM mids", LIST_WHERE);
+    let provider = query.provider.map_or("", Provider::key);
+    let has_enabled = i32::from(query.enabled.is_some());
+    let enabled = query.enabled.unwrap_or(true);
+    let search = query.search.trim().to_lowercase();
+    let pattern = super::users::like_pattern(&search);
+    let (rows, total): (Vec<MidRow>, i64) = on_db!(db, pool => {
+        let rows = sqlx::query_as(sql)
+            .bind(provider).bind(has_enabled).bind(enabled).bind(&search).bind(&pattern)
+            .bind(page.limit()).bind(page.offset())
+            .fetch_all(pool)
+            .await?;
+        let total = sqlx::query_scalar(COUNT)
+            .bind(provider).bind(has_enabled).bind(enabled).bind(&search).bind(&pattern)
+            .fetch_one(pool)
+            .await?;
+        (rows, total)
+    });
+    Ok(Page {
+        items: rows.into_iter().map(Mid::from).collect(),
+        number: page.number,
+        size: page.size,
+        total,
+    })
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    draft: &MidDraft,
+    now: DateTime<Utc>,
+) -> Result<MidId, sqlx::Error> {
+    const SQL: &str = "INSERT INTO mids (title, provider, cs_phone, cs_email, descriptor, monthly_cap_minor, enabled, \
+         block_prepaid, block_debit, accept_echeck, accept_visa, accept_mastercard, accept_amex, accept_discover, \
+         expiry_days, cascade_all, cascade_profile_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id";
+    let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(SQL)
+        .bind(&draft.title)
+        .bind(draft.provider.key())
+        .bind(&draft.cs_phone)
+        .bind(&draft.cs_email)
+        .bind(&draft.descriptor)
+        .bind(draft.monthly_cap.map(MinorUnits::get))
+        .bind(draft.enabled)
+        .bind(draft.block_prepaid)
+        .bind(draft.block_debit)
+        .bind(draft.accepts.echeck)
+        .bind(draft.accepts.visa)
+        .bind(draft.accepts.mastercard)
+        .bind(draft.accepts.amex)
+        .bind(draft.accepts.discover)
+        .bind(draft.expiry_days.map(|d| i64::from(d.get())))
+        .bind(draft.cascade_all)
+        .bind(draft.cascade_profile_id.map(|p| p.0))
+        .bind(now)
+        .fetch_one(conn)
+        .await)?;
+    Ok(MidId(id))
+}
+
+/// Updates every field but the provider, which a MID keeps for life.
+pub async fn update(
+    tx: &mut Tx,
+    id: MidId,
+    draft: &MidDraft,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "UPDATE mids SET title = $2, cs_phone = $3, cs_email = $4, descriptor = $5, \
+         monthly_cap_minor = $6, enabled = $7, block_prepaid = $8, block_debit = $9, accept_echeck = $10, \
+         accept_visa = $11, accept_mastercard = $12, accept_amex = $13, accept_discover = $14, expiry_days = $15, \
+         cascade_all = $16, cascade_profile_id = $17, updated_at = $18 WHERE id = $1";
+    on_tx!(tx, conn => sqlx::query(SQL)
+        .bind(id.0)
+        .bind(&draft.title)
+        .bind(&draft.cs_phone)
+        .bind(&draft.cs_email)
+        .bind(&draft.descriptor)
+        .bind(draft.monthly_cap.map(MinorUnits::get))
+        .bind(draft.enabled)
+        .bind(draft.block_prepaid)
+        .bind(draft.block_debit)
+        .bind(draft.accepts.echeck)
+        .bind(draft.accepts.visa)
+        .bind(draft.accepts.mastercard)
+        .bind(draft.accepts.amex)
+        .bind(draft.accepts.discover)
+        .bind(draft.expiry_days.map(|d| i64::from(d.get())))
+        .bind(draft.cascade_all)
+        .bind(draft.cascade_profile_id.map(|p| p.0))
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_enabled(
+    tx: &mut Tx,
+    id: MidId,
+    enabled: bool,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "UPDATE mids SET enabled = $2, updated_at = $3 WHERE id = $1";
+    on_tx!(tx, conn => sqlx::query(SQL).bind(id.0).bind(enabled).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn delete(tx: &mut Tx, id: MidId) -> Result<u64, sqlx::Error> {
+    on_tx!(tx, conn => sqlx::query("DELETE FROM mids WHERE id = $1").bind(id.0).execute(conn).await.map(|r| r.rows_affected()))
+}
+
+/// The MID holding `cascadeAll`, if any.
+pub async fn cascade_all_holder(tx: &mut Tx) -> Result<Option<(i64, String)>, sqlx::Error> {
+    const SQL: &str = "SELECT id, title FROM mids WHERE cascade_all = TRUE";
+    on_tx!(tx, conn => sqlx::query_as(SQL).fetch_optional(conn).await)
+}
+
+pub async fn title_taken(
+    tx: &mut Tx,
+    title: &str,
+    except: Option<MidId>,
+) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "SELECT COUNT(*) FROM mids WHERE LOWER(title) = LOWER($1) AND id <> $2";
+    let n: i64 = on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(title).bind(except.map_or(0, |m| m.0)).fetch_one(conn).await)?;
+    Ok(n > 0)
+}
+
+/// A stored credential row.
+#[derive(sqlx::FromRow)]
+pub struct CredentialRow {
+    pub field: String,
+    pub key_id: String,
+    pub ciphertext: String,
+}
+
+impl CredentialRow {
+    pub fn sealed(&self) -> Sealed {
+        Sealed {
+            key_id: self.key_id.clone(),
+            blob: self.ciphertext.clone(),
+        }
+    }
+}
+
+pub async fn credentials(db: &Db, id: MidId) -> Result<Vec<CredentialRow>, sqlx::Error> {
+    const SQL: &str =
+        "SELECT field, key_id, ciphertext FROM mid_credentials WHERE mid_id = $1 ORDER BY field";
+    on_db!(db, pool => sqlx::query_as(SQL).bind(id.0).fetch_all(pool).await)
+}
+
+/// Every credential of every MID, for key rotation.
+pub async fn all_credentials(tx: &mut Tx) -> Result<Vec<(i64, CredentialRow)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        mid_id: i64,
+        field: String,
+        key_id: String,
+        ciphertext: String,
+    }
+    const SQL: &str =
+        "SELECT mid_id, field, key_id, ciphertext FROM mid_credentials ORDER BY mid_id, field";
+    let rows: Vec<Row> = on_tx!(tx, conn => sqlx::query_as(SQL).fetch_all(conn).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.mid_id,
+                CredentialRow {
+                    field: r.field,
+                    key_id: r.key_id,
+                    ciphertext: r.ciphertext,
+                },
+            )
+        })
+        .collect())
+}
+
+pub async fn put_credential(
+    tx: &mut Tx,
+    id: MidId,
+    field: &str,
+    sealed: &Sealed,
+) -> Result<(), sqlx::Error> {
+    const DELETE: &str = "DELETE FROM mid_credentials WHERE mid_id = $1 AND field = $2";
+    const INSERT: &str =
+        "INSERT INTO mid_credentials (mid_id, field, key_id, ciphertext) VALUES ($1, $2, $3, $4)";
+    on_tx!(tx, conn => sqlx::query(DELETE).bind(id.0).bind(field).execute(&mut *conn).await.map(|r| r.rows_affected()))?;
+    on_tx!(tx, conn => sqlx::query(INSERT)
+        .bind(id.0)
+        .bind(field)
+        .bind(&sealed.key_id)
+        .bind(&sealed.blob)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Where a MID is used, so deleting it can say by what.
+pub async fn usages(db: &Db, id: MidId) -> Result<Vec<String>, sqlx::Error> {
+    const SQL: &str = "SELECT p.name FROM gateway_profile_mids m JOIN gateway_profiles p ON p.id = m.profile_id \
+                       WHERE m.mid_id = $1 ORDER BY p.name";
+    let names: Vec<String> =
+        on_db!(db, pool => sqlx::query_scalar(SQL).bind(id.0).fetch_all(pool).await)?;
+    Ok(names
+        .into_iter()
+        .map(|n| format!("routing profile “{n}”"))
+        .collect())
+}

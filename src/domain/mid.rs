@@ -1,0 +1,423 @@
+//! MIDs and the gateway providers they run on (SPEC 3, R-MID-1, R-GW-1, R-GW-2, R-GW-4).
+
+use std::fmt;
+
+use super::FieldErrors;
+use super::ids::{MidId, ProfileId};
+use super::money::MinorUnits;
+use super::user::Email;
+
+/// A gateway integration. Everything but the test gateway is a salvage-only partner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Provider {
+    Test,
+    FlexPay,
+    FlexFactor,
+    FlexEcom,
+}
+
+/// One credential a provider needs. All are required (R-GW-1) and all are encrypted at rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredentialField {
+    /// Form field and storage key.
+    pub key: &'static str,
+    /// The provider's own name for it, as its documentation spells it.
+    pub label: &'static str,
+    pub hint: &'static str,
+}
+
+const fn field(key: &'static str, label: &'static str, hint: &'static str) -> CredentialField {
+    CredentialField { key, label, hint }
+}
+
+const FLEXPAY_FIELDS: &[CredentialField] = &[field(
+    "apikey",
+    "apikey",
+    "The API key from your FlexPay account.",
+)];
+const FLEXFACTOR_FIELDS: &[CredentialField] = &[
+    field("app_key", "AppKey", ""),
+    field("app_secret", "AppSecret", ""),
+    field("mid_number", "MID #", "The MID number FlexFactor assigned."),
+    field("site_id", "SiteId", ""),
+    field("environment_key", "EnvironmentKey", "The tokenization key."),
+    field(
+        "hmac_signing_key",
+        "HMACSigningKey",
+        "Verifies the results FlexFactor sends back.",
+    ),
+];
+const FLEXECOM_FIELDS: &[CredentialField] = &[
+    field("public_key", "publicKey", ""),
+    field("secret_key", "secretKey", ""),
+    field(
+        "signing_secret",
+        "signingSecret",
+        "Verifies the results FlexEcom sends back.",
+    ),
+];
+
+impl Provider {
+    pub const ALL: [Provider; 4] = [
+        Provider::Test,
+        Provider::FlexPay,
+        Provider::FlexFactor,
+        Provider::FlexEcom,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Provider::Test => "test",
+            Provider::FlexPay => "flexpay",
+            Provider::FlexFactor => "flexfactor",
+            Provider::FlexEcom => "flexecom",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.key() == key)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Provider::Test => "Test gateway",
+            Provider::FlexPay => "FlexPay",
+            Provider::FlexFactor => "FlexFactor",
+            Provider::FlexEcom => "FlexEcom",
+        }
+    }
+
+    pub fn purpose(self) -> &'static str {
+        match self {
+            Provider::Test => {
+                "The built-in sandbox: processes test cards so you can try sales, declines and refunds without a real gateway."
+            }
+            Provider::FlexPay => {
+                "Decline recovery: takes over recurring declines from a recycle billing profile and retries them for you."
+            }
+            Provider::FlexFactor => {
+                "Decline recovery: cascades initial-sale soft declines at once and retries recurring declines for up to expiryDays."
+            }
+            Provider::FlexEcom => {
+                "Decline recovery: cascades initial-sale soft declines and recovers recurring declines."
+            }
+        }
+    }
+
+    /// FlexPay, FlexFactor and FlexEcom only ever take declines, never new sales (R-GW-3).
+    pub fn is_salvage_only(self) -> bool {
+        !matches!(self, Provider::Test)
+    }
+
+    pub fn credential_fields(self) -> &'static [CredentialField] {
+        match self {
+            Provider::Test => &[],
+            Provider::FlexPay => FLEXPAY_FIELDS,
+            Provider::FlexFactor => FLEXFACTOR_FIELDS,
+            Provider::FlexEcom => FLEXECOM_FIELDS,
+        }
+    }
+
+    /// FlexFactor and FlexEcom can take every initial-sale soft decline (R-GW-4).
+    pub fn offers_cascade_all(self) -> bool {
+        matches!(self, Provider::FlexFactor | Provider::FlexEcom)
+    }
+
+    pub fn has_expiry_days(self) -> bool {
+        matches!(self, Provider::FlexFactor)
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// How long FlexFactor keeps retrying a recycle or rerun: a whole number of days, 1..=21 (R-GW-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiryDays(u8);
+
+impl ExpiryDays {
+    pub const DEFAULT: ExpiryDays = ExpiryDays(21);
+    pub const MAX: u8 = 21;
+
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(Self::DEFAULT);
+        }
+        match raw.parse::<i64>() {
+            Ok(n) if (1..=i64::from(Self::MAX)).contains(&n) => Ok(Self(n as u8)),
+            Ok(_) => Err("expiryDays must be between 1 and 21."),
+            Err(_) => Err("expiryDays must be a whole number of days, 1 to 21."),
+        }
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+
+    pub fn from_stored(n: i64) -> Self {
+        u8::try_from(n)
+            .ok()
+            .filter(|n| (1..=Self::MAX).contains(n))
+            .map_or(Self::DEFAULT, Self)
+    }
+}
+
+/// Which payment types a MID accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Accepts {
+    pub echeck: bool,
+    pub visa: bool,
+    pub mastercard: bool,
+    pub amex: bool,
+    pub discover: bool,
+}
+
+impl Accepts {
+    pub fn labels(&self) -> Vec<&'static str> {
+        [
+            (self.visa, "Visa"),
+            (self.mastercard, "MasterCard"),
+            (self.amex, "Amex"),
+            (self.discover, "Discover"),
+            (self.echeck, "eCheck"),
+        ]
+        .into_iter()
+        .filter_map(|(on, label)| on.then_some(label))
+        .collect()
+    }
+}
+
+/// A MID as pages show it: never its credentials, only their masks.
+#[derive(Debug, Clone)]
+pub struct Mid {
+    pub id: MidId,
+    pub title: String,
+    pub provider: Provider,
+    pub cs_phone: String,
+    pub cs_email: String,
+    pub descriptor: String,
+    pub monthly_cap: Option<MinorUnits>,
+    pub enabled: bool,
+    pub block_prepaid: bool,
+    pub block_debit: bool,
+    pub accepts: Accepts,
+    pub expiry_days: Option<ExpiryDays>,
+    pub cascade_all: bool,
+    pub cascade_profile_id: Option<ProfileId>,
+}
+
+/// The typed MID form, every field as a string (checkboxes are present when ticked).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct MidForm {
+    pub title: String,
+    pub provider: String,
+    pub cs_phone: String,
+    pub cs_email: String,
+    pub descriptor: String,
+    pub monthly_cap: String,
+    pub enabled: Option<String>,
+    pub block_prepaid: Option<String>,
+    pub block_debit: Option<String>,
+    pub accept_echeck: Option<String>,
+    pub accept_visa: Option<String>,
+    pub accept_mastercard: Option<String>,
+    pub accept_amex: Option<String>,
+    pub accept_discover: Option<String>,
+    pub expiry_days: String,
+    pub cascade_all: Option<String>,
+    pub cascade_profile_id: String,
+    /// Credential fields, named `cred_<key>`.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, String>,
+}
+
+impl MidForm {
+    pub fn credential(&self, key: &str) -> &str {
+        self.extra
+            .get(&format!("cred_{key}"))
+            .map_or("", String::as_str)
+    }
+}
+
+/// A valid MID ready to save. `credentials` holds only the fields typed this time: on edit, a
+/// blank field keeps the stored value (R-MID-1).
+#[derive(Debug)]
+pub struct MidDraft {
+    pub title: String,
+    pub provider: Provider,
+    pub credentials: Vec<(&'static str, String)>,
+    pub cs_phone: String,
+    pub cs_email: String,
+    pub descriptor: String,
+    pub monthly_cap: Option<MinorUnits>,
+    pub enabled: bool,
+    pub block_prepaid: bool,
+    pub block_debit: bool,
+    pub accepts: Accepts,
+    pub expiry_days: Option<ExpiryDays>,
+    pub cascade_all: bool,
+    pub cascade_profile_id: Option<ProfileId>,
+}
+
+pub const TITLE_MAX: usize = 100;
+pub const DESCRIPTOR_MAX: usize = 25;
+const CREDENTIAL_MAX: usize = 1000;
+
+impl MidDraft {
+    /// Checks every field at once. `existing` is true when editing, where a blank credential
+    /// keeps the stored one.
+    pub fn parse(form: &MidForm, existing: bool) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let title = form.title.trim();
+        if title.is_empty() {
+            errors.push("title", "Enter a MID title.");
+        } else if title.chars().count() > TITLE_MAX {
+            errors.push("title", format!("Use at most {TITLE_MAX} characters."));
+        } else if title.chars().any(char::is_control) {
+            errors.push("title", "Use letters, numbers and punctuation only.");
+        }
+        let provider = Provider::from_key(form.provider.trim());
+        if provider.is_none() {
+            errors.push("provider", "Pick a gateway.");
+        }
+        let mut credentials = Vec::new();
+        for f in provider.map_or(&[][..], Provider::credential_fields) {
+            let value = form.credential(f.key).trim();
+            if value.is_empty() {
+                if !existing {
+                    errors.push(f.key, format!("Enter the {}.", f.label));
+                }
+            } else if value.chars().count() > CREDENTIAL_MAX {
+                errors.push(f.key, format!("Use at most {CREDENTIAL_MAX} characters."));
+            } else {
+                credentials.push((f.key, value.to_owned()));
+            }
+        }
+        let cs_phone = form.cs_phone.trim();
+        if !cs_phone.is_empty() && !is_phone(cs_phone) {
+            errors.push("cs_phone", "Enter a phone number like +1 (555) 010-7788.");
+        }
+        let cs_email = form.cs_email.trim();
+        let cs_email = if cs_email.is_empty() {
+            String::new()
+        } else {
+            errors
+                .take("cs_email", Email::parse(cs_email).map(|e| e.to_string()))
+                .unwrap_or_default()
+        };
+        let descriptor = form.descriptor.trim();
+        if descriptor.chars().count() > DESCRIPTOR_MAX {
+            errors.push(
+                "descriptor",
+                format!("Card networks show at most {DESCRIPTOR_MAX} characters."),
+            );
+        } else if !descriptor.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+            errors.push(
+                "descriptor",
+                "Use plain letters, digits, spaces and punctuation.",
+            );
+        }
+        let monthly_cap = match form.monthly_cap.trim() {
+            "" => None,
+            raw => errors.take("monthly_cap", MinorUnits::parse_positive(raw)),
+        };
+        let expiry_days = match provider {
+            Some(p) if p.has_expiry_days() => {
+                errors.take("expiry_days", ExpiryDays::parse(&form.expiry_days))
+            }
+            _ => None,
+        };
+        let cascade_profile_id = match form.cascade_profile_id.trim() {
+            "" => None,
+            raw => errors.take(
+                "cascade_profile_id",
+                raw.parse::<i64>()
+                    .map(ProfileId)
+                    .map_err(|_| "Pick a cascade profile from the list."),
+            ),
+        };
+        let accepts = Accepts {
+            echeck: form.accept_echeck.is_some(),
+            visa: form.accept_visa.is_some(),
+            mastercard: form.accept_mastercard.is_some(),
+            amex: form.accept_amex.is_some(),
+            discover: form.accept_discover.is_some(),
+        };
+        match provider {
+            Some(provider) if errors.is_empty() => Ok(MidDraft {
+                title: title.to_owned(),
+                provider,
+                credentials,
+                cs_phone: cs_phone.to_owned(),
+                cs_email,
+                descriptor: descriptor.to_owned(),
+                monthly_cap,
+                enabled: form.enabled.is_some(),
+                block_prepaid: form.block_prepaid.is_some(),
+                block_debit: form.block_debit.is_some(),
+                accepts,
+                expiry_days,
+                cascade_all: provider.offers_cascade_all() && form.cascade_all.is_some(),
+                cascade_profile_id,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Digits with the usual separators; 7 to 15 digits (E.164 allows 15).
+fn is_phone(raw: &str) -> bool {
+    let digits = raw.chars().filter(char::is_ascii_digit).count();
+    let allowed = raw
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let plus_ok = raw.find('+').is_none_or(|i| i == 0) && raw.matches('+').count() <= 1;
+    allowed && plus_ok && (7..=15).contains(&digits)
+}
+
+/// A stored secret as a page may show it: the last 4 characters of longer values only.
+pub fn mask(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() >= 12 {
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("••••{tail}")
+    } else {
+        "••••".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_days_accepts_whole_days_one_to_twenty_one() {
+        assert_eq!(ExpiryDays::parse("").map(ExpiryDays::get), Ok(21));
+        assert_eq!(ExpiryDays::parse("1").map(ExpiryDays::get), Ok(1));
+        assert_eq!(ExpiryDays::parse("21").map(ExpiryDays::get), Ok(21));
+        for bad in ["0", "22", "-1", "1.5", "ten"] {
+            assert!(ExpiryDays::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phones_are_checked() {
+        for good in ["+1 (555) 010-7788", "555-010-7788", "+44 20 7946 0958"] {
+            assert!(is_phone(good), "{good}");
+        }
+        for bad in ["call me", "123", "+1 555 010 7788 99999", "555+0107788"] {
+            assert!(!is_phone(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn masks_show_at_most_four_characters() {
+        assert_eq!(mask("sk_live_abcdefgh1234"), "••••1234");
+        assert_eq!(mask("short"), "••••");
+    }
+}

@@ -1,0 +1,201 @@
+//! Decline message mapping, and the one `classify` every later feature asks (R-GW-6).
+
+use serde_json::{Value, json};
+
+use super::{Services, Unexpected};
+use crate::db;
+use crate::db::decline_mappings::MappingWrite;
+use crate::domain::FieldErrors;
+use crate::domain::decline::{DeclineClass, DeclineMapping, GatewayResponse, classify};
+use crate::domain::event::{Actor, EventKind, NewEvent};
+use crate::domain::ids::MappingId;
+use crate::domain::mid::Provider;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    #[error("No such mapping.")]
+    NotFound,
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<sqlx::Error> for MappingError {
+    fn from(e: sqlx::Error) -> Self {
+        MappingError::Unexpected(e.into())
+    }
+}
+
+/// The mapping form as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct MappingForm {
+    pub provider: String,
+    pub code: String,
+    pub text: String,
+    pub class: String,
+}
+
+/// A valid mapping row.
+#[derive(Debug, Clone)]
+pub struct MappingDraft {
+    pub provider: Option<Provider>,
+    pub code: String,
+    pub text: String,
+    pub class: DeclineClass,
+}
+
+impl MappingDraft {
+    pub fn parse(form: &MappingForm) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let provider = match form.provider.trim() {
+            "" | "any" => None,
+            key => errors
+                .take(
+                    "provider",
+                    Provider::from_key(key)
+                        .map(Some)
+                        .ok_or("Pick a gateway or “any”."),
+                )
+                .flatten(),
+        };
+        let code = form.code.trim();
+        let text = form.text.trim();
+        if code.is_empty() && text.is_empty() {
+            errors.push("code", "Enter a response code, a response text, or both.");
+        }
+        if code.chars().count() > 20
+            || !code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        {
+            errors.push(
+                "code",
+                "Codes are up to 20 letters, digits, dots or dashes.",
+            );
+        }
+        if text.chars().count() > 200 {
+            errors.push("text", "Use at most 200 characters.");
+        }
+        let class = errors.take(
+            "class",
+            DeclineClass::from_key(form.class.trim()).ok_or("Pick soft or hard."),
+        );
+        match class {
+            Some(class) if errors.is_empty() => Ok(Self {
+                provider,
+                code: code.to_owned(),
+                text: text.to_owned(),
+                class,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    fn write(&self) -> MappingWrite<'_> {
+        MappingWrite {
+            provider: self.provider,
+            code: &self.code,
+            text: &self.text,
+            class: self.class,
+        }
+    }
+}
+
+fn snapshot(provider: Option<Provider>, code: &str, text: &str, class: DeclineClass) -> Value {
+    json!({ "provider": provider.map_or("any", Provider::key), "code": code, "text": text, "class": class.key() })
+}
+
+impl Services {
+    pub async fn decline_mappings(&self) -> Result<Vec<DeclineMapping>, Unexpected> {
+        Ok(db::decline_mappings::all(&self.db).await?)
+    }
+
+    /// Soft or hard for a gateway response: the merchant's mappings, then the built-in table.
+    pub async fn classify(
+        &self,
+        response: &GatewayResponse<'_>,
+    ) -> Result<DeclineClass, Unexpected> {
+        Ok(classify(&self.decline_mappings().await?, response))
+    }
+
+    pub async fn create_mapping(
+        &self,
+        actor: &Actor,
+        draft: &MappingDraft,
+    ) -> Result<MappingId, MappingError> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let id = db::decline_mappings::insert(&mut tx, &draft.write(), now).await?;
+        let after = snapshot(draft.provider, &draft.code, &draft.text, draft.class);
+        let event = NewEvent {
+            kind: EventKind::MappingCreated,
+            subject: format!("decline_mapping:{id}"),
+            before: None,
+            after: Some(after),
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn update_mapping(
+        &self,
+        actor: &Actor,
+        id: MappingId,
+        draft: &MappingDraft,
+    ) -> Result<DeclineMapping, MappingError> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let before = db::decline_mappings::find_in(&mut tx, id)
+            .await?
+            .ok_or(MappingError::NotFound)?;
+        db::decline_mappings::update(&mut tx, id, &draft.write()).await?;
+        let after = db::decline_mappings::find_in(&mut tx, id)
+            .await?
+            .ok_or(MappingError::NotFound)?;
+        let event = NewEvent {
+            kind: EventKind::MappingUpdated,
+            subject: format!("decline_mapping:{id}"),
+            before: Some(snapshot(
+                before.provider,
+                &before.code,
+                &before.text,
+                before.class,
+            )),
+            after: Some(snapshot(
+                after.provider,
+                &after.code,
+                &after.text,
+                after.class,
+            )),
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub async fn delete_mapping(&self, actor: &Actor, id: MappingId) -> Result<(), MappingError> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let before = db::decline_mappings::find_in(&mut tx, id)
+            .await?
+            .ok_or(MappingError::NotFound)?;
+        db::decline_mappings::delete(&mut tx, id).await?;
+        let event = NewEvent {
+            kind: EventKind::MappingDeleted,
+            subject: format!("decline_mapping:{id}"),
+            before: Some(snapshot(
+                before.provider,
+                &before.code,
+                &before.text,
+                before.class,
+            )),
+            after: None,
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,349 @@
+//! MIDs and their credentials (R-MID-1, R-GW-1, R-GW-2, R-GW-4).
+
+use serde_json::{Map, Value, json};
+
+use super::{Services, Unexpected, field_error};
+use crate::db;
+use crate::db::mids::MidQuery;
+use crate::domain::FieldErrors;
+use crate::domain::event::{Actor, EventKind, NewEvent};
+use crate::domain::ids::MidId;
+use crate::domain::mid::{CredentialField, Mid, MidDraft, mask};
+use crate::domain::money::MinorUnits;
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::routing::ProfileKind;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MidError {
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    #[error("No such MID.")]
+    NotFound,
+    #[error("This MID is used by {}; remove it there first.", .0.join(", "))]
+    InUse(Vec<String>),
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<sqlx::Error> for MidError {
+    fn from(e: sqlx::Error) -> Self {
+        MidError::Unexpected(e.into())
+    }
+}
+
+/// The associated data binding a credential to its MID and field.
+fn context(id: MidId, field: &str) -> String {
+    format!("mid:{id}:{field}")
+}
+
+/// What the event log keeps of a MID: settings, and for credentials only which were set.
+fn snapshot(mid: &Mid, masks: &[(&'static str, String)]) -> Value {
+    let credentials: Map<String, Value> = masks
+        .iter()
+        .map(|(k, m)| ((*k).to_owned(), Value::String(m.clone())))
+        .collect();
+    json!({
+        "title": mid.title,
+        "provider": mid.provider.key(),
+        "enabled": mid.enabled,
+        "cs_phone": mid.cs_phone,
+        "cs_email": mid.cs_email,
+        "descriptor": mid.descriptor,
+        "monthly_cap_minor": mid.monthly_cap.map(MinorUnits::get),
+        "block_prepaid": mid.block_prepaid,
+        "block_debit": mid.block_debit,
+        "accepts": mid.accepts.labels(),
+        "expiry_days": mid.expiry_days.map(|d| d.get()),
+        "cascade_all": mid.cascade_all,
+        "cascade_profile_id": mid.cascade_profile_id.map(|p| p.0),
+        "credentials": credentials,
+    })
+}
+
+const CASCADE_ALL_TAKEN: &str = "Only one MID may have cascadeAll on";
+
+impl Services {
+    pub async fn list_mids(
+        &self,
+        query: &MidQuery,
+        page: PageRequest,
+    ) -> Result<Page<Mid>, Unexpected> {
+        Ok(db::mids::list(&self.db, query, page).await?)
+    }
+
+    pub async fn all_mids(&self) -> Result<Vec<Mid>, Unexpected> {
+        Ok(db::mids::all(&self.db).await?)
+    }
+
+    pub async fn find_mid(&self, id: MidId) -> Result<Mid, MidError> {
+        db::mids::find(&self.db, id)
+            .await?
+            .ok_or(MidError::NotFound)
+    }
+
+    /// Each stored credential of a MID, masked. A value that fails to decrypt is an error.
+    pub async fn credential_masks(
+        &self,
+        id: MidId,
+    ) -> Result<Vec<(&'static str, String)>, Unexpected> {
+        let mid = db::mids::find(&self.db, id).await?;
+        let fields: &[CredentialField] = mid.map_or(&[][..], |m| m.provider.credential_fields());
+        let rows = db::mids::credentials(&self.db, id).await?;
+        let mut masks = Vec::new();
+        for f in fields {
+            if let Some(row) = rows.iter().find(|r| r.field == f.key) {
+                let plain = self.cipher.open(&row.sealed(), &context(id, f.key))?;
+                masks.push((f.key, mask(&plain)));
+            }
+        }
+        Ok(masks)
+    }
+
+    /// Checks that need the database: unique title, a single `cascadeAll`, a cascade profile
+    /// that exists and is one.
+    async fn check_mid(
+        &self,
+        tx: &mut db::Tx,
+        draft: &MidDraft,
+        id: Option<MidId>,
+    ) -> Result<(), MidError> {
+        let mut errors = FieldErrors::default();
+        if db::mids::title_taken(tx, &draft.title, id).await? {
+            errors.push("title", "Another MID already has this title.");
+        }
+        if draft.cascade_all {
+            if let Some((holder, title)) = db::mids::cascade_all_holder(tx).await? {
+                if Some(MidId(holder)) != id {
+                    errors.push(
+                        "cascade_all",
+                        format!("{CASCADE_ALL_TAKEN}; “{title}” has it. Turn it off there first."),
+                    );
+                }
+            }
+        }
+        if let Some(profile) = draft.cascade_profile_id {
+            if db::profiles::kind_of(tx, profile).await? != Some(ProfileKind::Cascade) {
+                errors.push(
+                    "cascade_profile_id",
+                    "Pick a cascade profile from the list.",
+                );
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(MidError::Invalid(errors))
+        }
+    }
+
+    async fn store_credentials(
+        &self,
+        tx: &mut db::Tx,
+        id: MidId,
+        draft: &MidDraft,
+    ) -> Result<(), MidError> {
+        for (field, value) in &draft.credentials {
+            let sealed = self
+                .cipher
+                .seal(value, &context(id, field))
+                .map_err(Unexpected::from)?;
+            db::mids::put_credential(tx, id, field, &sealed).await?;
+        }
+        Ok(())
+    }
+
+    /// Masks of the credentials typed in this draft, for the event log.
+    fn draft_masks(draft: &MidDraft) -> Vec<(&'static str, String)> {
+        draft
+            .credentials
+            .iter()
+            .map(|(k, v)| (*k, format!("{} (set)", mask(v))))
+            .collect()
+    }
+
+    pub async fn create_mid(&self, actor: &Actor, draft: &MidDraft) -> Result<MidId, MidError> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        self.check_mid(&mut tx, draft, None).await?;
+        let id = match db::mids::insert(&mut tx, draft, now).await {
+            Ok(id) => id,
+            Err(e) if db::is_unique_violation(&e) => return Err(self.unique_conflict(draft)),
+            Err(e) => return Err(e.into()),
+        };
+        self.store_credentials(&mut tx, id, draft).await?;
+        let mid = db::mids::find_in(&mut tx, id)
+            .await?
+            .ok_or(MidError::NotFound)?;
+        let event = NewEvent {
+            kind: EventKind::MidCreated,
+            subject: format!("mid:{id}"),
+            before: None,
+            after: Some(snapshot(&mid, &Self::draft_masks(draft))),
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Saves an edit. The provider never changes; a blank credential keeps the stored one.
+    pub async fn update_mid(
+        &self,
+        actor: &Actor,
+        id: MidId,
+        draft: &MidDraft,
+    ) -> Result<(), MidError> {
+        let before_masks = self.credential_masks(id).await?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let before = db::mids::find_in(&mut tx, id)
+            .await?
+            .ok_or(MidError::NotFound)?;
+        if before.provider != draft.provider {
+            return Err(MidError::Invalid(field_error(
+                "provider",
+                "A MID keeps its gateway; add a new MID for another one.",
+            )));
+        }
+        self.check_mid(&mut tx, draft, Some(id)).await?;
+        if draft.provider.is_salvage_only() {
+            if let Some(profile) = db::profiles::mid_in_atri(&mut tx, id).await? {
+                return Err(MidError::Invalid(field_error(
+                    "provider",
+                    format!("This MID is in the ATRI profile “{profile}”."),
+                )));
+            }
+        }
+        match db::mids::update(&mut tx, id, draft, now).await {
+            Ok(()) => {}
+            Err(e) if db::is_unique_violation(&e) => return Err(self.unique_conflict(draft)),
+            Err(e) => return Err(e.into()),
+        }
+        self.store_credentials(&mut tx, id, draft).await?;
+        let after = db::mids::find_in(&mut tx, id)
+            .await?
+            .ok_or(MidError::NotFound)?;
+        let mut after_masks = before_masks.clone();
+        for (k, m) in Self::draft_masks(draft) {
+            after_masks.retain(|(key, _)| *key != k);
+            after_masks.push((k, m));
+        }
+        let event = NewEvent {
+            kind: EventKind::MidUpdated,
+            subject: format!("mid:{id}"),
+            before: Some(snapshot(&before, &before_masks)),
+            after: Some(snapshot(&after, &after_masks)),
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A unique index fired between our check and the write: another request won the race.
+    fn unique_conflict(&self, draft: &MidDraft) -> MidError {
+        if draft.cascade_all {
+            MidError::Invalid(field_error(
+                "cascade_all",
+                format!("{CASCADE_ALL_TAKEN}; another MID has just taken it."),
+            ))
+        } else {
+            MidError::Invalid(field_error("title", "Another MID already has this title."))
+        }
+    }
+
+    pub async fn set_mid_enabled(
+        &self,
+        actor: &Actor,
+        id: MidId,
+        enabled: bool,
+    ) -> Result<Mid, MidError> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let before = db::mids::find_in(&mut tx, id)
+            .await?
+            .ok_or(MidError::NotFound)?;
+        if before.enabled == enabled {
+            return Ok(before);
+        }
+        db::mids::set_enabled(&mut tx, id, enabled, now).await?;
+        let after = db::mids::find_in(&mut tx, id)
+            .await?
+            .ok_or(MidError::NotFound)?;
+        let kind = if enabled {
+            EventKind::MidEnabled
+        } else {
+            EventKind::MidDisabled
+        };
+        let event = NewEvent {
+            kind,
+            subject: format!("mid:{id}"),
+            before: Some(json!({ "title": before.title, "enabled": before.enabled })),
+            after: Some(json!({ "title": after.title, "enabled": after.enabled })),
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Where a MID is used; empty when it can be deleted.
+    pub async fn mid_usages(&self, id: MidId) -> Result<Vec<String>, Unexpected> {
+        Ok(db::mids::usages(&self.db, id).await?)
+    }
+
+    pub async fn delete_mid(&self, actor: &Actor, id: MidId) -> Result<(), MidError> {
+        let usages = self.mid_usages(id).await?;
+        if !usages.is_empty() {
+            return Err(MidError::InUse(usages));
+        }
+        let masks = self.credential_masks(id).await?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let before = db::mids::find_in(&mut tx, id)
+            .await?
+            .ok_or(MidError::NotFound)?;
+        match db::mids::delete(&mut tx, id).await {
+            Ok(_) => {}
+            // A profile took the MID between the check and the delete.
+            Err(e)
+                if e.as_database_error()
+                    .is_some_and(|d| d.is_foreign_key_violation()) =>
+            {
+                return Err(MidError::InUse(self.mid_usages(id).await?));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let event = NewEvent {
+            kind: EventKind::MidDeleted,
+            subject: format!("mid:{id}"),
+            before: Some(snapshot(&before, &masks)),
+            after: None,
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Re-encrypts every credential not under the current key; answers how many changed.
+    pub async fn rotate_secrets(&self, actor: &Actor) -> Result<usize, Unexpected> {
+        let now = self.clock.now();
+        let current = self.cipher.current_key_id().to_owned();
+        let mut tx = self.db.begin().await?;
+        let rows = db::mids::all_credentials(&mut tx).await?;
+        let mut changed = 0;
+        for (mid, row) in rows.iter().filter(|(_, r)| r.key_id != current) {
+            let id = MidId(*mid);
+            let plain = self.cipher.open(&row.sealed(), &context(id, &row.field))?;
+            let sealed = self.cipher.seal(&plain, &context(id, &row.field))?;
+            db::mids::put_credential(&mut tx, id, &row.field, &sealed).await?;
+            changed += 1;
+        }
+        let event = NewEvent {
+            kind: EventKind::SecretsRotated,
+            subject: format!("key:{current}"),
+            before: None,
+            after: Some(json!({ "re_encrypted": changed, "key_id": current })),
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+}

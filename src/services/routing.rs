@@ -1,0 +1,164 @@
+//! ATRI gateway profiles and cascade profiles (R-GW-3).
+
+use serde_json::{Value, json};
+
+use super::{Services, Unexpected, field_error};
+use crate::db;
+use crate::domain::FieldErrors;
+use crate::domain::event::{Actor, EventKind, NewEvent};
+use crate::domain::ids::ProfileId;
+use crate::domain::routing::{ProfileDraft, ProfileKind, RoutingProfile};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    #[error("No such profile.")]
+    NotFound,
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<sqlx::Error> for ProfileError {
+    fn from(e: sqlx::Error) -> Self {
+        ProfileError::Unexpected(e.into())
+    }
+}
+
+fn snapshot(name: &str, kind: ProfileKind, members: &[(String, i64, i64)]) -> Value {
+    let members: Vec<Value> = members
+        .iter()
+        .map(|(t, w, p)| json!({ "mid": t, "weight": w, "position": p }))
+        .collect();
+    json!({ "name": name, "kind": kind.key(), "mids": members })
+}
+
+fn profile_snapshot(p: &RoutingProfile) -> Value {
+    let members: Vec<(String, i64, i64)> = p
+        .members
+        .iter()
+        .map(|m| (m.mid_title.clone(), m.weight, m.position))
+        .collect();
+    snapshot(&p.name, p.kind, &members)
+}
+
+impl Services {
+    pub async fn list_profiles(&self) -> Result<Vec<RoutingProfile>, Unexpected> {
+        Ok(db::profiles::all(&self.db).await?)
+    }
+
+    pub async fn find_profile(&self, id: ProfileId) -> Result<RoutingProfile, ProfileError> {
+        db::profiles::find(&self.db, id)
+            .await?
+            .ok_or(ProfileError::NotFound)
+    }
+
+    /// R-GW-3: salvage-only MIDs never take new sales, so never sit in an ATRI profile. Every
+    /// member must be a MID that exists.
+    async fn check_profile(
+        &self,
+        draft: &ProfileDraft,
+    ) -> Result<Vec<(String, i64, i64)>, ProfileError> {
+        let mids = self.all_mids().await?;
+        let mut errors = FieldErrors::default();
+        let mut described = Vec::new();
+        for (mid_id, weight, position) in &draft.members {
+            match mids.iter().find(|m| m.id == *mid_id) {
+                None => errors.push("members", "A chosen MID no longer exists; reload the page."),
+                Some(mid) if draft.kind == ProfileKind::Atri && mid.provider.is_salvage_only() => errors.push(
+                    "members",
+                    format!("“{}” is a {} MID: salvage-only MIDs cannot take new sales, so they cannot be in an ATRI profile.", mid.title, mid.provider.label()),
+                ),
+                Some(mid) => described.push((mid.title.clone(), *weight, *position)),
+            }
+        }
+        if errors.is_empty() {
+            Ok(described)
+        } else {
+            Err(ProfileError::Invalid(errors))
+        }
+    }
+
+    pub async fn create_profile(
+        &self,
+        actor: &Actor,
+        draft: &ProfileDraft,
+    ) -> Result<ProfileId, ProfileError> {
+        let described = self.check_profile(draft).await?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let id = match db::profiles::insert(&mut tx, draft, now).await {
+            Ok(id) => id,
+            Err(e) if db::is_unique_violation(&e) => {
+                return Err(ProfileError::Invalid(field_error(
+                    "name",
+                    "Another profile already has this name.",
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let event = NewEvent {
+            kind: EventKind::ProfileCreated,
+            subject: format!("routing_profile:{id}"),
+            before: None,
+            after: Some(snapshot(&draft.name, draft.kind, &described)),
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn update_profile(
+        &self,
+        actor: &Actor,
+        id: ProfileId,
+        draft: &ProfileDraft,
+    ) -> Result<(), ProfileError> {
+        let before = self.find_profile(id).await?;
+        if before.kind != draft.kind {
+            return Err(ProfileError::Invalid(field_error(
+                "kind",
+                "A profile keeps its kind; create a new one instead.",
+            )));
+        }
+        let described = self.check_profile(draft).await?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        match db::profiles::update(&mut tx, id, draft, now).await {
+            Ok(()) => {}
+            Err(e) if db::is_unique_violation(&e) => {
+                return Err(ProfileError::Invalid(field_error(
+                    "name",
+                    "Another profile already has this name.",
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let event = NewEvent {
+            kind: EventKind::ProfileUpdated,
+            subject: format!("routing_profile:{id}"),
+            before: Some(profile_snapshot(&before)),
+            after: Some(snapshot(&draft.name, draft.kind, &described)),
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes a profile; MIDs that used it as their direct cascade profile lose that setting.
+    pub async fn delete_profile(&self, actor: &Actor, id: ProfileId) -> Result<(), ProfileError> {
+        let before = self.find_profile(id).await?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        db::profiles::delete(&mut tx, id).await?;
+        let event = NewEvent {
+            kind: EventKind::ProfileDeleted,
+            subject: format!("routing_profile:{id}"),
+            before: Some(profile_snapshot(&before)),
+            after: None,
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
