@@ -35,6 +35,18 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage encrypted gateway credentials.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Re-encrypt every stored credential under RECOUP_SECRET_KEY. Set the old key(s) in
+    /// RECOUP_SECRET_KEY_PREVIOUS (comma-separated hex) so they can still be read.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +73,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Create { email, name, role },
         } => create_user(&settings, &email, &name, &role).await,
+        Command::Secrets {
+            command: SecretsCommand::Rotate,
+        } => {
+            let db = open_database(&settings).await?;
+            let services = services(db, &settings, Arc::new(SystemClock))?;
+            let changed = services.rotate_secrets(&Actor::system("cli")).await?;
+            say(&format!(
+                "Re-encrypted {changed} credential(s) under key {}.",
+                services.cipher.current_key_id()
+            ))
+        }
     }
 }
 

@@ -5,7 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
 use crate::services::Unexpected;
+use crate::services::declines::MappingError;
+use crate::services::mids::MidError;
 use crate::services::roles::RoleError;
+use crate::services::routing::ProfileError;
 use crate::services::users::UserError;
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +82,36 @@ impl From<RoleError> for AppError {
         match e {
             RoleError::NotFound => AppError::NotFound,
             RoleError::Unexpected(u) => AppError::Unexpected(u),
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<MidError> for AppError {
+    fn from(e: MidError) -> Self {
+        match e {
+            MidError::NotFound => AppError::NotFound,
+            MidError::Unexpected(u) => AppError::Unexpected(u),
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<ProfileError> for AppError {
+    fn from(e: ProfileError) -> Self {
+        match e {
+            ProfileError::NotFound => AppError::NotFound,
+            ProfileError::Unexpected(u) => AppError::Unexpected(u),
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<MappingError> for AppError {
+    fn from(e: MappingError) -> Self {
+        match e {
+            MappingError::NotFound => AppError::NotFound,
+            MappingError::Unexpected(u) => AppError::Unexpected(u),
             other => AppError::BadRequest(other.to_string()),
         }
     }

@@ -181,7 +181,7 @@ mod tests {
             class: DeclineClass::Hard,
         };
         assert_eq!(
-            classify(&[any.clone()], &response("43", "stolen")),
+            classify(std::slice::from_ref(&any), &response("43", "stolen")),
             DeclineClass::Soft,
             "mapping overrides default"
         );

@@ -111,23 +111,22 @@ impl Services {
         if db::mids::title_taken(tx, &draft.title, id).await? {
             errors.push("title", "Another MID already has this title.");
         }
-        if draft.cascade_all {
-            if let Some((holder, title)) = db::mids::cascade_all_holder(tx).await? {
-                if Some(MidId(holder)) != id {
-                    errors.push(
-                        "cascade_all",
-                        format!("{CASCADE_ALL_TAKEN}; “{title}” has it. Turn it off there first."),
-                    );
-                }
-            }
+        if draft.cascade_all
+            && let Some((holder, title)) = db::mids::cascade_all_holder(tx).await?
+            && Some(MidId(holder)) != id
+        {
+            errors.push(
+                "cascade_all",
+                format!("{CASCADE_ALL_TAKEN}; “{title}” has it. Turn it off there first."),
+            );
         }
-        if let Some(profile) = draft.cascade_profile_id {
-            if db::profiles::kind_of(tx, profile).await? != Some(ProfileKind::Cascade) {
-                errors.push(
-                    "cascade_profile_id",
-                    "Pick a cascade profile from the list.",
-                );
-            }
+        if let Some(profile) = draft.cascade_profile_id
+            && db::profiles::kind_of(tx, profile).await? != Some(ProfileKind::Cascade)
+        {
+            errors.push(
+                "cascade_profile_id",
+                "Pick a cascade profile from the list.",
+            );
         }
         if errors.is_empty() {
             Ok(())
@@ -205,13 +204,13 @@ impl Services {
             )));
         }
         self.check_mid(&mut tx, draft, Some(id)).await?;
-        if draft.provider.is_salvage_only() {
-            if let Some(profile) = db::profiles::mid_in_atri(&mut tx, id).await? {
-                return Err(MidError::Invalid(field_error(
-                    "provider",
-                    format!("This MID is in the ATRI profile “{profile}”."),
-                )));
-            }
+        if draft.provider.is_salvage_only()
+            && let Some(profile) = db::profiles::mid_in_atri(&mut tx, id).await?
+        {
+            return Err(MidError::Invalid(field_error(
+                "provider",
+                format!("This MID is in the ATRI profile “{profile}”."),
+            )));
         }
         match db::mids::update(&mut tx, id, draft, now).await {
             Ok(()) => {}

@@ -40,24 +40,6 @@ fn coming_soon(
     })
 }
 
-pub async fn mids(ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    coming_soon(
-        &ctx,
-        "MIDs",
-        "mids",
-        "Add and edit MIDs, their credentials, card rules and monthly caps.",
-    )
-}
-
-pub async fn gateways(ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    coming_soon(
-        &ctx,
-        "Gateways",
-        "gateways",
-        "Activate the test gateway, FlexPay, FlexFactor and FlexEcom; routing and decline mapping.",
-    )
-}
-
 pub async fn recycle_billing(ctx: PageCtx) -> Result<HttpResponse, AppError> {
     coming_soon(
         &ctx,

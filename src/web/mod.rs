@@ -3,8 +3,10 @@
 
 mod admin;
 mod auth;
+mod gateways;
 mod guard;
 mod home;
+mod mids;
 pub mod page;
 
 use std::collections::HashMap;
@@ -67,8 +69,29 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(POST "/logout", SignedIn, auth::logout::submit),
         route!(GET "/", Needs(DashboardView), home::dashboard),
         // Sections whose features land in later issues; same guard as the real pages will have.
-        route!(GET "/mids", Needs(MidsManage), home::mids),
-        route!(GET "/gateways", Needs(GatewaysManage), home::gateways),
+        // MIDs
+        route!(GET "/mids", Needs(MidsManage), mids::list),
+        route!(GET "/mids/new", Needs(MidsManage), mids::new_form),
+        route!(GET "/mids/credential-fields", Needs(MidsManage), mids::credential_fields),
+        route!(POST "/mids", Needs(MidsManage), mids::create),
+        route!(GET "/mids/{id}/edit", Needs(MidsManage), mids::edit_form),
+        route!(POST "/mids/{id}", Needs(MidsManage), mids::update),
+        route!(POST "/mids/{id}/enabled", Needs(MidsManage), mids::set_enabled),
+        route!(POST "/mids/{id}/delete", Needs(MidsManage), mids::delete),
+        // Gateways, routing profiles, decline mapping
+        route!(GET "/gateways", Needs(GatewaysManage), gateways::index),
+        route!(GET "/gateways/profiles", Needs(GatewaysManage), gateways::profiles::list),
+        route!(GET "/gateways/profiles/new", Needs(GatewaysManage), gateways::profiles::new_form),
+        route!(POST "/gateways/profiles", Needs(GatewaysManage), gateways::profiles::create),
+        route!(GET "/gateways/profiles/{id}", Needs(GatewaysManage), gateways::profiles::edit_form),
+        route!(POST "/gateways/profiles/{id}", Needs(GatewaysManage), gateways::profiles::update),
+        route!(POST "/gateways/profiles/{id}/delete", Needs(GatewaysManage), gateways::profiles::delete),
+        route!(GET "/gateways/decline-mapping", Needs(DeclineMappingManage), gateways::decline_mapping::list),
+        route!(POST "/gateways/decline-mapping", Needs(DeclineMappingManage), gateways::decline_mapping::create),
+        route!(GET "/gateways/decline-mapping/{id}", Needs(DeclineMappingManage), gateways::decline_mapping::show),
+        route!(GET "/gateways/decline-mapping/{id}/edit", Needs(DeclineMappingManage), gateways::decline_mapping::edit),
+        route!(POST "/gateways/decline-mapping/{id}", Needs(DeclineMappingManage), gateways::decline_mapping::update),
+        route!(POST "/gateways/decline-mapping/{id}/delete", Needs(DeclineMappingManage), gateways::decline_mapping::delete),
         route!(GET "/recycle-billing", Needs(RecycleManage), home::recycle_billing),
         route!(GET "/customers", Needs(CustomersView), home::customers),
         // Admin

@@ -10,6 +10,8 @@ const SIGNED_IN: &[&str] = &["admin", "merchant", "cs_admin", "cs_agent"];
 const MERCHANT: &[&str] = &["admin", "merchant"];
 const CS: &[&str] = &["admin", "cs_admin", "cs_agent"];
 const ADMIN: &[&str] = &["admin"];
+/// Gateways, routing and decline mapping are merchant work too.
+const GATEWAYS: &[&str] = MERCHANT;
 
 /// (method, path pattern, who may use it).
 const EXPECTED: &[(&str, &str, &[&str])] = &[
@@ -19,7 +21,26 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("POST", "/logout", SIGNED_IN),
     ("GET", "/", SIGNED_IN),
     ("GET", "/mids", MERCHANT),
-    ("GET", "/gateways", MERCHANT),
+    ("GET", "/mids/new", MERCHANT),
+    ("GET", "/mids/credential-fields", MERCHANT),
+    ("POST", "/mids", MERCHANT),
+    ("GET", "/mids/{id}/edit", MERCHANT),
+    ("POST", "/mids/{id}", MERCHANT),
+    ("POST", "/mids/{id}/enabled", MERCHANT),
+    ("POST", "/mids/{id}/delete", MERCHANT),
+    ("GET", "/gateways", GATEWAYS),
+    ("GET", "/gateways/profiles", GATEWAYS),
+    ("GET", "/gateways/profiles/new", GATEWAYS),
+    ("POST", "/gateways/profiles", GATEWAYS),
+    ("GET", "/gateways/profiles/{id}", GATEWAYS),
+    ("POST", "/gateways/profiles/{id}", GATEWAYS),
+    ("POST", "/gateways/profiles/{id}/delete", GATEWAYS),
+    ("GET", "/gateways/decline-mapping", GATEWAYS),
+    ("POST", "/gateways/decline-mapping", GATEWAYS),
+    ("GET", "/gateways/decline-mapping/{id}", GATEWAYS),
+    ("GET", "/gateways/decline-mapping/{id}/edit", GATEWAYS),
+    ("POST", "/gateways/decline-mapping/{id}", GATEWAYS),
+    ("POST", "/gateways/decline-mapping/{id}/delete", GATEWAYS),
     ("GET", "/recycle-billing", MERCHANT),
     ("GET", "/customers", CS),
     ("GET", "/admin", ADMIN),
@@ -76,6 +97,7 @@ both_backends! {
         let actor = recoup::domain::event::Actor { user_id: Some(boss.id), label: boss.email.clone(), ip: None };
         let draft = recoup::domain::user::RoleDraft::parse("auditor", "", &["events.view".to_owned()]).unwrap();
         let role = app.services.create_role(&actor, &draft).await.unwrap();
+        let fixtures = crate::gateways::Fixtures::new(&app).await;
 
         for who in ALL {
             let client = new_client();
@@ -97,7 +119,10 @@ both_backends! {
             for (method, pattern, allowed) in rows {
                 let path = pattern
                     .replace("/admin/users/{id}", &format!("/admin/users/{}", target.id))
-                    .replace("/admin/roles/{id}", &format!("/admin/roles/{role}"));
+                    .replace("/admin/roles/{id}", &format!("/admin/roles/{role}"))
+                    .replace("/mids/{id}", &format!("/mids/{}", fixtures.mid))
+                    .replace("/gateways/profiles/{id}", &format!("/gateways/profiles/{}", fixtures.profile))
+                    .replace("/gateways/decline-mapping/{id}", &format!("/gateways/decline-mapping/{}", fixtures.mapping));
                 let request = match method {
                     "GET" => client.get(app.url(&path)),
                     _ => client.post(app.url(&path)).form(&[("csrf_token", token.as_str())]),

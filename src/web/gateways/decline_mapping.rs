@@ -1,0 +1,291 @@
+//! `/gateways/decline-mapping`: the merchant's soft/hard overrides, edited inline with htmx, and
+//! the built-in classification shown beside them.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::domain::FieldErrors;
+use crate::domain::decline::{DEFAULT_RULES, DeclineMapping, DefaultRule};
+use crate::domain::ids::MappingId;
+use crate::domain::mid::Provider;
+use crate::error::AppError;
+use crate::services::Services;
+use crate::services::declines::{MappingDraft, MappingError, MappingForm};
+use crate::web::page::{FlashKind, Layout, PageCtx, is_htmx, render, render_status, see_other};
+
+/// One mapping row, shown or being edited.
+pub struct RowView {
+    pub id: MappingId,
+    pub form: MappingForm,
+    pub editing: bool,
+    pub errors: FieldErrors,
+}
+
+impl RowView {
+    fn of(m: &DeclineMapping) -> Self {
+        let form = MappingForm {
+            provider: m.provider.map_or("any", Provider::key).to_owned(),
+            code: m.code.clone(),
+            text: m.text.clone(),
+            class: m.class.key().to_owned(),
+        };
+        Self {
+            id: m.id,
+            form,
+            editing: false,
+            errors: FieldErrors::default(),
+        }
+    }
+
+    pub fn provider_label(&self) -> &'static str {
+        Provider::from_key(&self.form.provider).map_or("Any gateway", Provider::label)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/gateways/decline_mapping.html")]
+struct MappingPage {
+    layout: Layout,
+    rows: Vec<RowView>,
+    defaults: &'static [DefaultRule],
+    new: MappingForm,
+    errors: FieldErrors,
+    providers: [Provider; 4],
+    csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "partials/gateways/mapping_row.html")]
+struct RowPartial<'a> {
+    row: &'a RowView,
+    providers: [Provider; 4],
+    csrf: &'a str,
+}
+
+async fn page(
+    ctx: &PageCtx,
+    services: &Services,
+    editing: Option<RowView>,
+    new: MappingForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let mut rows: Vec<RowView> = services
+        .decline_mappings()
+        .await?
+        .iter()
+        .map(RowView::of)
+        .collect();
+    if let Some(editing) = editing
+        && let Some(slot) = rows.iter_mut().find(|r| r.id == editing.id)
+    {
+        *slot = editing;
+    }
+    let page = MappingPage {
+        layout: ctx.layout("Decline message mapping", "gateways"),
+        rows,
+        defaults: DEFAULT_RULES,
+        new,
+        errors,
+        providers: Provider::ALL,
+        csrf: ctx.csrf.clone(),
+    };
+    render_status(status, &page)
+}
+
+pub async fn list(ctx: PageCtx, services: web::Data<Services>) -> Result<HttpResponse, AppError> {
+    let new = MappingForm {
+        provider: "any".to_owned(),
+        class: "soft".to_owned(),
+        ..MappingForm::default()
+    };
+    page(
+        &ctx,
+        &services,
+        None,
+        new,
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn create(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    form: web::Form<MappingForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let result = match MappingDraft::parse(&form) {
+        Ok(draft) => services.create_mapping(&ctx.actor()?, &draft).await,
+        Err(errors) => Err(MappingError::Invalid(errors)),
+    };
+    match result {
+        Ok(_) => {
+            ctx.flash(FlashKind::Success, "Mapping added.");
+            Ok(see_other("/gateways/decline-mapping"))
+        }
+        Err(MappingError::Invalid(errors)) => {
+            page(
+                &ctx,
+                &services,
+                None,
+                form,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn find_row(services: &Services, id: MappingId) -> Result<RowView, AppError> {
+    services
+        .decline_mappings()
+        .await?
+        .iter()
+        .find(|m| m.id == id)
+        .map(RowView::of)
+        .ok_or(AppError::NotFound)
+}
+
+/// The row as an inline editor (htmx), or the whole page with that row open.
+pub async fn edit(
+    req: HttpRequest,
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let mut row = find_row(&services, MappingId(*id)).await?;
+    row.editing = true;
+    if is_htmx(&req) {
+        return render(&RowPartial {
+            row: &row,
+            providers: Provider::ALL,
+            csrf: &ctx.csrf,
+        });
+    }
+    page(
+        &ctx,
+        &services,
+        Some(row),
+        MappingForm::default(),
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A read-only row again (htmx "Cancel").
+pub async fn show(
+    req: HttpRequest,
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let row = find_row(&services, MappingId(*id)).await?;
+    if is_htmx(&req) {
+        return render(&RowPartial {
+            row: &row,
+            providers: Provider::ALL,
+            csrf: &ctx.csrf,
+        });
+    }
+    Ok(see_other("/gateways/decline-mapping"))
+}
+
+pub async fn update(
+    req: HttpRequest,
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    id: web::Path<i64>,
+    form: web::Form<MappingForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = MappingId(*id);
+    let form = form.into_inner();
+    let result = match MappingDraft::parse(&form) {
+        Ok(draft) => services.update_mapping(&ctx.actor()?, id, &draft).await,
+        Err(errors) => Err(MappingError::Invalid(errors)),
+    };
+    let htmx = is_htmx(&req);
+    match result {
+        Ok(saved) if htmx => render(&RowPartial {
+            row: &RowView::of(&saved),
+            providers: Provider::ALL,
+            csrf: &ctx.csrf,
+        }),
+        Ok(_) => {
+            ctx.flash(FlashKind::Success, "Mapping saved.");
+            Ok(see_other("/gateways/decline-mapping"))
+        }
+        Err(MappingError::Invalid(errors)) => {
+            let row = RowView {
+                id,
+                form,
+                editing: true,
+                errors,
+            };
+            if htmx {
+                // 200 so htmx swaps the editor back in with its messages.
+                return render(&RowPartial {
+                    row: &row,
+                    providers: Provider::ALL,
+                    csrf: &ctx.csrf,
+                });
+            }
+            page(
+                &ctx,
+                &services,
+                Some(row),
+                MappingForm::default(),
+                FieldErrors::default(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// htmx confirms in the browser and removes the row; a plain post asks on a page first.
+pub async fn delete(
+    req: HttpRequest,
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    id: web::Path<i64>,
+    form: web::Form<ConfirmForm>,
+) -> Result<HttpResponse, AppError> {
+    let row = find_row(&services, MappingId(*id)).await?;
+    if form.confirm != "yes" && !is_htmx(&req) {
+        let page = crate::web::mids::ConfirmPage {
+            layout: ctx.layout("Delete mapping", "gateways"),
+            heading: format!(
+                "Delete the mapping for {} {}?",
+                row.form.code, row.form.text
+            ),
+            message: "Declines it matched go back to the built-in classification.".to_owned(),
+            blockers: Vec::new(),
+            action: format!("/gateways/decline-mapping/{}/delete", row.id),
+            button: "Delete mapping",
+            back: "/gateways/decline-mapping".to_owned(),
+        };
+        return render(&page);
+    }
+    services.delete_mapping(&ctx.actor()?, row.id).await?;
+    if is_htmx(&req) {
+        return Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(""));
+    }
+    ctx.flash(FlashKind::Success, "Mapping deleted.");
+    Ok(see_other("/gateways/decline-mapping"))
+}

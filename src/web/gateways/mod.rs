@@ -1,0 +1,25 @@
+//! `/gateways`: gateway integrations, routing profiles and decline message mapping.
+
+pub mod decline_mapping;
+pub mod profiles;
+
+use actix_web::HttpResponse;
+use askama::Template;
+
+use crate::domain::mid::Provider;
+use crate::error::AppError;
+use crate::web::page::{Layout, PageCtx, render};
+
+#[derive(Template)]
+#[template(path = "pages/gateways/index.html")]
+struct GatewaysPage {
+    layout: Layout,
+    providers: [Provider; 4],
+}
+
+pub async fn index(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    render(&GatewaysPage {
+        layout: ctx.layout("Gateways", "gateways"),
+        providers: Provider::ALL,
+    })
+}

@@ -1,0 +1,344 @@
+//! Add and edit a MID. Changing the gateway swaps its credential fields in place (htmx); without
+//! JavaScript a "Show fields" button reloads the form with the same values.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::domain::FieldErrors;
+use crate::domain::ids::{MidId, ProfileId};
+use crate::domain::mid::{Mid, MidDraft, MidForm, Provider};
+use crate::domain::routing::ProfileKind;
+use crate::error::AppError;
+use crate::services::Services;
+use crate::services::mids::MidError;
+use crate::web::page::{FlashKind, Layout, PageCtx, is_htmx, render, render_status, see_other};
+
+/// One credential input.
+pub struct FieldView {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    /// What the person typed (never a stored value).
+    pub value: String,
+    /// The stored value, masked, when editing.
+    pub mask: Option<String>,
+}
+
+/// The part of the form that depends on the gateway.
+pub struct ProviderFields {
+    pub provider: Option<Provider>,
+    pub fields: Vec<FieldView>,
+    pub expiry_days: String,
+    pub cascade_all: bool,
+    pub errors: FieldErrors,
+}
+
+impl ProviderFields {
+    fn new(form: &MidForm, masks: &[(&'static str, String)], errors: &FieldErrors) -> Self {
+        let provider = Provider::from_key(form.provider.trim());
+        let fields = provider
+            .map_or(&[][..], Provider::credential_fields)
+            .iter()
+            .map(|f| FieldView {
+                key: f.key,
+                label: f.label,
+                hint: f.hint,
+                value: form.credential(f.key).to_owned(),
+                mask: masks
+                    .iter()
+                    .find(|(k, _)| *k == f.key)
+                    .map(|(_, m)| m.clone()),
+            })
+            .collect();
+        let expiry_days = if form.expiry_days.trim().is_empty() {
+            "21".to_owned()
+        } else {
+            form.expiry_days.clone()
+        };
+        Self {
+            provider,
+            fields,
+            expiry_days,
+            cascade_all: form.cascade_all.is_some(),
+            errors: errors.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/mids/form.html")]
+struct FormPage {
+    layout: Layout,
+    mid_id: Option<MidId>,
+    form: MidForm,
+    pf: ProviderFields,
+    errors: FieldErrors,
+    providers: [Provider; 4],
+    cascade_profiles: Vec<(ProfileId, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "partials/mids/provider_fields.html")]
+struct FieldsPartial {
+    pf: ProviderFields,
+}
+
+async fn cascade_profiles(services: &Services) -> Result<Vec<(ProfileId, String)>, AppError> {
+    Ok(services
+        .list_profiles()
+        .await?
+        .into_iter()
+        .filter(|p| p.kind == ProfileKind::Cascade)
+        .map(|p| (p.id, p.name))
+        .collect())
+}
+
+async fn form_page(
+    ctx: &PageCtx,
+    services: &Services,
+    mid_id: Option<MidId>,
+    form: MidForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let masks = match mid_id {
+        Some(id) => services.credential_masks(id).await?,
+        None => Vec::new(),
+    };
+    let title = match (mid_id, Provider::from_key(&form.provider)) {
+        (Some(_), _) => format!("Edit MID {}", form.title),
+        (None, Some(p)) if p.is_salvage_only() => format!("Activate {}", p.label()),
+        _ => "New MID".to_owned(),
+    };
+    let page = FormPage {
+        layout: ctx.layout(title, "mids"),
+        pf: ProviderFields::new(&form, &masks, &errors),
+        mid_id,
+        form,
+        errors,
+        providers: Provider::ALL,
+        cascade_profiles: cascade_profiles(services).await?,
+    };
+    render_status(status, &page)
+}
+
+fn parse_form(body: &[u8]) -> Result<MidForm, AppError> {
+    serde_html_form::from_bytes(body).map_err(|e| AppError::BadRequest(e.to_string()))
+}
+
+/// `GET /mids/new`: every field may come pre-filled from the query (the no-JavaScript provider
+/// switch posts the form here as a GET).
+pub async fn new_form(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let mut form = parse_form(req.query_string().as_bytes())?;
+    if req.query_string().is_empty() || !req.query_string().contains("title=") {
+        form.enabled = Some("on".to_owned());
+        form.accept_visa = Some("on".to_owned());
+        form.accept_mastercard = Some("on".to_owned());
+    }
+    form_page(
+        &ctx,
+        &services,
+        None,
+        form,
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ProviderQuery {
+    #[serde(default)]
+    provider: String,
+}
+
+/// The credential fields of one gateway, as an htmx fragment. A direct visit gets the full form.
+pub async fn credential_fields(
+    req: HttpRequest,
+    query: web::Query<ProviderQuery>,
+) -> Result<HttpResponse, AppError> {
+    if !is_htmx(&req) {
+        let q = serde_urlencoded::to_string([("provider", &query.provider)]).unwrap_or_default();
+        return Ok(see_other(&format!("/mids/new?{q}")));
+    }
+    let form = MidForm {
+        provider: query.provider.clone(),
+        ..MidForm::default()
+    };
+    render(&FieldsPartial {
+        pf: ProviderFields::new(&form, &[], &FieldErrors::default()),
+    })
+}
+
+pub async fn create(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = parse_form(&body)?;
+    let result = match MidDraft::parse(&form, false) {
+        Ok(draft) => services.create_mid(&ctx.actor()?, &draft).await,
+        Err(errors) => Err(MidError::Invalid(errors)),
+    };
+    match result {
+        Ok(_) => {
+            ctx.flash(
+                FlashKind::Success,
+                format!("MID {} saved.", form.title.trim()),
+            );
+            Ok(see_other("/mids"))
+        }
+        Err(MidError::Invalid(errors)) => {
+            form_page(
+                &ctx,
+                &services,
+                None,
+                form,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The stored MID as form values; credentials stay blank (a blank keeps the stored value).
+fn form_of(mid: &Mid) -> MidForm {
+    let on = |b: bool| b.then(|| "on".to_owned());
+    MidForm {
+        title: mid.title.clone(),
+        provider: mid.provider.key().to_owned(),
+        cs_phone: mid.cs_phone.clone(),
+        cs_email: mid.cs_email.clone(),
+        descriptor: mid.descriptor.clone(),
+        monthly_cap: mid
+            .monthly_cap
+            .map(|c| format!("{}.{:02}", c.get() / 100, c.get() % 100))
+            .unwrap_or_default(),
+        enabled: on(mid.enabled),
+        block_prepaid: on(mid.block_prepaid),
+        block_debit: on(mid.block_debit),
+        accept_echeck: on(mid.accepts.echeck),
+        accept_visa: on(mid.accepts.visa),
+        accept_mastercard: on(mid.accepts.mastercard),
+        accept_amex: on(mid.accepts.amex),
+        accept_discover: on(mid.accepts.discover),
+        expiry_days: mid
+            .expiry_days
+            .map(|d| d.get().to_string())
+            .unwrap_or_default(),
+        cascade_all: on(mid.cascade_all),
+        cascade_profile_id: mid
+            .cascade_profile_id
+            .map(|p| p.0.to_string())
+            .unwrap_or_default(),
+        extra: Default::default(),
+    }
+}
+
+pub async fn edit_form(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let mid = services.find_mid(MidId(*id)).await?;
+    form_page(
+        &ctx,
+        &services,
+        Some(mid.id),
+        form_of(&mid),
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn update(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let id = MidId(*id);
+    let stored = services.find_mid(id).await?;
+    let mut form = parse_form(&body)?;
+    // The gateway is fixed once a MID exists, whatever a hand-made post says.
+    form.provider = stored.provider.key().to_owned();
+    let result = match MidDraft::parse(&form, true) {
+        Ok(draft) => services.update_mid(&ctx.actor()?, id, &draft).await,
+        Err(errors) => Err(MidError::Invalid(errors)),
+    };
+    match result {
+        Ok(()) => {
+            ctx.flash(
+                FlashKind::Success,
+                format!("MID {} saved.", form.title.trim()),
+            );
+            Ok(see_other("/mids"))
+        }
+        Err(MidError::Invalid(errors)) => {
+            form_page(
+                &ctx,
+                &services,
+                Some(id),
+                form,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/confirm.html")]
+pub struct ConfirmPage {
+    pub layout: Layout,
+    pub heading: String,
+    pub message: String,
+    pub blockers: Vec<String>,
+    pub action: String,
+    pub button: &'static str,
+    pub back: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Without `confirm=yes` it asks first, or says what still uses the MID.
+pub async fn delete(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    id: web::Path<i64>,
+    form: web::Form<ConfirmForm>,
+) -> Result<HttpResponse, AppError> {
+    let mid = services.find_mid(MidId(*id)).await?;
+    let blockers = services.mid_usages(mid.id).await?;
+    if form.confirm != "yes" || !blockers.is_empty() {
+        let page = ConfirmPage {
+            layout: ctx.layout("Delete MID", "mids"),
+            heading: format!("Delete the MID {}?", mid.title),
+            message: "Its settings and stored credentials are deleted. This cannot be undone."
+                .to_owned(),
+            blockers,
+            action: format!("/mids/{}/delete", mid.id),
+            button: "Delete MID",
+            back: "/mids".to_owned(),
+        };
+        return render(&page);
+    }
+    services.delete_mid(&ctx.actor()?, mid.id).await?;
+    ctx.flash(FlashKind::Success, format!("MID {} deleted.", mid.title));
+    Ok(see_other("/mids"))
+}

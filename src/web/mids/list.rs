@@ -1,0 +1,226 @@
+//! The MID list: filter, search, sort, paginate, and the inline enable/disable toggle.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::db::mids::{MidQuery, MidSort};
+use crate::domain::ids::MidId;
+use crate::domain::mid::{Mid, Provider};
+use crate::domain::money::{Currency, Money};
+use crate::domain::page::{Page, PageRequest};
+use crate::error::AppError;
+use crate::services::Services;
+use crate::web::page::{FlashKind, Layout, PageCtx, is_htmx, render, see_other};
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    provider: String,
+    enabled: String,
+    q: String,
+    sort: String,
+    dir: String,
+    page: String,
+}
+
+impl ListQuery {
+    /// Anything unrecognised falls back to "all" / the default order.
+    fn to_query(&self) -> MidQuery {
+        MidQuery {
+            provider: Provider::from_key(&self.provider),
+            enabled: match self.enabled.as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
+            search: self.q.clone(),
+            sort: match self.sort.as_str() {
+                "provider" => MidSort::Provider,
+                "enabled" => MidSort::Enabled,
+                "cap" => MidSort::Cap,
+                _ => MidSort::Title,
+            },
+            descending: self.dir == "desc",
+        }
+    }
+
+    /// The list's URL with these filters and `extra` pairs replacing their keys.
+    fn url(&self, extra: &[(&str, &str)]) -> String {
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("provider", &self.provider),
+            ("enabled", &self.enabled),
+            ("q", &self.q),
+            ("sort", &self.sort),
+            ("dir", &self.dir),
+        ];
+        for (k, v) in extra {
+            pairs.retain(|(key, _)| key != k);
+            pairs.push((k, v));
+        }
+        pairs.retain(|(_, v)| !v.is_empty());
+        format!(
+            "/mids?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    }
+
+    /// The link a column header sorts by: ascending first, then flips.
+    fn sort_url(&self, column: &str) -> String {
+        let dir = if self.sort == column && self.dir != "desc" {
+            "desc"
+        } else {
+            "asc"
+        };
+        self.url(&[("sort", column), ("dir", dir), ("page", "")])
+    }
+
+    fn sort_mark(&self, column: &str) -> &'static str {
+        match (
+            self.sort == column || (column == "title" && self.sort.is_empty()),
+            self.dir == "desc",
+        ) {
+            (true, false) => " ▲",
+            (true, true) => " ▼",
+            _ => "",
+        }
+    }
+}
+
+/// A MID row as the table shows it.
+pub struct MidRow {
+    pub mid: Mid,
+    pub cap: Option<String>,
+    pub accepts: String,
+    pub profiles: String,
+}
+
+impl MidRow {
+    pub fn new(mid: Mid, profiles: Vec<String>) -> Self {
+        Self {
+            cap: mid.monthly_cap.map(|amount| {
+                Money {
+                    amount,
+                    currency: Currency::Usd,
+                }
+                .to_string()
+            }),
+            accepts: mid.accepts.labels().join(", "),
+            profiles: profiles.join(", "),
+            mid,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/mids/list.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<MidRow>,
+    page: Page<()>,
+    query: ListQuery,
+    providers: [Provider; 4],
+    pager_base: String,
+    csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "partials/mids/row.html")]
+struct RowPartial<'a> {
+    row: &'a MidRow,
+    csrf: &'a str,
+}
+
+async fn profiles_by_mid(services: &Services) -> Result<Vec<(MidId, String)>, AppError> {
+    let profiles = services.list_profiles().await?;
+    Ok(profiles
+        .into_iter()
+        .flat_map(|p| {
+            p.members
+                .into_iter()
+                .map(move |m| (m.mid_id, p.name.clone()))
+        })
+        .collect())
+}
+
+fn row_for(mid: Mid, usage: &[(MidId, String)]) -> MidRow {
+    let names = usage
+        .iter()
+        .filter(|(id, _)| *id == mid.id)
+        .map(|(_, n)| n.clone())
+        .collect();
+    MidRow::new(mid, names)
+}
+
+pub async fn list(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let page = services
+        .list_mids(
+            &query.to_query(),
+            PageRequest::new(query.page.parse().ok(), PageRequest::DEFAULT_SIZE),
+        )
+        .await?;
+    let usage = profiles_by_mid(&services).await?;
+    let Page {
+        items,
+        number,
+        size,
+        total,
+    } = page;
+    let rows = items.into_iter().map(|m| row_for(m, &usage)).collect();
+    let page = ListPage {
+        layout: ctx.layout("MIDs", "mids"),
+        rows,
+        page: Page {
+            items: Vec::new(),
+            number,
+            size,
+            total,
+        },
+        pager_base: format!("{}&", query.url(&[("page", "")])),
+        query,
+        providers: Provider::ALL,
+        csrf: ctx.csrf.clone(),
+    };
+    render(&page)
+}
+
+#[derive(Deserialize)]
+pub struct EnabledForm {
+    #[serde(default)]
+    enabled: String,
+}
+
+/// From htmx: answers the re-rendered row. Without JavaScript: redirects back to the list.
+pub async fn set_enabled(
+    req: HttpRequest,
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    id: web::Path<i64>,
+    form: web::Form<EnabledForm>,
+) -> Result<HttpResponse, AppError> {
+    let mid = services
+        .set_mid_enabled(&ctx.actor()?, MidId(*id), form.enabled == "true")
+        .await?;
+    if is_htmx(&req) {
+        let usage = profiles_by_mid(&services).await?;
+        let row = row_for(mid, &usage);
+        return render(&RowPartial {
+            row: &row,
+            csrf: &ctx.csrf,
+        });
+    }
+    ctx.flash(
+        FlashKind::Success,
+        format!(
+            "{} is {}.",
+            mid.title,
+            if mid.enabled { "enabled" } else { "disabled" }
+        ),
+    );
+    Ok(see_other("/mids"))
+}

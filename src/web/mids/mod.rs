@@ -1,0 +1,7 @@
+//! `/mids`: the MID list, add and edit forms, inline enable/disable, delete.
+
+mod form;
+mod list;
+
+pub use form::{ConfirmPage, create, credential_fields, delete, edit_form, new_form, update};
+pub use list::{list, set_enabled};

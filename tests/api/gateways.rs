@@ -1,0 +1,245 @@
+//! Gateways page, routing profiles and decline mapping (R-GW-3, R-GW-6 configuration).
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+use recoup::domain::decline::{DeclineClass, GatewayResponse};
+use recoup::domain::event::Actor;
+use recoup::domain::ids::{MappingId, MidId, ProfileId};
+use recoup::domain::mid::{MidDraft, MidForm, Provider};
+use recoup::domain::routing::{ProfileDraft, ProfileForm};
+use recoup::services::declines::{MappingDraft, MappingForm};
+use recoup::services::routing::ProfileError;
+
+/// A MID, a cascade profile holding it and a decline mapping, for tests that need ids.
+pub struct Fixtures {
+    pub mid: MidId,
+    pub profile: ProfileId,
+    pub mapping: MappingId,
+}
+
+impl Fixtures {
+    pub async fn new(app: &TestApp) -> Self {
+        let actor = Actor::system("test");
+        let mid = new_mid(app, "Fixture MID", Provider::Test, &[]).await;
+        let profile = app
+            .services
+            .create_profile(&actor, &profile_draft("Fixture cascade", "cascade", &[mid]))
+            .await
+            .unwrap();
+        let form = MappingForm {
+            provider: "any".into(),
+            code: "05".into(),
+            text: String::new(),
+            class: "hard".into(),
+        };
+        let mapping = app
+            .services
+            .create_mapping(&actor, &MappingDraft::parse(&form).unwrap())
+            .await
+            .unwrap();
+        Self {
+            mid,
+            profile,
+            mapping,
+        }
+    }
+}
+
+/// Creates a MID through the service with every required credential filled.
+pub async fn new_mid(
+    app: &TestApp,
+    title: &str,
+    provider: Provider,
+    extra: &[(&str, &str)],
+) -> MidId {
+    let mut form = MidForm {
+        title: title.into(),
+        provider: provider.key().into(),
+        enabled: Some("on".into()),
+        ..MidForm::default()
+    };
+    for f in provider.credential_fields() {
+        form.extra.insert(
+            format!("cred_{}", f.key),
+            format!("{}-secret-value-{}", f.key, title.len()),
+        );
+    }
+    for (k, v) in extra {
+        match *k {
+            "cascade_all" => form.cascade_all = Some((*v).into()),
+            "expiry_days" => form.expiry_days = (*v).into(),
+            other => panic!("unknown extra {other}"),
+        }
+    }
+    let draft = MidDraft::parse(&form, false).unwrap();
+    app.services
+        .create_mid(&Actor::system("test"), &draft)
+        .await
+        .unwrap()
+}
+
+pub fn profile_draft(name: &str, kind: &str, mids: &[MidId]) -> ProfileDraft {
+    let mut form = ProfileForm {
+        name: name.into(),
+        kind: kind.into(),
+        ..ProfileForm::default()
+    };
+    for (i, m) in mids.iter().enumerate() {
+        form.rows.insert(format!("include_{m}"), "on".into());
+        form.rows.insert(format!("weight_{m}"), "1".into());
+        form.rows
+            .insert(format!("position_{m}"), (i + 1).to_string());
+    }
+    ProfileDraft::parse(&form, mids).unwrap()
+}
+
+both_backends! {
+    async fn the_gateways_page_offers_each_provider_with_its_hints(app) {
+        app.login_as_new("merchant").await;
+        let page = app.get_html("/gateways").await;
+        for (provider, link) in [("Test gateway", "/mids/new?provider=test"), ("FlexPay", "/mids/new?provider=flexpay"), ("FlexFactor", "/mids/new?provider=flexfactor"), ("FlexEcom", "/mids/new?provider=flexecom")] {
+            assert!(page.contains(provider) && page.contains(link), "{provider}");
+        }
+        assert!(page.contains("+ Activate"));
+        assert!(page.contains("for decline salvage only") && page.contains("FlexFactor cascades need the customer&#39;s IP address") || page.contains("FlexFactor cascades need the customer's IP address"));
+    }
+}
+
+both_backends! {
+    /// R-GW-3: salvage-only MIDs never sit in an ATRI gateway profile; cascade profiles may hold them.
+    async fn r_gw_3_salvage_only_mids_cannot_be_in_an_atri_profile(app) {
+        let actor = Actor::system("test");
+        let test = new_mid(&app, "Main", Provider::Test, &[]).await;
+        let flex = new_mid(&app, "Flex", Provider::FlexPay, &[]).await;
+        let err = app.services.create_profile(&actor, &profile_draft("Split", "atri", &[test, flex])).await.unwrap_err();
+        let ProfileError::Invalid(errors) = err else { panic!("expected a field error") };
+        assert!(errors.get("members").unwrap().contains("“Flex” is a FlexPay MID"));
+        assert!(app.services.list_profiles().await.unwrap().is_empty(), "nothing saved");
+        app.services.create_profile(&actor, &profile_draft("Split", "atri", &[test])).await.unwrap();
+        app.services.create_profile(&actor, &profile_draft("Rescue", "cascade", &[test, flex])).await.unwrap();
+    }
+}
+
+both_backends! {
+    async fn profiles_are_built_through_the_form_with_weights_checked(app) {
+        app.login_as_new("merchant").await;
+        let a = new_mid(&app, "Alpha", Provider::Test, &[]).await;
+        let b = new_mid(&app, "Beta", Provider::Test, &[]).await;
+        let flex = new_mid(&app, "Flexy", Provider::FlexFactor, &[]).await;
+        let form = app.get_html("/gateways/profiles/new?kind=atri").await;
+        assert!(form.contains("New atri gateway profile") && form.contains(&format!("weight_{a}")));
+
+        let (ia, ib, iflex) = (format!("include_{a}"), format!("include_{b}"), format!("include_{flex}"));
+        let (wa, wb, wflex) = (format!("weight_{a}"), format!("weight_{b}"), format!("weight_{flex}"));
+        let bad = app.post_form("/gateways/profiles", &[("name", ""), ("kind", "atri"), (&ia, "on"), (&wa, "1.5"), (&ib, "on"), (&wb, "-2")]).await;
+        assert_eq!(bad.status().as_u16(), 422);
+        let body = bad.text().await.unwrap();
+        assert!(body.contains("Enter a profile name.") && body.contains("Weights are whole numbers from 1 to 1000."));
+
+        let salvage = app.post_form("/gateways/profiles", &[("name", "Split"), ("kind", "atri"), (&ia, "on"), (&wa, "2"), (&iflex, "on"), (&wflex, "1")]).await;
+        assert_eq!(salvage.status().as_u16(), 422);
+        assert!(salvage.text().await.unwrap().contains("salvage-only MIDs cannot take new sales"));
+
+        let ok = app.post_form("/gateways/profiles", &[("name", "Split"), ("kind", "atri"), (&ia, "on"), (&wa, "2"), (&ib, "on"), (&wb, "1")]).await;
+        assert_redirects_to(&ok, "/gateways/profiles");
+        let list = app.get_html("/gateways/profiles").await;
+        assert!(list.contains("Split") && list.contains("weight 2"));
+        assert!(app.get_html("/mids").await.contains("Split"), "the MID list says which profile uses a MID");
+
+        let dup = app.post_form("/gateways/profiles", &[("name", "split"), ("kind", "atri"), (&ia, "on"), (&wa, "1")]).await;
+        assert!(dup.text().await.unwrap().contains("Another profile already has this name."));
+        let none = app.post_form("/gateways/profiles", &[("name", "Empty"), ("kind", "cascade")]).await;
+        assert!(none.text().await.unwrap().contains("Pick at least one MID."));
+    }
+}
+
+both_backends! {
+    async fn a_mid_used_by_a_profile_cannot_be_deleted_and_the_page_says_by_what(app) {
+        app.login_as_new("merchant").await;
+        let fixtures = Fixtures::new(&app).await;
+        let ask = app.post_form(&format!("/mids/{}/delete", fixtures.mid), &[("confirm", "yes")]).await;
+        let body = ask.text().await.unwrap();
+        assert!(body.contains("It cannot be deleted while it is used by") && body.contains("Fixture cascade"), "{body}");
+        assert!(app.services.find_mid(fixtures.mid).await.is_ok());
+
+        app.post_form(&format!("/gateways/profiles/{}/delete", fixtures.profile), &[("confirm", "yes")]).await;
+        let ask = app.post_form(&format!("/mids/{}/delete", fixtures.mid), &[]).await;
+        assert!(ask.text().await.unwrap().contains("Delete the MID Fixture MID?"));
+        let done = app.post_form(&format!("/mids/{}/delete", fixtures.mid), &[("confirm", "yes")]).await;
+        assert_redirects_to(&done, "/mids");
+        assert!(app.services.find_mid(fixtures.mid).await.is_err());
+    }
+}
+
+both_backends! {
+    /// R-GW-6 (configuration): a mapping overrides the built-in class, and `classify` is the one
+    /// place that answers.
+    async fn r_gw_6_decline_mapping_overrides_the_default_classification(app) {
+        let stolen = GatewayResponse { provider: Some(Provider::Test), code: "43", text: "Stolen card" };
+        assert_eq!(app.services.classify(&stolen).await.unwrap(), DeclineClass::Hard);
+        let insufficient = GatewayResponse { provider: None, code: "", text: "Insufficient Funds" };
+        assert_eq!(app.services.classify(&insufficient).await.unwrap(), DeclineClass::Soft);
+
+        let form = MappingForm { provider: "test".into(), code: "43".into(), text: String::new(), class: "soft".into() };
+        app.services.create_mapping(&Actor::system("test"), &MappingDraft::parse(&form).unwrap()).await.unwrap();
+        assert_eq!(app.services.classify(&stolen).await.unwrap(), DeclineClass::Soft);
+        let elsewhere = GatewayResponse { provider: Some(Provider::FlexPay), ..stolen };
+        assert_eq!(app.services.classify(&elsewhere).await.unwrap(), DeclineClass::Hard, "the mapping names one gateway");
+    }
+}
+
+both_backends! {
+    async fn decline_mappings_are_added_edited_inline_and_deleted(app) {
+        app.login_as_new("merchant").await;
+        let page = app.get_html("/gateways/decline-mapping").await;
+        assert!(page.contains("insufficient funds") && page.contains("stolen card"), "the built-in table is shown");
+
+        let bad = app.post_form("/gateways/decline-mapping", &[("provider", "any"), ("code", ""), ("text", ""), ("class", "maybe")]).await;
+        assert_eq!(bad.status().as_u16(), 422);
+        let body = bad.text().await.unwrap();
+        assert!(body.contains("Enter a response code, a response text, or both.") && body.contains("Pick soft or hard."));
+
+        let added = app.post_form("/gateways/decline-mapping", &[("provider", "flexpay"), ("code", "05"), ("text", ""), ("class", "hard")]).await;
+        assert_redirects_to(&added, "/gateways/decline-mapping");
+        let id = app.services.decline_mappings().await.unwrap()[0].id;
+
+        let token = csrf_in(&app.get_html("/gateways/decline-mapping").await);
+        let editor = app.client.get(app.url(&format!("/gateways/decline-mapping/{id}/edit"))).header("HX-Request", "true").send().await.unwrap();
+        let editor = editor.text().await.unwrap();
+        assert!(editor.trim_start().starts_with(&format!("<tr id=\"mapping-{id}\" class=\"editing\"")), "{editor}");
+
+        let saved = app
+            .client
+            .post(app.url(&format!("/gateways/decline-mapping/{id}")))
+            .header("HX-Request", "true")
+            .header("X-CSRF-Token", &token)
+            .form(&[("provider", "any"), ("code", "05"), ("text", "honor"), ("class", "soft")])
+            .send()
+            .await
+            .unwrap();
+        let row = saved.text().await.unwrap();
+        assert!(row.contains("Any gateway") && row.contains("honor") && !row.contains("<html"));
+
+        let invalid = app
+            .client
+            .post(app.url(&format!("/gateways/decline-mapping/{id}")))
+            .header("HX-Request", "true")
+            .header("X-CSRF-Token", &token)
+            .form(&[("provider", "any"), ("code", ""), ("text", ""), ("class", "soft")])
+            .send()
+            .await
+            .unwrap();
+        assert!(invalid.text().await.unwrap().contains("Enter a response code, a response text, or both."));
+        assert_eq!(app.services.decline_mappings().await.unwrap()[0].text, "honor", "the bad edit saved nothing");
+
+        let ask = app.post_form(&format!("/gateways/decline-mapping/{id}/delete"), &[]).await;
+        assert!(ask.text().await.unwrap().contains("Delete the mapping"));
+        let gone = app.post_form(&format!("/gateways/decline-mapping/{id}/delete"), &[("confirm", "yes")]).await;
+        assert_redirects_to(&gone, "/gateways/decline-mapping");
+        assert!(app.services.decline_mappings().await.unwrap().is_empty());
+        let filter = recoup::domain::event::EventFilter { kind: Some(recoup::domain::event::EventKind::MappingUpdated), ..Default::default() };
+        let updates = app.services.list_events(&filter, recoup::domain::page::PageRequest::new(None, 10)).await.unwrap();
+        assert_eq!(updates.total, 1, "one successful edit, logged with before and after");
+        assert!(updates.items[0].before.as_deref().unwrap().contains("flexpay"));
+    }
+}

@@ -1,0 +1,295 @@
+//! MIDs: the list, the add/edit form, credentials (R-MID-1, R-GW-1, R-GW-2, R-GW-4).
+
+use std::sync::Arc;
+
+use crate::both_backends;
+use crate::gateways::new_mid;
+use recoup::crypto::SecretCipher;
+use recoup::domain::event::Actor;
+use recoup::domain::mid::{MidDraft, MidForm, Provider};
+use recoup::services::mids::MidError;
+use secrecy::SecretSlice;
+
+const FLEXFACTOR_SECRETS: [(&str, &str); 6] = [
+    ("cred_app_key", "ff-appkey-7d1c90aa"),
+    ("cred_app_secret", "ff-appsecret-55be21f0c9"),
+    ("cred_mid_number", "ff-mid-00981234"),
+    ("cred_site_id", "ff-site-4411aa"),
+    ("cred_environment_key", "ff-envkey-9f8e7d6c5b"),
+    ("cred_hmac_signing_key", "ff-hmac-0a1b2c3d4e5f6789"),
+];
+
+fn flexfactor_form<'a>(title: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("title", title),
+        ("provider", "flexfactor"),
+        ("enabled", "on"),
+        ("accept_visa", "on"),
+    ];
+    if !extra.iter().any(|(k, _)| *k == "expiry_days") {
+        fields.push(("expiry_days", "21"));
+    }
+    fields.extend(FLEXFACTOR_SECRETS);
+    fields.extend_from_slice(extra);
+    fields
+}
+
+fn errors_of(result: Result<impl std::fmt::Debug, MidError>) -> recoup::domain::FieldErrors {
+    match result {
+        Err(MidError::Invalid(errors)) => errors,
+        other => panic!("expected field errors, got {other:?}"),
+    }
+}
+
+both_backends! {
+    /// R-MID-1: a title (unique), a provider and its credentials; credentials encrypted, shown
+    /// masked, and a blank field on edit keeps the stored value.
+    async fn r_mid_1_credentials_are_encrypted_masked_and_kept_when_blank(app) {
+        app.login_as_new("merchant").await;
+        let created = app.post_form("/mids", &flexfactor_form("FF Main", &[("cs_phone", "+1 555 010 7788"), ("monthly_cap", "15,000.50")])).await;
+        assert_redirects_to(&created, "/mids");
+        let mid = app.services.all_mids().await.unwrap().remove(0);
+        assert_eq!(mid.monthly_cap.map(|c| c.get()), Some(1_500_050));
+
+        let edit = app.get_html(&format!("/mids/{}/edit", mid.id)).await;
+        for (_, secret) in FLEXFACTOR_SECRETS {
+            assert!(!edit.contains(secret), "the edit page never shows a saved secret");
+        }
+        assert!(edit.contains("Saved: ••••6789 (leave blank to keep)"), "masked to the last 4");
+
+        let mut form: Vec<(&str, &str)> = vec![("title", "FF Main"), ("provider", "flexfactor"), ("enabled", "on"), ("expiry_days", "14"), ("cred_app_key", "ff-appkey-NEW-0001")];
+        form.push(("cs_phone", "+1 555 010 7788"));
+        assert_redirects_to(&app.post_form(&format!("/mids/{}", mid.id), &form).await, "/mids");
+        let masks = app.services.credential_masks(mid.id).await.unwrap();
+        assert_eq!(masks.len(), 6, "blank fields kept their values");
+        assert!(masks.contains(&("app_key", "••••0001".to_owned())));
+        assert!(masks.contains(&("hmac_signing_key", "••••6789".to_owned())));
+
+        let dup = app.post_form("/mids", &flexfactor_form("ff main", &[])).await;
+        assert_eq!(dup.status().as_u16(), 422);
+        assert!(dup.text().await.unwrap().contains("Another MID already has this title."));
+
+        let log = app.services.list_events(&Default::default(), recoup::domain::page::PageRequest::new(None, 50)).await.unwrap();
+        for event in &log.items {
+            for (_, secret) in FLEXFACTOR_SECRETS {
+                let all = format!("{:?}{:?}", event.before, event.after);
+                assert!(!all.contains(secret), "the event log holds masks only");
+            }
+        }
+        assert!(log.items.iter().any(|e| e.kind == "mid.updated" && e.after.as_deref().unwrap_or_default().contains("••••0001 (set)")));
+    }
+}
+
+both_backends! {
+    async fn a_tampered_credential_is_an_error_not_a_fallback(app) {
+        let id = new_mid(&app, "Tamper", Provider::FlexPay, &[]).await;
+        match &app.services.db {
+            recoup::db::Db::Sqlite(pool) => sqlx::query("UPDATE mid_credentials SET ciphertext = '00' || substr(ciphertext, 3)").execute(pool).await.map(drop).unwrap(),
+            recoup::db::Db::Postgres(pool) => sqlx::query("UPDATE mid_credentials SET ciphertext = '00' || substr(ciphertext, 3)").execute(pool).await.map(drop).unwrap(),
+        }
+        assert!(app.services.credential_masks(id).await.is_err());
+        app.login_as_new("merchant").await;
+        assert_eq!(app.get(&format!("/mids/{id}/edit")).await.status().as_u16(), 500);
+    }
+}
+
+both_backends! {
+    /// R-GW-1: every credential of the provider is required.
+    async fn r_gw_1_each_provider_requires_all_its_credentials(app) {
+        let actor = Actor::system("test");
+        for provider in [Provider::FlexPay, Provider::FlexFactor, Provider::FlexEcom] {
+            let form = MidForm { title: format!("{provider} MID"), provider: provider.key().into(), ..MidForm::default() };
+            let errors = errors_of(MidDraft::parse(&form, false).map(|_| ()).map_err(MidError::Invalid));
+            for f in provider.credential_fields() {
+                assert_eq!(errors.get(f.key), Some(format!("Enter the {}.", f.label).as_str()));
+            }
+        }
+        let test = MidForm { title: "Sandbox".into(), provider: "test".into(), ..MidForm::default() };
+        let draft = MidDraft::parse(&test, false).unwrap();
+        app.services.create_mid(&actor, &draft).await.unwrap();
+        assert_eq!(Provider::FlexEcom.credential_fields().iter().map(|f| f.label).collect::<Vec<_>>(), ["publicKey", "secretKey", "signingSecret"]);
+    }
+}
+
+both_backends! {
+    /// R-GW-2: FlexFactor expiryDays defaults to 21 and is a whole number 1..=21.
+    async fn r_gw_2_expiry_days_is_a_whole_number_from_1_to_21(app) {
+        app.login_as_new("merchant").await;
+        let form = app.get_html("/mids/new?provider=flexfactor").await;
+        assert!(form.contains("name=\"expiry_days\" inputmode=\"numeric\" value=\"21\""), "pre-filled 21");
+        for bad in ["0", "22", "-1", "1.5", "ten"] {
+            let response = app.post_form("/mids", &flexfactor_form("FF", &[("expiry_days", bad)])).await;
+            assert_eq!(response.status().as_u16(), 422, "{bad}");
+            assert!(response.text().await.unwrap().contains("expiryDays must be"), "{bad}");
+        }
+        assert!(app.services.all_mids().await.unwrap().is_empty(), "nothing saved");
+        let id = new_mid(&app, "FF", Provider::FlexFactor, &[("expiry_days", "7")]).await;
+        assert_eq!(app.services.find_mid(id).await.unwrap().expiry_days.map(|d| d.get()), Some(7));
+    }
+}
+
+both_backends! {
+    /// R-GW-4: at most one MID has cascadeAll.
+    async fn r_gw_4_only_one_mid_may_have_cascade_all(app) {
+        let first = new_mid(&app, "FF One", Provider::FlexFactor, &[("cascade_all", "on")]).await;
+        let form = MidForm { title: "FE Two".into(), provider: "flexecom".into(), cascade_all: Some("on".into()), ..MidForm::default() };
+        let mut form = form;
+        for f in Provider::FlexEcom.credential_fields() {
+            form.extra.insert(format!("cred_{}", f.key), "some-long-secret-value".into());
+        }
+        let draft = MidDraft::parse(&form, false).unwrap();
+        let errors = errors_of(app.services.create_mid(&Actor::system("test"), &draft).await);
+        assert!(errors.get("cascade_all").unwrap().contains("“FF One” has it"));
+        assert_eq!(app.services.all_mids().await.unwrap().len(), 1);
+
+        let test = MidForm { title: "Sandbox".into(), provider: "test".into(), cascade_all: Some("on".into()), ..MidForm::default() };
+        assert!(!MidDraft::parse(&test, false).unwrap().cascade_all, "only FlexFactor and FlexEcom offer it");
+        assert!(app.services.find_mid(first).await.unwrap().cascade_all);
+    }
+}
+
+both_backends! {
+    async fn bad_mid_input_shows_every_message_at_once_and_saves_nothing(app) {
+        app.login_as_new("merchant").await;
+        let long = "x".repeat(101);
+        let response = app
+            .post_form("/mids", &[("title", &long), ("provider", "flexfactor"), ("cs_phone", "call me"), ("cs_email", "not-an-email"), ("monthly_cap", "12.345"), ("expiry_days", "0"), ("descriptor", "ÅÅÅ")])
+            .await;
+        assert_eq!(response.status().as_u16(), 422);
+        let body = response.text().await.unwrap();
+        for message in [
+            "Use at most 100 characters.",
+            "Enter the AppKey.",
+            "Enter the HMACSigningKey.",
+            "Enter a phone number like",
+            "Enter a valid email address",
+            "Use at most two decimal places.",
+            "expiryDays must be between 1 and 21.",
+            "Use plain letters, digits, spaces and punctuation.",
+        ] {
+            assert!(body.contains(message), "missing: {message}");
+        }
+        let empty = app.post_form("/mids", &[("title", ""), ("provider", "bogus")]).await;
+        let body = empty.text().await.unwrap();
+        assert!(body.contains("Enter a MID title.") && body.contains("Pick a gateway."));
+        let unknown_profile = app.post_form("/mids", &[("title", "T"), ("provider", "test"), ("cascade_profile_id", "999")]).await;
+        assert!(unknown_profile.text().await.unwrap().contains("Pick a cascade profile from the list."));
+        assert!(app.services.all_mids().await.unwrap().is_empty());
+    }
+}
+
+both_backends! {
+    async fn the_mid_list_filters_searches_sorts_and_paginates(app) {
+        app.login_as_new("merchant").await;
+        for i in 0..27 {
+            new_mid(&app, &format!("Store {i:02}"), Provider::Test, &[]).await;
+        }
+        let flex = new_mid(&app, "Rescue FlexPay", Provider::FlexPay, &[]).await;
+        app.services.set_mid_enabled(&Actor::system("test"), flex, false).await.unwrap();
+
+        let first = app.get_html("/mids").await;
+        assert!(first.contains("Page 1 of 2") && first.contains("28 in all"));
+        let flexpay = app.get_html("/mids?provider=flexpay").await;
+        assert!(flexpay.contains("Rescue FlexPay") && !flexpay.contains("Store 01"));
+        let disabled = app.get_html("/mids?enabled=no").await;
+        assert!(disabled.contains("Rescue FlexPay") && disabled.contains("1 in all"));
+        let search = app.get_html("/mids?q=store+1").await;
+        assert!(search.contains("Store 10") && !search.contains("Store 20"));
+        let desc = app.get_html("/mids?sort=title&dir=desc").await;
+        assert!(desc.find("Store 26").unwrap() < desc.find("Store 25").unwrap());
+        assert!(desc.contains("sort=title&#38;dir=asc"), "the header flips the order");
+        assert_eq!(app.get("/mids?sort=%27;drop&dir=x&page=zz&enabled=maybe").await.status().as_u16(), 200);
+    }
+}
+
+both_backends! {
+    async fn the_inline_toggle_answers_one_row(app) {
+        app.login_as_new("merchant").await;
+        let id = new_mid(&app, "Toggle", Provider::Test, &[]).await;
+        let token = csrf_in(&app.get_html("/mids").await);
+        let row = app
+            .client
+            .post(app.url(&format!("/mids/{id}/enabled")))
+            .header("HX-Request", "true")
+            .header("X-CSRF-Token", &token)
+            .form(&[("enabled", "false")])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(row.trim_start().starts_with(&format!("<tr id=\"mid-{id}\"")) && row.contains("Disabled") && !row.contains("<html"));
+        assert!(!app.services.find_mid(id).await.unwrap().enabled);
+        let plain = app.post_form(&format!("/mids/{id}/enabled"), &[("enabled", "true")]).await;
+        assert_redirects_to(&plain, "/mids");
+        assert!(app.services.find_mid(id).await.unwrap().enabled);
+    }
+}
+
+both_backends! {
+    async fn changing_the_gateway_swaps_the_credential_fields(app) {
+        app.login_as_new("merchant").await;
+        let fragment = app
+            .client
+            .get(app.url("/mids/credential-fields?provider=flexecom"))
+            .header("HX-Request", "true")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(fragment.starts_with("<div id=\"provider-fields\">") && fragment.contains("signingSecret") && !fragment.contains("<html"));
+        assert!(fragment.contains("cascadeAll") && !fragment.contains("expiryDays"));
+        assert_redirects_to(&app.get("/mids/credential-fields?provider=flexpay").await, "/mids/new?provider=flexpay");
+        let no_js = app.get_html("/mids/new?title=Kept&provider=flexpay&cs_phone=555-010-7788").await;
+        assert!(no_js.contains("value=\"Kept\"") && no_js.contains("cred_apikey"), "the form without JavaScript keeps typed values");
+    }
+}
+
+both_backends! {
+    async fn no_saved_secret_appears_in_any_page_or_in_the_database_in_clear(app) {
+        app.login_as_new("admin").await;
+        assert_redirects_to(&app.post_form("/mids", &flexfactor_form("Secret FF", &[])).await, "/mids");
+        let id = app.services.all_mids().await.unwrap()[0].id;
+        for path in ["/mids".to_owned(), format!("/mids/{id}/edit"), "/gateways".into(), "/gateways/profiles/new?kind=cascade".into(), "/admin/events".into()] {
+            let page = app.get_html(&path).await;
+            for (_, secret) in FLEXFACTOR_SECRETS {
+                assert!(!page.contains(secret), "{path} shows a secret");
+            }
+        }
+        let dump: Vec<String> = match &app.services.db {
+            recoup::db::Db::Sqlite(pool) => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await.unwrap();
+                let path: String = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(pool).await.unwrap();
+                let bytes = std::fs::read(&path).unwrap();
+                vec![String::from_utf8_lossy(&bytes).into_owned()]
+            }
+            recoup::db::Db::Postgres(pool) => {
+                sqlx::query_scalar("SELECT row_to_json(t)::text FROM (SELECT * FROM mid_credentials) t UNION ALL SELECT row_to_json(e)::text FROM events e UNION ALL SELECT row_to_json(m)::text FROM mids m").fetch_all(pool).await.unwrap()
+            }
+        };
+        for (_, secret) in FLEXFACTOR_SECRETS {
+            assert!(dump.iter().all(|d| !d.contains(secret)), "the database holds {secret} in clear");
+        }
+    }
+}
+
+both_backends! {
+    async fn rotating_the_key_re_encrypts_every_credential(app) {
+        let id = new_mid(&app, "Rotate", Provider::FlexEcom, &[]).await;
+        let before = app.services.credential_masks(id).await.unwrap();
+        let old = SecretSlice::from(vec![9u8; 32]);
+        let new = SecretSlice::from(vec![3u8; 32]);
+        let mut rotated = app.services.clone();
+        rotated.cipher = Arc::new(SecretCipher::new(&new, &[old]).unwrap());
+        assert_eq!(rotated.rotate_secrets(&Actor::system("test")).await.unwrap(), 3);
+        assert_eq!(rotated.rotate_secrets(&Actor::system("test")).await.unwrap(), 0, "nothing left under the old key");
+
+        let mut new_only = app.services.clone();
+        new_only.cipher = Arc::new(SecretCipher::new(&new, &[]).unwrap());
+        assert_eq!(new_only.credential_masks(id).await.unwrap(), before, "readable with the new key alone");
+        assert!(app.services.credential_masks(id).await.is_err(), "the old key alone no longer reads them");
+    }
+}
