@@ -1,12 +1,21 @@
 //! The one integration-test binary. Most tests run twice: on SQLite and on PostgreSQL.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking, loudly"
+)]
+
 mod helpers;
 
 mod access;
 mod admin_roles;
 mod admin_users;
 mod auth;
+mod browser;
 mod cli;
 mod events;
+mod gateways;
+mod mids;
 mod pages;
 mod rules;
