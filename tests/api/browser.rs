@@ -135,12 +135,11 @@ impl Browser {
     /// Waits until the element's text contains `needle`.
     async fn wait_for_text(&self, css: &str, needle: &str) -> String {
         for _ in 0..50 {
-            if let Ok(el) = self.c().find(Locator::Css(css)).await {
-                if let Ok(text) = el.text().await {
-                    if text.contains(needle) {
-                        return text;
-                    }
-                }
+            if let Ok(el) = self.c().find(Locator::Css(css)).await
+                && let Ok(text) = el.text().await
+                && text.contains(needle)
+            {
+                return text;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
