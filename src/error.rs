@@ -66,53 +66,19 @@ impl From<actix_session::SessionGetError> for AppError {
     }
 }
 
-/// For the variants a handler does not turn into a form message itself.
-impl From<UserError> for AppError {
-    fn from(e: UserError) -> Self {
-        match e {
-            UserError::NotFound => AppError::NotFound,
-            UserError::Unexpected(u) => AppError::Unexpected(u),
-            other => AppError::BadRequest(other.to_string()),
+/// Service errors: the variants a handler does not turn into a form message itself.
+macro_rules! from_service_error {
+    ($($error:ident),* $(,)?) => {$(
+        impl From<$error> for AppError {
+            fn from(e: $error) -> Self {
+                match e {
+                    $error::NotFound => AppError::NotFound,
+                    $error::Unexpected(u) => AppError::Unexpected(u),
+                    other => AppError::BadRequest(other.to_string()),
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl From<RoleError> for AppError {
-    fn from(e: RoleError) -> Self {
-        match e {
-            RoleError::NotFound => AppError::NotFound,
-            RoleError::Unexpected(u) => AppError::Unexpected(u),
-            other => AppError::BadRequest(other.to_string()),
-        }
-    }
-}
-
-impl From<MidError> for AppError {
-    fn from(e: MidError) -> Self {
-        match e {
-            MidError::NotFound => AppError::NotFound,
-            MidError::Unexpected(u) => AppError::Unexpected(u),
-            other => AppError::BadRequest(other.to_string()),
-        }
-    }
-}
-
-impl From<ProfileError> for AppError {
-    fn from(e: ProfileError) -> Self {
-        match e {
-            ProfileError::NotFound => AppError::NotFound,
-            ProfileError::Unexpected(u) => AppError::Unexpected(u),
-            other => AppError::BadRequest(other.to_string()),
-        }
-    }
-}
-
-impl From<MappingError> for AppError {
-    fn from(e: MappingError) -> Self {
-        match e {
-            MappingError::NotFound => AppError::NotFound,
-            MappingError::Unexpected(u) => AppError::Unexpected(u),
-            other => AppError::BadRequest(other.to_string()),
-        }
-    }
-}
+from_service_error!(UserError, RoleError, MidError, ProfileError, MappingError);

@@ -334,7 +334,7 @@ async fn merchant_activates_flexfactor_and_toggles_it_inline() {
         .await
         .expect("value");
     assert_eq!(expiry.as_deref(), Some("21"));
-    browser.click("form[action='/mids'] button.primary").await;
+    browser.click("form[action='/mids'] button.create").await;
     browser
         .wait_for_text(".flash-success", "FlexFactor Rescue")
         .await;

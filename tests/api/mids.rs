@@ -293,3 +293,22 @@ both_backends! {
         assert!(app.services.credential_masks(id).await.is_err(), "the old key alone no longer reads them");
     }
 }
+
+both_backends! {
+    async fn a_second_cascade_all_is_refused_by_the_form_and_a_cascade_profile_can_be_chosen(app) {
+        app.login_as_new("merchant").await;
+        new_mid(&app, "FF One", Provider::FlexFactor, &[("cascade_all", "on")]).await;
+        let second = app.post_form("/mids", &flexfactor_form("FF Two", &[("cascade_all", "on")])).await;
+        assert_eq!(second.status().as_u16(), 422);
+        assert!(second.text().await.unwrap().contains("Only one MID may have cascadeAll on; “FF One” has it."));
+
+        let fixtures = crate::gateways::Fixtures::new(&app).await;
+        let profile = fixtures.profile.to_string();
+        let ok = app.post_form("/mids", &[("title", "Main store"), ("provider", "test"), ("enabled", "on"), ("cascade_profile_id", &profile)]).await;
+        assert_redirects_to(&ok, "/mids");
+        let mid = app.services.all_mids().await.unwrap().into_iter().find(|m| m.title == "Main store").unwrap();
+        assert_eq!(mid.cascade_profile_id, Some(fixtures.profile));
+        let edit = app.get_html(&format!("/mids/{}/edit", mid.id)).await;
+        assert!(edit.contains(&format!("<option value=\"{profile}\" selected>Fixture cascade</option>")));
+    }
+}
