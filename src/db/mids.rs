@@ -156,6 +156,28 @@ pub async fn list(db: &Db, query: &MidQuery, page: PageRequest) -> Result<Page<M
     })
 }
 
+/// Binds a draft's settings, in the column order both statements below share (after the title).
+macro_rules! bind_settings {
+    ($query:expr, $draft:expr) => {
+        $query
+            .bind(&$draft.cs_phone)
+            .bind(&$draft.cs_email)
+            .bind(&$draft.descriptor)
+            .bind($draft.monthly_cap.map(MinorUnits::get))
+            .bind($draft.enabled)
+            .bind($draft.block_prepaid)
+            .bind($draft.block_debit)
+            .bind($draft.accepts.echeck)
+            .bind($draft.accepts.visa)
+            .bind($draft.accepts.mastercard)
+            .bind($draft.accepts.amex)
+            .bind($draft.accepts.discover)
+            .bind($draft.expiry_days.map(|d| i64::from(d.get())))
+            .bind($draft.cascade_all)
+            .bind($draft.cascade_profile_id.map(|p| p.0))
+    };
+}
+
 pub async fn insert(
     tx: &mut Tx,
     draft: &MidDraft,
@@ -165,24 +187,7 @@ pub async fn insert(
          block_prepaid, block_debit, accept_echeck, accept_visa, accept_mastercard, accept_amex, accept_discover, \
          expiry_days, cascade_all, cascade_profile_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id";
-    let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(SQL)
-        .bind(&draft.title)
-        .bind(draft.provider.key())
-        .bind(&draft.cs_phone)
-        .bind(&draft.cs_email)
-        .bind(&draft.descriptor)
-        .bind(draft.monthly_cap.map(MinorUnits::get))
-        .bind(draft.enabled)
-        .bind(draft.block_prepaid)
-        .bind(draft.block_debit)
-        .bind(draft.accepts.echeck)
-        .bind(draft.accepts.visa)
-        .bind(draft.accepts.mastercard)
-        .bind(draft.accepts.amex)
-        .bind(draft.accepts.discover)
-        .bind(draft.expiry_days.map(|d| i64::from(d.get())))
-        .bind(draft.cascade_all)
-        .bind(draft.cascade_profile_id.map(|p| p.0))
+    let id: i64 = on_tx!(tx, conn => bind_settings!(sqlx::query_scalar(SQL).bind(&draft.title).bind(draft.provider.key()), draft)
         .bind(now)
         .fetch_one(conn)
         .await)?;
@@ -200,24 +205,7 @@ pub async fn update(
          monthly_cap_minor = $6, enabled = $7, block_prepaid = $8, block_debit = $9, accept_echeck = $10, \
          accept_visa = $11, accept_mastercard = $12, accept_amex = $13, accept_discover = $14, expiry_days = $15, \
          cascade_all = $16, cascade_profile_id = $17, updated_at = $18 WHERE id = $1";
-    on_tx!(tx, conn => sqlx::query(SQL)
-        .bind(id.0)
-        .bind(&draft.title)
-        .bind(&draft.cs_phone)
-        .bind(&draft.cs_email)
-        .bind(&draft.descriptor)
-        .bind(draft.monthly_cap.map(MinorUnits::get))
-        .bind(draft.enabled)
-        .bind(draft.block_prepaid)
-        .bind(draft.block_debit)
-        .bind(draft.accepts.echeck)
-        .bind(draft.accepts.visa)
-        .bind(draft.accepts.mastercard)
-        .bind(draft.accepts.amex)
-        .bind(draft.accepts.discover)
-        .bind(draft.expiry_days.map(|d| i64::from(d.get())))
-        .bind(draft.cascade_all)
-        .bind(draft.cascade_profile_id.map(|p| p.0))
+    on_tx!(tx, conn => bind_settings!(sqlx::query(SQL).bind(id.0).bind(&draft.title), draft)
         .bind(now)
         .execute(conn)
         .await

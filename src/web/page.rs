@@ -231,3 +231,29 @@ pub fn see_other(location: &str) -> HttpResponse {
 pub fn is_htmx(req: &HttpRequest) -> bool {
     req.headers().contains_key("HX-Request")
 }
+
+/// The answer of a confirmation step: destructive actions ask first and act on `confirm=yes`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+impl ConfirmForm {
+    pub fn confirmed(&self) -> bool {
+        self.confirm == "yes"
+    }
+}
+
+/// "Delete X?" with what would stop it, shared by every delete.
+#[derive(Template)]
+#[template(path = "pages/confirm.html")]
+pub struct ConfirmPage {
+    pub layout: Layout,
+    pub heading: String,
+    pub message: String,
+    pub blockers: Vec<String>,
+    pub action: String,
+    pub button: &'static str,
+    pub back: String,
+}

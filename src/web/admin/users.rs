@@ -12,7 +12,9 @@ use crate::domain::user::{NewUser, Role, User};
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::users::UserError;
-use crate::web::page::{FlashKind, Layout, PageCtx, is_htmx, render, render_status, see_other};
+use crate::web::page::{
+    ConfirmForm, FlashKind, Layout, PageCtx, is_htmx, render, render_status, see_other,
+};
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -297,12 +299,6 @@ pub async fn set_active(
     Ok(see_other(&location))
 }
 
-#[derive(Deserialize)]
-pub struct ConfirmForm {
-    #[serde(default)]
-    confirm: String,
-}
-
 #[derive(Template)]
 #[template(path = "pages/admin/user_password.html")]
 struct PasswordPage {
@@ -319,7 +315,7 @@ pub async fn reset_password(
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = UserId(*id);
-    if form.confirm != "yes" {
+    if !form.confirmed() {
         let user = services.find_user(id).await?;
         return render(&PasswordPage {
             layout: ctx.layout("Reset password", "admin"),

@@ -4,7 +4,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
 use crate::domain::FieldErrors;
 use crate::domain::decline::{DEFAULT_RULES, DeclineMapping, DefaultRule};
@@ -13,7 +12,9 @@ use crate::domain::mid::Provider;
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::declines::{MappingDraft, MappingError, MappingForm};
-use crate::web::page::{FlashKind, Layout, PageCtx, is_htmx, render, render_status, see_other};
+use crate::web::page::{
+    ConfirmForm, ConfirmPage, FlashKind, Layout, PageCtx, is_htmx, render, render_status, see_other,
+};
 
 /// One mapping row, shown or being edited.
 pub struct RowView {
@@ -250,12 +251,6 @@ pub async fn update(
     }
 }
 
-#[derive(Deserialize)]
-pub struct ConfirmForm {
-    #[serde(default)]
-    confirm: String,
-}
-
 /// htmx confirms in the browser and removes the row; a plain post asks on a page first.
 pub async fn delete(
     req: HttpRequest,
@@ -265,8 +260,8 @@ pub async fn delete(
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
     let row = find_row(&services, MappingId(*id)).await?;
-    if form.confirm != "yes" && !is_htmx(&req) {
-        let page = crate::web::mids::ConfirmPage {
+    if !form.confirmed() && !is_htmx(&req) {
+        let page = ConfirmPage {
             layout: ctx.layout("Delete mapping", "gateways"),
             heading: format!(
                 "Delete the mapping for {} {}?",

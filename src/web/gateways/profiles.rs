@@ -12,8 +12,9 @@ use crate::domain::routing::{ProfileDraft, ProfileForm, ProfileKind, RoutingProf
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::routing::ProfileError;
-use crate::web::mids::ConfirmPage;
-use crate::web::page::{FlashKind, Layout, PageCtx, render, render_status, see_other};
+use crate::web::page::{
+    ConfirmForm, ConfirmPage, FlashKind, Layout, PageCtx, render, render_status, see_other,
+};
 
 #[derive(Template)]
 #[template(path = "pages/gateways/profiles.html")]
@@ -217,12 +218,6 @@ pub async fn update(
     save(ctx, &services, Some(profile.id), parse_form(&body)?).await
 }
 
-#[derive(Deserialize)]
-pub struct ConfirmForm {
-    #[serde(default)]
-    confirm: String,
-}
-
 pub async fn delete(
     ctx: PageCtx,
     services: web::Data<Services>,
@@ -230,7 +225,7 @@ pub async fn delete(
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
     let profile = services.find_profile(ProfileId(*id)).await?;
-    if form.confirm != "yes" {
+    if !form.confirmed() {
         let page = ConfirmPage {
             layout: ctx.layout("Delete profile", "gateways"),
             heading: format!("Delete the profile {}?", profile.name),

@@ -13,7 +13,9 @@ use crate::domain::routing::ProfileKind;
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::mids::MidError;
-use crate::web::page::{FlashKind, Layout, PageCtx, is_htmx, render, render_status, see_other};
+use crate::web::page::{
+    ConfirmForm, ConfirmPage, FlashKind, Layout, PageCtx, is_htmx, render, render_status, see_other,
+};
 
 /// One credential input.
 pub struct FieldView {
@@ -298,24 +300,6 @@ pub async fn update(
     }
 }
 
-#[derive(Template)]
-#[template(path = "pages/confirm.html")]
-pub struct ConfirmPage {
-    pub layout: Layout,
-    pub heading: String,
-    pub message: String,
-    pub blockers: Vec<String>,
-    pub action: String,
-    pub button: &'static str,
-    pub back: String,
-}
-
-#[derive(Deserialize, Default)]
-pub struct ConfirmForm {
-    #[serde(default)]
-    confirm: String,
-}
-
 /// Without `confirm=yes` it asks first, or says what still uses the MID.
 pub async fn delete(
     ctx: PageCtx,
@@ -325,7 +309,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let mid = services.find_mid(MidId(*id)).await?;
     let blockers = services.mid_usages(mid.id).await?;
-    if form.confirm != "yes" || !blockers.is_empty() {
+    if !form.confirmed() || !blockers.is_empty() {
         let page = ConfirmPage {
             layout: ctx.layout("Delete MID", "mids"),
             heading: format!("Delete the MID {}?", mid.title),

@@ -3,5 +3,5 @@
 mod form;
 mod list;
 
-pub use form::{ConfirmPage, create, credential_fields, delete, edit_form, new_form, update};
+pub use form::{create, credential_fields, delete, edit_form, new_form, update};
 pub use list::{list, set_enabled};
