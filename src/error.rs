@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use crate::services::Unexpected;
 use crate::services::declines::MappingError;
 use crate::services::mids::MidError;
+use crate::services::recycle::RecycleError;
 use crate::services::roles::RoleError;
 use crate::services::routing::ProfileError;
 use crate::services::users::UserError;
@@ -81,4 +82,11 @@ macro_rules! from_service_error {
     )*};
 }
 
-from_service_error!(UserError, RoleError, MidError, ProfileError, MappingError);
+from_service_error!(
+    UserError,
+    RoleError,
+    MidError,
+    ProfileError,
+    MappingError,
+    RecycleError
+);

@@ -319,10 +319,16 @@ pub async fn put_credential(
 pub async fn usages(db: &Db, id: MidId) -> Result<Vec<String>, sqlx::Error> {
     const SQL: &str = "SELECT p.name FROM gateway_profile_mids m JOIN gateway_profiles p ON p.id = m.profile_id \
                        WHERE m.mid_id = $1 ORDER BY p.name";
-    let names: Vec<String> =
+    let routing: Vec<String> =
         on_db!(db, pool => sqlx::query_scalar(SQL).bind(id.0).fetch_all(pool).await)?;
-    Ok(names
+    let recycling = super::recycle::names_using_mid(db, id).await?;
+    Ok(routing
         .into_iter()
         .map(|n| format!("routing profile “{n}”"))
+        .chain(
+            recycling
+                .into_iter()
+                .map(|n| format!("recycle billing profile “{n}”")),
+        )
         .collect())
 }

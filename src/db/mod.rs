@@ -6,6 +6,7 @@ pub mod events;
 pub mod login_attempts;
 pub mod mids;
 pub mod profiles;
+pub mod recycle;
 pub mod roles;
 pub mod sessions;
 pub mod users;

@@ -31,10 +31,13 @@ pub enum EventKind {
     MappingCreated,
     MappingUpdated,
     MappingDeleted,
+    RecycleProfileCreated,
+    RecycleProfileUpdated,
+    RecycleProfileDeleted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 23] = [
+    pub const ALL: [EventKind; 26] = [
         EventKind::LoginSucceeded,
         EventKind::LoginFailed,
         EventKind::Logout,
@@ -58,6 +61,9 @@ impl EventKind {
         EventKind::MappingCreated,
         EventKind::MappingUpdated,
         EventKind::MappingDeleted,
+        EventKind::RecycleProfileCreated,
+        EventKind::RecycleProfileUpdated,
+        EventKind::RecycleProfileDeleted,
     ];
 
     pub fn key(self) -> &'static str {
@@ -85,6 +91,9 @@ impl EventKind {
             EventKind::MappingCreated => "decline_mapping.created",
             EventKind::MappingUpdated => "decline_mapping.updated",
             EventKind::MappingDeleted => "decline_mapping.deleted",
+            EventKind::RecycleProfileCreated => "recycle_profile.created",
+            EventKind::RecycleProfileUpdated => "recycle_profile.updated",
+            EventKind::RecycleProfileDeleted => "recycle_profile.deleted",
         }
     }
 

@@ -31,3 +31,4 @@ id_type!(EventId);
 id_type!(MidId);
 id_type!(ProfileId);
 id_type!(MappingId);
+id_type!(RecycleProfileId);

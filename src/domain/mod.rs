@@ -8,6 +8,7 @@ pub mod mid;
 pub mod money;
 pub mod page;
 pub mod permission;
+pub mod recycle;
 pub mod routing;
 pub mod user;
 

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod events;
 pub mod mids;
 pub mod passwords;
+pub mod recycle;
 pub mod roles;
 pub mod routing;
 pub mod users;

@@ -1,0 +1,191 @@
+//! Recycle billing profiles (SPEC 4.2): the validator every save and every live check runs, the
+//! schedule preview, and saving under the database's one-profile-per-MID constraint (R-RB-1).
+
+use serde_json::{Value, json};
+
+use super::{Services, Unexpected, field_error};
+use crate::db;
+use crate::db::recycle::StoredProfile;
+use crate::domain::FieldErrors;
+use crate::domain::event::{Actor, EventKind, NewEvent};
+use crate::domain::ids::RecycleProfileId;
+use crate::domain::recycle::{BlockMerchant, MidFacts, RecycleForm, RecycleProfile, validate};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecycleError {
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    #[error("No such profile.")]
+    NotFound,
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<sqlx::Error> for RecycleError {
+    fn from(e: sqlx::Error) -> Self {
+        RecycleError::Unexpected(e.into())
+    }
+}
+
+fn snapshot(p: &RecycleProfile) -> Value {
+    let merchant = |m: &BlockMerchant| match m {
+        BlockMerchant::Original => Value::String("original".into()),
+        BlockMerchant::Mid(id) => json!(id.0),
+    };
+    json!({
+        "name": p.name,
+        "bill_on_fridays": p.bill_on_fridays,
+        "reduction_type": p.reduction_type.key(),
+        "minimum_price_minor": p.minimum_price.get(),
+        "apply_to": p.apply_to.iter().map(|m| m.0).collect::<Vec<_>>(),
+        "blocks": p.blocks.iter().map(merchant).collect::<Vec<_>>(),
+        "attempts": p.attempts.iter().enumerate().map(|(i, a)| json!({
+            "number": i + 1, "skip": a.skip, "reduction": a.reduction, "wait_days": a.wait_days,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+impl Services {
+    pub async fn list_recycle_profiles(&self) -> Result<Vec<StoredProfile>, Unexpected> {
+        Ok(db::recycle::all(&self.db).await?)
+    }
+
+    pub async fn find_recycle_profile(
+        &self,
+        id: RecycleProfileId,
+    ) -> Result<StoredProfile, RecycleError> {
+        db::recycle::find(&self.db, id)
+            .await?
+            .ok_or(RecycleError::NotFound)
+    }
+
+    /// Every MID with the profile that holds it, leaving out `editing` itself.
+    pub async fn recycle_mid_facts(
+        &self,
+        editing: Option<RecycleProfileId>,
+    ) -> Result<Vec<MidFacts>, Unexpected> {
+        let held = db::recycle::memberships(&self.db).await?;
+        let mids = self.all_mids().await?;
+        Ok(mids
+            .into_iter()
+            .map(|m| MidFacts {
+                held_by: held
+                    .iter()
+                    .find(|(mid, profile, _)| *mid == m.id && Some(*profile) != editing)
+                    .map(|(_, profile, name)| (*profile, name.clone())),
+                id: m.id,
+                title: m.title,
+                provider: m.provider,
+            })
+            .collect())
+    }
+
+    /// The validator behind live validation and every save.
+    pub async fn validate_recycle_profile(
+        &self,
+        form: &RecycleForm,
+        editing: Option<RecycleProfileId>,
+    ) -> Result<Result<RecycleProfile, FieldErrors>, Unexpected> {
+        let facts = self.recycle_mid_facts(editing).await?;
+        Ok(validate(form, &facts))
+    }
+
+    pub async fn create_recycle_profile(
+        &self,
+        actor: &Actor,
+        form: &RecycleForm,
+    ) -> Result<RecycleProfileId, RecycleError> {
+        let profile = self
+            .validate_recycle_profile(form, None)
+            .await?
+            .map_err(RecycleError::Invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let id = match db::recycle::insert(&mut tx, &profile, now).await {
+            Ok(id) => id,
+            Err(e) if db::is_unique_violation(&e) => {
+                drop(tx);
+                return Err(self.explain_conflict(form, None).await);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let event = NewEvent {
+            kind: EventKind::RecycleProfileCreated,
+            subject: format!("recycle_profile:{id}"),
+            before: None,
+            after: Some(snapshot(&profile)),
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn update_recycle_profile(
+        &self,
+        actor: &Actor,
+        id: RecycleProfileId,
+        form: &RecycleForm,
+    ) -> Result<(), RecycleError> {
+        let before = self.find_recycle_profile(id).await?;
+        let profile = self
+            .validate_recycle_profile(form, Some(id))
+            .await?
+            .map_err(RecycleError::Invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        match db::recycle::update(&mut tx, id, &profile, now).await {
+            Ok(()) => {}
+            Err(e) if db::is_unique_violation(&e) => {
+                drop(tx);
+                return Err(self.explain_conflict(form, Some(id)).await);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let event = NewEvent {
+            kind: EventKind::RecycleProfileUpdated,
+            subject: format!("recycle_profile:{id}"),
+            before: Some(snapshot(&before.profile)),
+            after: Some(snapshot(&profile)),
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A unique index refused the save: another profile took a MID or the name meanwhile. The
+    /// validator, run again now, names the conflict by its field.
+    async fn explain_conflict(
+        &self,
+        form: &RecycleForm,
+        editing: Option<RecycleProfileId>,
+    ) -> RecycleError {
+        match self.validate_recycle_profile(form, editing).await {
+            Ok(Err(errors)) => RecycleError::Invalid(errors),
+            Ok(Ok(_)) => RecycleError::Invalid(field_error(
+                "name",
+                "Another profile already has this name.",
+            )),
+            Err(e) => RecycleError::Unexpected(e),
+        }
+    }
+
+    pub async fn delete_recycle_profile(
+        &self,
+        actor: &Actor,
+        id: RecycleProfileId,
+    ) -> Result<(), RecycleError> {
+        let before = self.find_recycle_profile(id).await?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        db::recycle::delete(&mut tx, id).await?;
+        let event = NewEvent {
+            kind: EventKind::RecycleProfileDeleted,
+            subject: format!("recycle_profile:{id}"),
+            before: Some(snapshot(&before.profile)),
+            after: None,
+        };
+        db::events::insert(&mut tx, actor, &event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
