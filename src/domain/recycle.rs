@@ -223,7 +223,7 @@ impl RecycleForm {
 
     pub fn has_mid(&self, mid: MidId) -> bool {
         let id = mid.to_string();
-        self.mids.iter().any(|m| *m == id)
+        self.mids.contains(&id)
     }
 
     /// A blank editor: everything active, no reduction, waits of 1, 3, 5, ... days.

@@ -40,15 +40,6 @@ fn coming_soon(
     })
 }
 
-pub async fn recycle_billing(ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    coming_soon(
-        &ctx,
-        "Recycle Billing",
-        "recycle",
-        "Build decline salvage profiles and preview their retry schedules.",
-    )
-}
-
 pub async fn customers(ctx: PageCtx) -> Result<HttpResponse, AppError> {
     coming_soon(
         &ctx,

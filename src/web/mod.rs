@@ -8,6 +8,7 @@ mod guard;
 mod home;
 mod mids;
 pub mod page;
+mod recycle;
 
 use std::collections::HashMap;
 
@@ -92,7 +93,17 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(GET "/gateways/decline-mapping/{id}/edit", Needs(DeclineMappingManage), gateways::decline_mapping::edit),
         route!(POST "/gateways/decline-mapping/{id}", Needs(DeclineMappingManage), gateways::decline_mapping::update),
         route!(POST "/gateways/decline-mapping/{id}/delete", Needs(DeclineMappingManage), gateways::decline_mapping::delete),
-        route!(GET "/recycle-billing", Needs(RecycleManage), home::recycle_billing),
+        // Recycle billing
+        route!(GET "/recycle-billing", Needs(RecycleManage), recycle::list),
+        route!(GET "/recycle-billing/new", Needs(RecycleManage), recycle::new_form),
+        route!(POST "/recycle-billing", Needs(RecycleManage), recycle::create),
+        route!(POST "/recycle-billing/validate", Needs(RecycleManage), recycle::validate),
+        route!(POST "/recycle-billing/preview", Needs(RecycleManage), recycle::preview),
+        route!(POST "/recycle-billing/preset", Needs(RecycleManage), recycle::preset),
+        route!(POST "/recycle-billing/mid-list", Needs(RecycleManage), recycle::mid_list),
+        route!(GET "/recycle-billing/{id}/edit", Needs(RecycleManage), recycle::edit_form),
+        route!(POST "/recycle-billing/{id}", Needs(RecycleManage), recycle::update),
+        route!(POST "/recycle-billing/{id}/delete", Needs(RecycleManage), recycle::delete),
         route!(GET "/customers", Needs(CustomersView), home::customers),
         // Admin
         route!(GET "/admin", AnyOf(ADMIN_AREA), admin::index),

@@ -42,6 +42,15 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("POST", "/gateways/decline-mapping/{id}", GATEWAYS),
     ("POST", "/gateways/decline-mapping/{id}/delete", GATEWAYS),
     ("GET", "/recycle-billing", MERCHANT),
+    ("GET", "/recycle-billing/new", MERCHANT),
+    ("POST", "/recycle-billing", MERCHANT),
+    ("POST", "/recycle-billing/validate", MERCHANT),
+    ("POST", "/recycle-billing/preview", MERCHANT),
+    ("POST", "/recycle-billing/preset", MERCHANT),
+    ("POST", "/recycle-billing/mid-list", MERCHANT),
+    ("GET", "/recycle-billing/{id}/edit", MERCHANT),
+    ("POST", "/recycle-billing/{id}", MERCHANT),
+    ("POST", "/recycle-billing/{id}/delete", MERCHANT),
     ("GET", "/customers", CS),
     ("GET", "/admin", ADMIN),
     ("GET", "/admin/users", ADMIN),
@@ -121,6 +130,7 @@ both_backends! {
                     .replace("/admin/users/{id}", &format!("/admin/users/{}", target.id))
                     .replace("/admin/roles/{id}", &format!("/admin/roles/{role}"))
                     .replace("/mids/{id}", &format!("/mids/{}", fixtures.mid))
+                    .replace("/recycle-billing/{id}", &format!("/recycle-billing/{}", fixtures.recycle))
                     .replace("/gateways/profiles/{id}", &format!("/gateways/profiles/{}", fixtures.profile))
                     .replace("/gateways/decline-mapping/{id}", &format!("/gateways/decline-mapping/{}", fixtures.mapping));
                 let request = match method {

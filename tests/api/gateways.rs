@@ -15,6 +15,7 @@ pub struct Fixtures {
     pub mid: MidId,
     pub profile: ProfileId,
     pub mapping: MappingId,
+    pub recycle: recoup::domain::ids::RecycleProfileId,
 }
 
 impl Fixtures {
@@ -37,10 +38,20 @@ impl Fixtures {
             .create_mapping(&actor, &MappingDraft::parse(&form).unwrap())
             .await
             .unwrap();
+        let store = new_mid(app, "Fixture store", Provider::Test, &[]).await;
+        let mut recycle = recoup::domain::recycle::RecycleForm::blank();
+        recycle.name = "Fixture salvage".into();
+        recycle.mids = vec![store.to_string()];
+        let recycle = app
+            .services
+            .create_recycle_profile(&actor, &recycle)
+            .await
+            .unwrap();
         Self {
             mid,
             profile,
             mapping,
+            recycle,
         }
     }
 }

@@ -18,4 +18,5 @@ mod events;
 mod gateways;
 mod mids;
 mod pages;
+mod recycle;
 mod rules;

@@ -131,16 +131,36 @@ struct RowPartial<'a> {
     csrf: &'a str,
 }
 
+/// For each MID, the routing and recycle billing profiles that use it.
 async fn profiles_by_mid(services: &Services) -> Result<Vec<(MidId, String)>, AppError> {
-    let profiles = services.list_profiles().await?;
-    Ok(profiles
+    let routing = services.list_profiles().await?;
+    let recycling = services.list_recycle_profiles().await?;
+    let mut usage: Vec<(MidId, String)> = routing
         .into_iter()
         .flat_map(|p| {
             p.members
                 .into_iter()
                 .map(move |m| (m.mid_id, p.name.clone()))
         })
-        .collect())
+        .collect();
+    for stored in recycling {
+        let p = stored.profile;
+        let used: Vec<MidId> = p
+            .apply_to
+            .iter()
+            .copied()
+            .chain(p.blocks.iter().filter_map(|b| match b {
+                crate::domain::recycle::BlockMerchant::Mid(m) => Some(*m),
+                crate::domain::recycle::BlockMerchant::Original => None,
+            }))
+            .collect();
+        usage.extend(
+            used.into_iter()
+                .map(|m| (m, format!("{} (recycle billing)", p.name))),
+        );
+    }
+    usage.dedup();
+    Ok(usage)
 }
 
 fn row_for(mid: Mid, usage: &[(MidId, String)]) -> MidRow {
