@@ -352,3 +352,103 @@ async fn merchant_activates_flexfactor_and_toggles_it_inline() {
     );
     assert!(!app.services.find_mid(mid.id).await.unwrap().enabled);
 }
+
+#[tokio::test]
+async fn merchant_follows_seed_000_to_build_a_flexpay_salvage_profile() {
+    use recoup::domain::mid::Provider;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    app.create_user("mo@example.com", "Mo Merchant", "merchant")
+        .await;
+    let store_a = crate::gateways::new_mid(&app, "Store A", Provider::Test, &[]).await;
+    let store_b = crate::gateways::new_mid(&app, "Store B", Provider::Test, &[]).await;
+    let flexpay = crate::gateways::new_mid(&app, "FlexPay MID", Provider::FlexPay, &[]).await;
+    browser.login(&app, "mo@example.com", PASSWORD).await;
+
+    // Steps 8-9: Recycle Billing, then the green "+".
+    browser
+        .click("nav.mainnav a[href='/recycle-billing']")
+        .await;
+    browser
+        .click("a.activate[href='/recycle-billing/new']")
+        .await;
+    browser.fill("#name", "FlexPay recovery").await;
+    // Step 10: Bill on Fridays stays deselected.
+    let fridays = browser
+        .c()
+        .find(Locator::Css("#bill_on_fridays"))
+        .await
+        .expect("checkbox");
+    assert_eq!(
+        fridays.prop("checked").await.expect("prop").as_deref(),
+        Some("false")
+    );
+    // Step 11: pick the MIDs, no ctrl-click needed.
+    browser.click(&format!("#mid-{store_a}")).await;
+    browser.click(&format!("#mid-{store_b}")).await;
+    // Step 12: skip 1-3 and 5-9 (and the final attempt); checking Skip greys the row out at once.
+    let opacity =
+        "return getComputedStyle(document.querySelector('#attempt-1 .attempt-field')).opacity;";
+    assert_eq!(
+        browser.c().execute(opacity, vec![]).await.expect("style"),
+        json!("1")
+    );
+    for n in [1, 2, 3, 5, 6, 7, 8, 9, 10] {
+        browser.click(&format!("#skip_{n}")).await;
+    }
+    assert_eq!(
+        browser.c().execute(opacity, vec![]).await.expect("style"),
+        json!("0.35")
+    );
+    browser.click("#skip_1").await;
+    assert_eq!(
+        browser.c().execute(opacity, vec![]).await.expect("style"),
+        json!("1"),
+        "unchecking brings the row back"
+    );
+    browser.click("#skip_1").await;
+    // Step 13: re-attempts 4-6 go to the FlexPay MID.
+    browser
+        .c()
+        .find(Locator::Css("#merchant_2"))
+        .await
+        .expect("merchant")
+        .select_by_value(&flexpay.to_string())
+        .await
+        .expect("select");
+    // Step 14: attempt 4 at 0 price reduction and a 1 day wait.
+    browser.fill("#reduction_4", "0").await;
+    browser.fill("#wait_4", "1").await;
+    browser.wait_for_text("#preview", "Attempt 4").await;
+    // Step 15: Create Profile.
+    browser.click("#profile-form button.create").await;
+    browser
+        .wait_for_text(".flash-success", "FlexPay recovery")
+        .await;
+    let saved = app
+        .services
+        .list_recycle_profiles()
+        .await
+        .unwrap()
+        .remove(0)
+        .profile;
+    assert_eq!(saved.active_attempts(), [4]);
+    assert_eq!(saved.apply_to, [store_a, store_b]);
+
+    // Bill on Fridays is refused live, next to the box, before any save.
+    browser.click(".table a[href$='/edit']").await;
+    browser.click("#bill_on_fridays").await;
+    let message = browser
+        .wait_for_text("#err-bill_on_fridays", "FlexPay")
+        .await;
+    assert!(message.contains("Bill on Fridays"), "{message}");
+    browser.screenshot("recycle-editor").await;
+    assert!(
+        !app.services.list_recycle_profiles().await.unwrap()[0]
+            .profile
+            .bill_on_fridays,
+        "nothing saved"
+    );
+}
