@@ -1,10 +1,15 @@
-//! Demo data for `recoup serve --demo`: one user per built-in role, only on an empty database.
+//! Demo data for `recoup serve --demo`, only on an empty database: one user per built-in role,
+//! a few MIDs (test gateway and the salvage partners, with made-up credentials), a cascade
+//! profile and a FlexPay decline salvage profile.
 
-use super::Services;
 use super::users::{UserError, generate_password};
+use super::{Services, Unexpected, random_token};
 use crate::db;
 use crate::domain::event::Actor;
+use crate::domain::mid::{MidDraft, MidForm, Provider};
 use crate::domain::permission::BuiltinRole;
+use crate::domain::recycle::RecycleForm;
+use crate::domain::routing::{ProfileDraft, ProfileForm};
 use crate::domain::user::NewUser;
 
 /// A login created for the demo, printed once.
@@ -35,7 +40,66 @@ impl Services {
                 password,
             });
         }
+        self.seed_demo_gateways(&actor).await?;
         Ok(logins)
+    }
+
+    async fn seed_demo_gateways(&self, actor: &Actor) -> Result<(), UserError> {
+        let demo = |e: String| UserError::Unexpected(Unexpected::Config(format!("demo data: {e}")));
+        let mut ids = Vec::new();
+        for (title, provider, phone) in [
+            ("Main Store (test)", Provider::Test, "+1 555 010 1000"),
+            ("Backup Store (test)", Provider::Test, "+1 555 010 2000"),
+            ("FlexPay Recovery", Provider::FlexPay, ""),
+            ("FlexFactor Cascade", Provider::FlexFactor, ""),
+        ] {
+            let mut form = MidForm {
+                title: title.to_owned(),
+                provider: provider.key().to_owned(),
+                cs_phone: phone.to_owned(),
+                enabled: Some("on".to_owned()),
+                accept_visa: Some("on".to_owned()),
+                accept_mastercard: Some("on".to_owned()),
+                ..MidForm::default()
+            };
+            for field in provider.credential_fields() {
+                form.extra.insert(
+                    format!("cred_{}", field.key),
+                    format!("demo-{}-{}", field.key, random_token(6)?),
+                );
+            }
+            let draft = MidDraft::parse(&form, false).map_err(|e| demo(e.to_string()))?;
+            ids.push(
+                self.create_mid(actor, &draft)
+                    .await
+                    .map_err(|e| demo(e.to_string()))?,
+            );
+        }
+        let mut cascade = ProfileForm {
+            name: "Soft-decline cascade".to_owned(),
+            kind: "cascade".to_owned(),
+            ..ProfileForm::default()
+        };
+        for (position, id) in [ids[1], ids[3]].iter().enumerate() {
+            cascade
+                .rows
+                .insert(format!("include_{id}"), "on".to_owned());
+            cascade
+                .rows
+                .insert(format!("position_{id}"), (position + 1).to_string());
+        }
+        let draft = ProfileDraft::parse(&cascade, &ids).map_err(|e| demo(e.to_string()))?;
+        self.create_profile(actor, &draft)
+            .await
+            .map_err(|e| demo(e.to_string()))?;
+        let mut recycle = RecycleForm::blank();
+        recycle.name = "FlexPay recovery".to_owned();
+        recycle.mids = vec![ids[0].to_string(), ids[1].to_string()];
+        recycle.apply_flexpay_setup(ids[2]);
+        self.create_recycle_profile(actor, &recycle)
+            .await
+            .map_err(|e| demo(e.to_string()))?;
+        Ok(())
     }
 }
 

@@ -127,5 +127,10 @@ both_backends! {
             assert!(app.services.login(&attempt(&login.email, &login.password)).await.is_ok(), "{} can sign in", login.role);
         }
         assert!(app.services.seed_demo().await.unwrap().is_empty(), "a second run changes nothing");
+        assert_eq!(app.services.all_mids().await.unwrap().len(), 4);
+        assert_eq!(app.services.list_profiles().await.unwrap().len(), 1);
+        let salvage = app.services.list_recycle_profiles().await.unwrap();
+        assert_eq!(salvage.len(), 1);
+        assert_eq!(salvage[0].profile.active_attempts(), [4]);
     }
 }
