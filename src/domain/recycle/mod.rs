@@ -1,0 +1,160 @@
+//! Recycle billing (decline salvage) profiles: the rules of SPEC 4.2 (R-RB-1 ... R-RB-6) as pure
+//! functions. The service gathers what they need from the database (which MIDs exist, which
+//! profile holds which MID) and calls [`validate`] and [`schedule`].
+
+mod form;
+mod schedule;
+mod validate;
+
+pub use form::RecycleForm;
+pub use schedule::{PlannedAttempt, next_friday, schedule};
+pub use validate::{MidFacts, REDUCTION_FIELDS, SKIP_FIELDS, WAIT_FIELDS, validate};
+
+use super::ids::MidId;
+use super::money::MinorUnits;
+
+/// Nine re-attempts plus the final attempt.
+pub const ATTEMPTS: usize = 10;
+/// The final attempt's number.
+pub const FINAL: usize = 10;
+pub const WAIT_MAX_DAYS: i64 = 90;
+pub const NAME_MAX: usize = 100;
+
+/// The four blocks of attempts that each pick a merchant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Block {
+    /// Re-attempts 1-3, the basic salvage rules.
+    Basic,
+    /// Re-attempts 4-6.
+    Extended1,
+    /// Re-attempts 7-9.
+    Extended2,
+    Final,
+}
+
+impl Block {
+    pub const ALL: [Block; 4] = [
+        Block::Basic,
+        Block::Extended1,
+        Block::Extended2,
+        Block::Final,
+    ];
+
+    pub fn of_attempt(number: usize) -> Block {
+        match number {
+            1..=3 => Block::Basic,
+            4..=6 => Block::Extended1,
+            7..=9 => Block::Extended2,
+            _ => Block::Final,
+        }
+    }
+
+    pub fn index(self) -> usize {
+        match self {
+            Block::Basic => 0,
+            Block::Extended1 => 1,
+            Block::Extended2 => 2,
+            Block::Final => 3,
+        }
+    }
+
+    pub fn first_attempt(self) -> usize {
+        match self {
+            Block::Basic => 1,
+            Block::Extended1 => 4,
+            Block::Extended2 => 7,
+            Block::Final => FINAL,
+        }
+    }
+
+    pub fn attempts(self) -> std::ops::RangeInclusive<usize> {
+        match self {
+            Block::Basic => 1..=3,
+            Block::Extended1 => 4..=6,
+            Block::Extended2 => 7..=9,
+            Block::Final => FINAL..=FINAL,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Block::Basic => "Re-Attempts 1 – 3",
+            Block::Extended1 => "Re-Attempts 4 – 6",
+            Block::Extended2 => "Re-Attempts 7 – 9",
+            Block::Final => "Final Attempt",
+        }
+    }
+
+    /// The form field of this block's merchant choice.
+    pub fn field(self) -> &'static str {
+        ["merchant_1", "merchant_2", "merchant_3", "merchant_4"][self.index()]
+    }
+}
+
+/// Who a block's attempts run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockMerchant {
+    /// The MID the payment declined on.
+    Original,
+    Mid(MidId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReductionType {
+    /// Hundredths of a percent of the previous attempt's price (1250 = 12.5 %).
+    Percent,
+    /// Minor units off the previous attempt's price.
+    Flat,
+}
+
+impl ReductionType {
+    pub fn key(self) -> &'static str {
+        match self {
+            ReductionType::Percent => "percent",
+            ReductionType::Flat => "flat",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        match key {
+            "percent" => Some(ReductionType::Percent),
+            "flat" => Some(ReductionType::Flat),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptRule {
+    pub skip: bool,
+    /// Basis points (percent) or minor units (flat), by the profile's reduction type.
+    pub reduction: i64,
+    pub wait_days: i64,
+}
+
+/// A profile that satisfies every rule of SPEC 4.2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecycleProfile {
+    pub name: String,
+    pub bill_on_fridays: bool,
+    pub reduction_type: ReductionType,
+    pub minimum_price: MinorUnits,
+    pub apply_to: Vec<MidId>,
+    /// Attempts 1..=10 at index 0..=9.
+    pub attempts: [AttemptRule; ATTEMPTS],
+    pub blocks: [BlockMerchant; 4],
+}
+
+impl RecycleProfile {
+    pub fn attempt(&self, number: usize) -> &AttemptRule {
+        &self.attempts[number - 1]
+    }
+
+    pub fn merchant_of(&self, number: usize) -> BlockMerchant {
+        self.blocks[Block::of_attempt(number).index()]
+    }
+
+    pub fn active_attempts(&self) -> Vec<usize> {
+        (1..=ATTEMPTS).filter(|n| !self.attempt(*n).skip).collect()
+    }
+}
