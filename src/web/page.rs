@@ -189,6 +189,12 @@ impl PageCtx {
         Ok(Actor::from_viewer(self.viewer()?, self.ip.as_deref()))
     }
 
+    /// After a successful change: a success message for the next page, and a redirect there.
+    pub fn done(&self, message: impl Into<String>, location: &str) -> HttpResponse {
+        self.flash(FlashKind::Success, message);
+        see_other(location)
+    }
+
     pub fn flash(&self, kind: FlashKind, message: impl Into<String>) {
         // A flash that cannot be stored is only a lost message; the action itself succeeded.
         if let Err(e) = self.session.insert(

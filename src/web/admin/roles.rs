@@ -128,13 +128,10 @@ pub async fn create(
         Err(errors) => Err(RoleError::Invalid(errors)),
     };
     match result {
-        Ok(_) => {
-            ctx.flash(
-                FlashKind::Success,
-                format!("Role {} created.", form.name.trim()),
-            );
-            Ok(see_other("/admin/roles"))
-        }
+        Ok(_) => Ok(ctx.done(
+            format!("Role {} created.", form.name.trim()),
+            "/admin/roles",
+        )),
         Err(RoleError::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &form_page(&ctx, None, form, errors),
@@ -177,16 +174,13 @@ pub async fn update(
         Err(errors) => Err(RoleError::Invalid(errors)),
     };
     match result {
-        Ok(()) => {
-            ctx.flash(
-                FlashKind::Success,
-                format!(
-                    "Role {} saved. Its users have the new permissions from their next click.",
-                    form.name.trim()
-                ),
-            );
-            Ok(see_other("/admin/roles"))
-        }
+        Ok(()) => Ok(ctx.done(
+            format!(
+                "Role {} saved. Its users have the new permissions from their next click.",
+                form.name.trim()
+            ),
+            "/admin/roles",
+        )),
         Err(RoleError::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &form_page(&ctx, Some(id), form, errors),

@@ -124,13 +124,10 @@ pub async fn create(
         _ => Err(UserError::Invalid(errors)),
     };
     match result {
-        Ok(user) => {
-            ctx.flash(
-                FlashKind::Success,
-                format!("User {} created with role {}.", user.email, user.role_name),
-            );
-            Ok(see_other(&format!("/admin/users/{}", user.id)))
-        }
+        Ok(user) => Ok(ctx.done(
+            format!("User {} created with role {}.", user.email, user.role_name),
+            &format!("/admin/users/{}", user.id),
+        )),
         Err(UserError::Invalid(errors)) => {
             let roles = services.list_roles().await?;
             let form = NewUserForm {
@@ -205,13 +202,10 @@ pub async fn change_role(
 ) -> Result<HttpResponse, AppError> {
     let id = UserId(*id);
     match services.change_role(&ctx.actor()?, id, &form.role).await {
-        Ok(user) => {
-            ctx.flash(
-                FlashKind::Success,
-                format!("{} now has the role {}.", user.email, user.role_name),
-            );
-            Ok(see_other(&format!("/admin/users/{id}")))
-        }
+        Ok(user) => Ok(ctx.done(
+            format!("{} now has the role {}.", user.email, user.role_name),
+            &format!("/admin/users/{id}"),
+        )),
         Err(UserError::Invalid(errors)) => {
             let user = services.find_user(id).await?;
             let message = errors.get("role").map(str::to_owned);

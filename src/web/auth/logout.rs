@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 
 use crate::error::AppError;
 use crate::services::Services;
-use crate::web::page::{FlashKind, PageCtx, SESSION_TOKEN_KEY, see_other};
+use crate::web::page::{PageCtx, SESSION_TOKEN_KEY};
 
 pub async fn submit(ctx: PageCtx, services: web::Data<Services>) -> Result<HttpResponse, AppError> {
     if let (Some(token), Some(viewer)) = (
@@ -14,6 +14,5 @@ pub async fn submit(ctx: PageCtx, services: web::Data<Services>) -> Result<HttpR
         services.logout(&token, viewer, ctx.ip.as_deref()).await?;
     }
     ctx.session.purge();
-    ctx.flash(FlashKind::Success, "You are signed out.");
-    Ok(see_other("/login"))
+    Ok(ctx.done("You are signed out.", "/login"))
 }

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::services::Services;
 use crate::services::declines::{MappingDraft, MappingError, MappingForm};
 use crate::web::page::{
-    ConfirmForm, ConfirmPage, FlashKind, Layout, PageCtx, is_htmx, render, render_status, see_other,
+    ConfirmForm, ConfirmPage, Layout, PageCtx, is_htmx, render, render_status, see_other,
 };
 
 /// One mapping row, shown or being edited.
@@ -124,10 +124,7 @@ pub async fn create(
         Err(errors) => Err(MappingError::Invalid(errors)),
     };
     match result {
-        Ok(_) => {
-            ctx.flash(FlashKind::Success, "Mapping added.");
-            Ok(see_other("/gateways/decline-mapping"))
-        }
+        Ok(_) => Ok(ctx.done("Mapping added.", "/gateways/decline-mapping")),
         Err(MappingError::Invalid(errors)) => {
             page(
                 &ctx,
@@ -218,10 +215,7 @@ pub async fn update(
             providers: Provider::ALL,
             csrf: &ctx.csrf,
         }),
-        Ok(_) => {
-            ctx.flash(FlashKind::Success, "Mapping saved.");
-            Ok(see_other("/gateways/decline-mapping"))
-        }
+        Ok(_) => Ok(ctx.done("Mapping saved.", "/gateways/decline-mapping")),
         Err(MappingError::Invalid(errors)) => {
             let row = RowView {
                 id,
@@ -281,6 +275,5 @@ pub async fn delete(
             .content_type("text/html; charset=utf-8")
             .body(""));
     }
-    ctx.flash(FlashKind::Success, "Mapping deleted.");
-    Ok(see_other("/gateways/decline-mapping"))
+    Ok(ctx.done("Mapping deleted.", "/gateways/decline-mapping"))
 }

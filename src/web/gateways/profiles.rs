@@ -12,9 +12,7 @@ use crate::domain::routing::{ProfileDraft, ProfileForm, ProfileKind, RoutingProf
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::routing::ProfileError;
-use crate::web::page::{
-    ConfirmForm, ConfirmPage, FlashKind, Layout, PageCtx, render, render_status, see_other,
-};
+use crate::web::page::{ConfirmForm, ConfirmPage, Layout, PageCtx, render, render_status};
 
 #[derive(Template)]
 #[template(path = "pages/gateways/profiles.html")]
@@ -148,13 +146,10 @@ async fn save(
         Err(errors) => Err(ProfileError::Invalid(errors)),
     };
     match result {
-        Ok(_) => {
-            ctx.flash(
-                FlashKind::Success,
-                format!("Profile {} saved.", form.name.trim()),
-            );
-            Ok(see_other("/gateways/profiles"))
-        }
+        Ok(_) => Ok(ctx.done(
+            format!("Profile {} saved.", form.name.trim()),
+            "/gateways/profiles",
+        )),
         Err(ProfileError::Invalid(errors)) => {
             form_page(
                 &ctx,
@@ -240,9 +235,8 @@ pub async fn delete(
         return render(&page);
     }
     services.delete_profile(&ctx.actor()?, profile.id).await?;
-    ctx.flash(
-        FlashKind::Success,
+    Ok(ctx.done(
         format!("Profile {} deleted.", profile.name),
-    );
-    Ok(see_other("/gateways/profiles"))
+        "/gateways/profiles",
+    ))
 }

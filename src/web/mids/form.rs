@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::services::Services;
 use crate::services::mids::MidError;
 use crate::web::page::{
-    ConfirmForm, ConfirmPage, FlashKind, Layout, PageCtx, is_htmx, render, render_status, see_other,
+    ConfirmForm, ConfirmPage, Layout, PageCtx, is_htmx, render, render_status, see_other,
 };
 
 /// One credential input.
@@ -183,24 +183,31 @@ pub async fn create(
     services: web::Data<Services>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = parse_form(&body)?;
-    let result = match MidDraft::parse(&form, false) {
-        Ok(draft) => services.create_mid(&ctx.actor()?, &draft).await,
+    save(&ctx, &services, None, parse_form(&body)?).await
+}
+
+/// Parses, saves (creating when `id` is `None`), and either redirects to the list or shows the
+/// form again with every message.
+async fn save(
+    ctx: &PageCtx,
+    services: &Services,
+    id: Option<MidId>,
+    form: MidForm,
+) -> Result<HttpResponse, AppError> {
+    let result = match MidDraft::parse(&form, id.is_some()) {
+        Ok(draft) => match id {
+            Some(id) => services.update_mid(&ctx.actor()?, id, &draft).await,
+            None => services.create_mid(&ctx.actor()?, &draft).await.map(drop),
+        },
         Err(errors) => Err(MidError::Invalid(errors)),
     };
     match result {
-        Ok(_) => {
-            ctx.flash(
-                FlashKind::Success,
-                format!("MID {} saved.", form.title.trim()),
-            );
-            Ok(see_other("/mids"))
-        }
+        Ok(()) => Ok(ctx.done(format!("MID {} saved.", form.title.trim()), "/mids")),
         Err(MidError::Invalid(errors)) => {
             form_page(
-                &ctx,
-                &services,
-                None,
+                ctx,
+                services,
+                id,
                 form,
                 errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -268,36 +275,11 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let id = MidId(*id);
-    let stored = services.find_mid(id).await?;
+    let stored = services.find_mid(MidId(*id)).await?;
     let mut form = parse_form(&body)?;
     // The gateway is fixed once a MID exists, whatever a hand-made post says.
     form.provider = stored.provider.key().to_owned();
-    let result = match MidDraft::parse(&form, true) {
-        Ok(draft) => services.update_mid(&ctx.actor()?, id, &draft).await,
-        Err(errors) => Err(MidError::Invalid(errors)),
-    };
-    match result {
-        Ok(()) => {
-            ctx.flash(
-                FlashKind::Success,
-                format!("MID {} saved.", form.title.trim()),
-            );
-            Ok(see_other("/mids"))
-        }
-        Err(MidError::Invalid(errors)) => {
-            form_page(
-                &ctx,
-                &services,
-                Some(id),
-                form,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+    save(&ctx, &services, Some(stored.id), form).await
 }
 
 /// Without `confirm=yes` it asks first, or says what still uses the MID.
@@ -323,6 +305,5 @@ pub async fn delete(
         return render(&page);
     }
     services.delete_mid(&ctx.actor()?, mid.id).await?;
-    ctx.flash(FlashKind::Success, format!("MID {} deleted.", mid.title));
-    Ok(see_other("/mids"))
+    Ok(ctx.done(format!("MID {} deleted.", mid.title), "/mids"))
 }

@@ -11,7 +11,7 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::page::{Page, PageRequest};
 use crate::error::AppError;
 use crate::services::Services;
-use crate::web::page::{FlashKind, Layout, PageCtx, is_htmx, render, see_other};
+use crate::web::page::{Layout, PageCtx, is_htmx, render};
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
@@ -234,13 +234,12 @@ pub async fn set_enabled(
             csrf: &ctx.csrf,
         });
     }
-    ctx.flash(
-        FlashKind::Success,
+    Ok(ctx.done(
         format!(
             "{} is {}.",
             mid.title,
             if mid.enabled { "enabled" } else { "disabled" }
         ),
-    );
-    Ok(see_other("/mids"))
+        "/mids",
+    ))
 }

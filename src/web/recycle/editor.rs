@@ -18,7 +18,7 @@ use crate::domain::recycle::{
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::recycle::RecycleError;
-use crate::web::page::{FlashKind, Layout, PageCtx, is_htmx, render, render_status, see_other};
+use crate::web::page::{Layout, PageCtx, is_htmx, render, render_status};
 
 use super::merchant_label;
 
@@ -415,13 +415,10 @@ async fn saved(
     result: Result<(), RecycleError>,
 ) -> Result<HttpResponse, AppError> {
     match result {
-        Ok(()) => {
-            ctx.flash(
-                FlashKind::Success,
-                format!("Profile {} saved.", form.name.trim()),
-            );
-            Ok(see_other("/recycle-billing"))
-        }
+        Ok(()) => Ok(ctx.done(
+            format!("Profile {} saved.", form.name.trim()),
+            "/recycle-billing",
+        )),
         Err(RecycleError::Invalid(_)) => {
             editor(
                 ctx,

@@ -13,7 +13,7 @@ use crate::domain::mid::Mid;
 use crate::domain::recycle::{Block, BlockMerchant};
 use crate::error::AppError;
 use crate::services::Services;
-use crate::web::page::{ConfirmForm, ConfirmPage, FlashKind, Layout, PageCtx, render, see_other};
+use crate::web::page::{ConfirmForm, ConfirmPage, Layout, PageCtx, render};
 
 /// A profile as the list shows it.
 struct ProfileRow {
@@ -121,9 +121,8 @@ pub async fn delete(
     services
         .delete_recycle_profile(&ctx.actor()?, stored.id)
         .await?;
-    ctx.flash(
-        FlashKind::Success,
+    Ok(ctx.done(
         format!("Profile {} deleted.", stored.profile.name),
-    );
-    Ok(see_other("/recycle-billing"))
+        "/recycle-billing",
+    ))
 }
