@@ -312,6 +312,7 @@ async fn merchant_activates_flexfactor_and_toggles_it_inline() {
         .expect("FlexEcom fields swapped in");
 
     browser.goto(&app, "/gateways").await;
+    browser.screenshot("gateways").await;
     browser.click("#gateway-flexfactor a.activate").await;
     assert!(browser.text("h1").await.contains("Activate FlexFactor"));
     browser.fill("#title", "FlexFactor Rescue").await;
@@ -325,6 +326,7 @@ async fn merchant_activates_flexfactor_and_toggles_it_inline() {
     ] {
         browser.fill(id, value).await;
     }
+    browser.screenshot("flexfactor-form").await;
     let expiry = browser
         .c()
         .find(Locator::Css("#expiry_days"))
@@ -351,6 +353,15 @@ async fn merchant_activates_flexfactor_and_toggles_it_inline() {
         "the row changed without a page reload"
     );
     assert!(!app.services.find_mid(mid.id).await.unwrap().enabled);
+    for page in [
+        "/gateways/decline-mapping",
+        "/gateways/profiles/new?kind=cascade",
+    ] {
+        browser.goto(&app, page).await;
+        browser
+            .screenshot(&page.replace(['/', '?', '='], "_"))
+            .await;
+    }
 }
 
 #[tokio::test]
