@@ -46,7 +46,10 @@ pub async fn request_context(
             tracing::error!(request_id = %id, error = %error, cause = ?error, "request failed");
         }
         let wants_page = status.is_server_error()
-            || matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND);
+            || matches!(
+                status,
+                StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+            );
         if wants_page && !is_htmx(res.request()) {
             let page = error_page(res.request(), status);
             res = res.into_response(page);

@@ -149,3 +149,14 @@ fn ids_of_controls(html: &str) -> Vec<String> {
     }
     ids
 }
+
+both_backends! {
+    async fn a_malformed_form_gets_a_readable_400_page(app) {
+        app.login_as_new("merchant").await;
+        let response = app.post_form("/mids", &[("title", "a"), ("title", "b"), ("provider", "test")]).await;
+        assert_eq!(response.status().as_u16(), 400);
+        let body = response.text().await.unwrap();
+        assert!(body.contains("That request could not be understood") && body.contains("action=\"/logout\""));
+        assert!(app.services.all_mids().await.unwrap().is_empty());
+    }
+}
