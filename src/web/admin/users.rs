@@ -237,6 +237,9 @@ pub async fn change_role(
 pub struct ActiveForm {
     #[serde(default)]
     active: String,
+    /// `list` when posted from the user list, which is where the person goes back to.
+    #[serde(default)]
+    from: String,
 }
 
 /// Disable or enable. From htmx it answers the re-rendered table row; otherwise it redirects.
@@ -280,12 +283,7 @@ pub async fn set_active(
             ),
         ),
     }
-    let back = req
-        .headers()
-        .get("Referer")
-        .and_then(|r| r.to_str().ok())
-        .filter(|r| r.contains("/admin/users?") || r.ends_with("/admin/users"));
-    let location = if back.is_some() {
+    let location = if form.from == "list" {
         "/admin/users".to_owned()
     } else {
         format!("/admin/users/{id}")
