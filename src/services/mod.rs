@@ -2,6 +2,7 @@
 //! data. Functions take parsed domain types and return errors named for what went wrong.
 
 pub mod auth;
+pub mod dashboard;
 pub mod declines;
 pub mod demo;
 pub mod events;

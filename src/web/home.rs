@@ -13,11 +13,17 @@ use crate::web::page::{Layout, PageCtx, render};
 #[template(path = "pages/dashboard.html")]
 struct Dashboard {
     layout: Layout,
+    summary: crate::services::dashboard::Dashboard,
 }
 
-pub async fn dashboard(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+pub async fn dashboard(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+) -> Result<HttpResponse, AppError> {
+    let summary = services.dashboard(ctx.viewer()?).await?;
     render(&Dashboard {
         layout: ctx.layout("Dashboard", "dashboard"),
+        summary,
     })
 }
 

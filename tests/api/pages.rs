@@ -160,3 +160,26 @@ both_backends! {
         assert!(app.services.all_mids().await.unwrap().is_empty());
     }
 }
+
+both_backends! {
+    async fn the_dashboard_shows_each_role_what_it_may_see(app) {
+        app.login_as_new("merchant").await;
+        let a = crate::gateways::new_mid(&app, "Uncovered store", recoup::domain::mid::Provider::Test, &[]).await;
+        crate::gateways::new_mid(&app, "Rescue", recoup::domain::mid::Provider::FlexPay, &[]).await;
+        let page = app.get_html("/").await;
+        assert!(page.contains("2 MIDs") && page.contains("1 salvage-only"));
+        assert!(page.contains("1 enabled MID is in no decline salvage profile") && page.contains("Uncovered store"));
+        assert!(!page.contains("Latest events"), "merchants do not read the event log");
+        let mut form = recoup::domain::recycle::RecycleForm::blank();
+        form.name = "Main".into();
+        form.mids = vec![a.to_string()];
+        app.services.create_recycle_profile(&recoup::domain::event::Actor::system("test"), &form).await.unwrap();
+        assert!(!app.get_html("/").await.contains("id=\"uncovered\""));
+
+        let admin = new_client();
+        app.create_user("boss@example.com", "Bo", "admin").await;
+        app.login_with(&admin, "boss@example.com", PASSWORD).await;
+        let page = admin.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("Latest events") && page.contains("recycle_profile.created"));
+    }
+}
