@@ -79,3 +79,69 @@ fn prod_mode_without_keys_stops_with_a_clear_message() {
     );
     assert!(!db.exists(), "nothing was created");
 }
+
+#[tokio::test]
+async fn secrets_rotate_re_encrypts_under_the_new_key() {
+    use recoup::domain::event::Actor;
+    use recoup::domain::mid::{MidDraft, MidForm};
+    use secrecy::SecretSlice;
+
+    let db = temp_db();
+    let url = format!("sqlite://{}", db.display());
+    let services_with = |current: u8, previous: Option<u8>| {
+        let mut settings = crate::helpers::test_settings(url.clone());
+        settings.secret_key = SecretSlice::from(vec![current; 32]);
+        settings.previous_secret_keys = previous
+            .map(|p| SecretSlice::from(vec![p; 32]))
+            .into_iter()
+            .collect();
+        settings
+    };
+    let old = services_with(0xab, None);
+    let conn = recoup::startup::open_database(&old).await.unwrap();
+    let services =
+        recoup::startup::services(conn, &old, std::sync::Arc::new(recoup::clock::SystemClock))
+            .unwrap();
+    let mut form = MidForm {
+        title: "Rotating".into(),
+        provider: "flexpay".into(),
+        ..MidForm::default()
+    };
+    form.extra
+        .insert("cred_apikey".into(), "fp-live-key-000123456789".into());
+    let id = services
+        .create_mid(
+            &Actor::system("test"),
+            &MidDraft::parse(&form, false).unwrap(),
+        )
+        .await
+        .unwrap();
+    services.db.close().await;
+
+    let out = recoup(&db)
+        .args(["secrets", "rotate"])
+        .env("RECOUP_SECRET_KEY", "cd".repeat(32))
+        .env("RECOUP_SECRET_KEY_PREVIOUS", "ab".repeat(32))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Re-encrypted 1 credential(s)"));
+
+    let new = services_with(0xcd, None);
+    let conn = recoup::startup::open_database(&new).await.unwrap();
+    let rotated =
+        recoup::startup::services(conn, &new, std::sync::Arc::new(recoup::clock::SystemClock))
+            .unwrap();
+    assert_eq!(
+        rotated.credential_masks(id).await.unwrap(),
+        [("apikey", "••••6789".to_owned())]
+    );
+    rotated.db.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}
