@@ -205,16 +205,21 @@ impl Drop for Browser {
     }
 }
 
+/// A browser, a fresh app with one user, and that user signed in; `None` without a browser
+/// outside CI.
+async fn signed_in(email: &str, name: &str, role: &str) -> Option<(Browser, TestApp)> {
+    let browser = Browser::start().await?;
+    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    app.create_user(email, name, role).await;
+    browser.login(&app, email, PASSWORD).await;
+    Some((browser, app))
+}
+
 #[tokio::test]
 async fn admin_creates_a_cs_agent_who_cannot_see_admin() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, app)) = signed_in("admin@example.com", "Ada Admin", "admin").await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.expect("app");
-    app.create_user("admin@example.com", "Ada Admin", "admin")
-        .await;
-
-    browser.login(&app, "admin@example.com", PASSWORD).await;
     assert!(browser.text("h1").await.contains("Dashboard"));
     assert!(browser.text("nav.mainnav").await.contains("Admin"));
 
@@ -285,13 +290,9 @@ async fn admin_creates_a_cs_agent_who_cannot_see_admin() {
 
 #[tokio::test]
 async fn merchant_activates_flexfactor_and_toggles_it_inline() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, app)) = signed_in("mo@example.com", "Mo Merchant", "merchant").await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.expect("app");
-    app.create_user("mo@example.com", "Mo Merchant", "merchant")
-        .await;
-    browser.login(&app, "mo@example.com", PASSWORD).await;
 
     // The gateway switch swaps the credential fields in place (htmx under the strict CSP).
     browser.goto(&app, "/mids/new").await;
@@ -367,16 +368,12 @@ async fn merchant_activates_flexfactor_and_toggles_it_inline() {
 #[tokio::test]
 async fn merchant_follows_seed_000_to_build_a_flexpay_salvage_profile() {
     use recoup::domain::mid::Provider;
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, app)) = signed_in("mo@example.com", "Mo Merchant", "merchant").await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.expect("app");
-    app.create_user("mo@example.com", "Mo Merchant", "merchant")
-        .await;
     let store_a = crate::gateways::new_mid(&app, "Store A", Provider::Test, &[]).await;
     let store_b = crate::gateways::new_mid(&app, "Store B", Provider::Test, &[]).await;
     let flexpay = crate::gateways::new_mid(&app, "FlexPay MID", Provider::FlexPay, &[]).await;
-    browser.login(&app, "mo@example.com", PASSWORD).await;
 
     // Steps 8-9: Recycle Billing, then the green "+".
     browser
