@@ -17,10 +17,13 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
-/// chromedriver on a free port plus one browser session; both end on drop.
+/// chromedriver on a free port plus one browser session. Dropping it (on success or on a
+/// panic) ends the session, which quits Chromium, then kills whatever chromedriver started.
 struct Browser {
     driver: Child,
+    port: u16,
     client: Option<Client>,
+    session: Option<String>,
     profile: std::path::PathBuf,
 }
 
@@ -30,15 +33,17 @@ impl Browser {
         let missing = !std::path::Path::new(&chrome).exists()
             || Command::new("chromedriver")
                 .arg("--version")
-                .output()
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
                 .is_err();
         if missing {
             assert!(
                 !in_ci(),
-                "chromium and chromedriver are required in CI (apt-get install chromium chromium-driver)"
+                "chromium ({chrome}) and chromedriver are required in CI (apt-get install chromium chromium-driver)"
             );
             eprintln!(
-                "NOTICE: chromium/chromedriver not installed; browser test not run. `bash .ci/test` installs them."
+                "NOTICE: chromium ({chrome}) or chromedriver not installed; browser test not run. `bash .ci/test` installs them."
             );
             return None;
         }
@@ -46,22 +51,29 @@ impl Browser {
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
-        let driver = Command::new("chromedriver")
+        let mut command = Command::new("chromedriver");
+        command
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let url = format!("http://127.0.0.1:{port}");
+            .stderr(Stdio::null());
+        // Its own process group, so Drop can kill Chromium too if chromedriver cannot quit it.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let driver = command.spawn().expect("start chromedriver");
         let mut profile_suffix = [0u8; 6];
         getrandom::fill(&mut profile_suffix).expect("randomness");
         let profile =
             std::env::temp_dir().join(format!("recoup-chrome-{}", hex::encode(profile_suffix)));
         let mut browser = Browser {
             driver,
+            port,
             client: None,
+            session: None,
             profile: profile.clone(),
         };
+        let url = browser.driver_url();
+        browser.wait_until_ready().await;
+
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".to_owned(),
@@ -74,18 +86,40 @@ impl Browser {
                 ]
             }),
         );
-        for _ in 0..50 {
-            let connected = ClientBuilder::new(HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await;
-            if let Ok(client) = connected {
-                browser.client = Some(client);
-                return Some(browser);
+        // Keep the console so a test can assert that no script or CSP error happened.
+        caps.insert("goog:loggingPrefs".to_owned(), json!({ "browser": "ALL" }));
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("chromedriver on {url} could not start {chrome}: {e}"));
+        browser.session = client.session_id().await.expect("session id");
+        browser.client = Some(client);
+        Some(browser)
+    }
+
+    fn driver_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Polls chromedriver's /status for up to `WAIT`.
+    async fn wait_until_ready(&self) {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(1))
+            .build()
+            .expect("http client");
+        let status = format!("{}/status", self.driver_url());
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(response) = http.get(&status).send().await
+                && let Ok(body) = response.json::<serde_json::Value>().await
+                && body["value"]["ready"] == json!(true)
+            {
+                return;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("chromedriver did not answer on {url}");
+        panic!("chromedriver did not become ready on {status} within {WAIT:?}");
     }
 
     fn c(&self) -> &Client {
@@ -94,6 +128,16 @@ impl Browser {
 
     async fn goto(&self, app: &TestApp, path: &str) {
         self.c().goto(&app.url(path)).await.expect("navigate");
+    }
+
+    /// The path of the page the browser is on.
+    async fn path(&self) -> String {
+        self.c()
+            .current_url()
+            .await
+            .expect("current url")
+            .path()
+            .to_owned()
     }
 
     async fn fill(&self, css: &str, value: &str) {
@@ -132,16 +176,26 @@ impl Browser {
             .expect("text")
     }
 
-    /// Waits until the element's text contains `needle`.
+    /// The visible texts of every element matching `css`.
+    async fn texts(&self, css: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for el in self.c().find_all(Locator::Css(css)).await.expect(css) {
+            texts.push(el.text().await.expect("text"));
+        }
+        texts
+    }
+
+    /// Waits up to `WAIT` until the element's text contains `needle`.
     async fn wait_for_text(&self, css: &str, needle: &str) -> String {
-        for _ in 0..50 {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while tokio::time::Instant::now() < deadline {
             if let Ok(el) = self.c().find(Locator::Css(css)).await
                 && let Ok(text) = el.text().await
                 && text.contains(needle)
             {
                 return text;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!(
             "{css} never showed {needle:?}; page: {}",
@@ -188,6 +242,35 @@ impl Browser {
             == json!(true)
     }
 
+    /// Console entries at level SEVERE (script errors, CSP violations, failed loads) since the
+    /// last call, less the favicon Chromium asks for on its own (the portal has none).
+    async fn console_errors(&self) -> Vec<String> {
+        let session = self.session.as_deref().expect("session id");
+        let url = format!("{}/session/{session}/se/log", self.driver_url());
+        let body: serde_json::Value = reqwest::Client::new()
+            .post(&url)
+            .json(&json!({ "type": "browser" }))
+            .send()
+            .await
+            .expect("browser log")
+            .json()
+            .await
+            .expect("browser log json");
+        body["value"]
+            .as_array()
+            .expect("log entries")
+            .iter()
+            .filter(|e| e["level"] == json!("SEVERE"))
+            .filter(|e| {
+                !e["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("/favicon.ico")
+            })
+            .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     async fn screenshot(&self, name: &str) {
         if std::env::var("RECOUP_SCREENSHOTS").is_ok() {
             let png = self.c().screenshot().await.expect("screenshot");
@@ -197,8 +280,37 @@ impl Browser {
     }
 }
 
+/// Ends a WebDriver session without an async runtime: Drop cannot await, and fantoccini's own
+/// close-on-drop is sent from a task that never runs once the driver is killed.
+fn delete_session(port: u16, session: &str) {
+    use std::io::{Read, Write};
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+        return;
+    };
+    let _ = stream.set_read_timeout(Some(WAIT));
+    let request = format!(
+        "DELETE /session/{session} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    // chromedriver answers once Chromium has quit, and keeps the connection open: the first
+    // bytes are enough.
+    if stream.write_all(request.as_bytes()).is_ok() {
+        let _ = stream.read(&mut [0u8; 512]);
+    }
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
+        if let Some(session) = &self.session {
+            delete_session(self.port, session);
+        }
+        // Whatever is left of the group (Chromium when chromedriver hung), then chromedriver.
+        #[cfg(unix)]
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", self.driver.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
@@ -217,12 +329,16 @@ async fn signed_in(email: &str, name: &str, role: &str) -> Option<(Browser, Test
 
 #[tokio::test]
 async fn admin_creates_a_cs_agent_who_cannot_see_admin() {
+    const AGENT_PASSWORD: &str = "amber-quartz-ferry-77";
     let Some((browser, app)) = signed_in("admin@example.com", "Ada Admin", "admin").await else {
         return;
     };
+    assert_eq!(browser.path().await, "/");
     assert!(browser.text("h1").await.contains("Dashboard"));
-    assert!(browser.text("nav.mainnav").await.contains("Admin"));
+    let nav = browser.texts("nav.mainnav a").await;
+    assert!(nav.iter().any(|l| l == "Admin"), "{nav:?}");
 
+    // The new-user form lands on the user's page with a success message.
     browser.goto(&app, "/admin/users/new").await;
     browser.fill("#email", "agent@example.com").await;
     browser.fill("#name", "Cas Agent").await;
@@ -234,10 +350,8 @@ async fn admin_creates_a_cs_agent_who_cannot_see_admin() {
         .select_by_value("cs_agent")
         .await
         .expect("select");
-    browser.fill("#password", "amber-quartz-ferry-77").await;
-    browser
-        .fill("#password_confirm", "amber-quartz-ferry-77")
-        .await;
+    browser.fill("#password", AGENT_PASSWORD).await;
+    browser.fill("#password_confirm", AGENT_PASSWORD).await;
     browser
         .click("form[action='/admin/users'] button[type=submit]")
         .await;
@@ -245,8 +359,6 @@ async fn admin_creates_a_cs_agent_who_cannot_see_admin() {
         .wait_for_text(".flash-success", "agent@example.com")
         .await;
     assert!(flash.contains("created with role cs_agent"), "{flash}");
-
-    // Inline disable and enable on the list, without a page load.
     let agent = app
         .services
         .list_users(
@@ -257,35 +369,86 @@ async fn admin_creates_a_cs_agent_who_cannot_see_admin() {
         .unwrap()
         .items
         .remove(0);
-    browser.goto(&app, "/admin/users").await;
-    browser.screenshot("admin-users").await;
-    browser.set_marker().await;
-    let row = format!("#user-{}", agent.id);
-    browser.click(&format!("{row} button.danger")).await;
-    browser.c().accept_alert().await.expect("confirm dialog");
-    browser.wait_for_text(&row, "Disabled").await;
-    assert!(!app.services.find_user(agent.id).await.unwrap().active);
-    browser.click(&format!("{row} button")).await;
-    browser.wait_for_text(&row, "Active").await;
+    assert_eq!(browser.path().await, format!("/admin/users/{}", agent.id));
+    assert_eq!(browser.text("h1").await, "Cas Agent");
+    let facts = browser.text("dl.facts").await;
     assert!(
-        browser.marker_survived().await,
-        "the rows changed without a page reload"
+        facts.contains("agent@example.com") && facts.contains("cs_agent"),
+        "{facts}"
     );
 
-    browser.logout().await;
-    browser
-        .login(&app, "agent@example.com", "amber-quartz-ferry-77")
-        .await;
-    let nav = browser.text("nav.mainnav").await;
+    // The list shows the agent; Disable and Enable swap the row in place, without a page load.
+    browser.goto(&app, "/admin/users").await;
+    let row = format!("#user-{}", agent.id);
+    let listed = browser.text(&row).await;
     assert!(
-        !nav.contains("Admin") && !nav.contains("MIDs") && nav.contains("Customers"),
-        "{nav}"
+        listed.contains("Cas Agent")
+            && listed.contains("agent@example.com")
+            && listed.contains("cs_agent")
+            && listed.contains("Active"),
+        "{listed}"
+    );
+    browser.screenshot("admin-users").await;
+    browser.set_marker().await;
+    assert_eq!(browser.text(&format!("{row} button")).await, "Disable");
+    browser.click(&format!("{row} button")).await;
+    let question = browser.c().get_alert_text().await.expect("confirm dialog");
+    assert!(
+        question.contains("Disable agent@example.com?"),
+        "{question}"
+    );
+    browser.c().accept_alert().await.expect("accept");
+    browser.wait_for_text(&row, "Disabled").await;
+    assert!(!app.services.find_user(agent.id).await.unwrap().active);
+    assert!(
+        browser.marker_survived().await,
+        "disabling reloaded the page"
+    );
+    assert_eq!(browser.text(&format!("{row} button")).await, "Enable");
+    browser.click(&format!("{row} button")).await;
+    browser.wait_for_text(&row, "Active").await;
+    assert!(app.services.find_user(agent.id).await.unwrap().active);
+    assert!(
+        browser.marker_survived().await,
+        "enabling reloaded the page"
+    );
+    assert_eq!(browser.path().await, "/admin/users");
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "browser console: {errors:#?}");
+
+    browser.logout().await;
+    assert_eq!(browser.path().await, "/login");
+
+    // The agent sees neither Admin nor MIDs, and the admin pages answer 403.
+    browser
+        .login(&app, "agent@example.com", AGENT_PASSWORD)
+        .await;
+    let nav = browser.texts("nav.mainnav a").await;
+    assert!(
+        !nav.iter().any(|l| l == "Admin" || l == "MIDs") && nav.iter().any(|l| l == "Customers"),
+        "{nav:?}"
     );
     browser.goto(&app, "/admin/users").await;
     assert_eq!(
         browser.text("h1").await,
         "You do not have access to this page"
     );
+    assert_eq!(browser.text(".status-code").await, "403");
+    let errors = browser.console_errors().await;
+    assert!(
+        errors.iter().all(|e| e.contains("403")),
+        "browser console: {errors:#?}"
+    );
+
+    let agent_client = crate::helpers::new_client();
+    app.login_with(&agent_client, "agent@example.com", AGENT_PASSWORD)
+        .await;
+    let response = agent_client
+        .get(app.url("/admin/users"))
+        .send()
+        .await
+        .expect("GET /admin/users");
+    assert_eq!(response.status().as_u16(), 403);
 }
 
 #[tokio::test]
