@@ -13,7 +13,7 @@ use crate::domain::user::{Role, RoleDraft};
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::roles::RoleError;
-use crate::web::page::{FlashKind, Layout, PageCtx, render, render_status, see_other};
+use crate::web::page::{FlashKind, Layout, PageCtx, parse_form, render, render_status, see_other};
 
 #[derive(Template)]
 #[template(path = "pages/admin/roles.html")]
@@ -56,10 +56,6 @@ impl RoleForm {
                 .collect(),
             confirm: String::new(),
         }
-    }
-
-    fn parse(body: &[u8]) -> Result<Self, AppError> {
-        serde_html_form::from_bytes(body).map_err(|e| AppError::BadRequest(e.to_string()))
     }
 }
 
@@ -122,7 +118,7 @@ pub async fn create(
     services: web::Data<Services>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = RoleForm::parse(&body)?;
+    let form = parse_form::<RoleForm>(&body)?;
     let result = match RoleDraft::parse(&form.name, &form.description, &form.permissions) {
         Ok(draft) => services.create_role(&ctx.actor()?, &draft).await,
         Err(errors) => Err(RoleError::Invalid(errors)),
@@ -168,7 +164,7 @@ pub async fn update(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let id = RoleId(*id);
-    let form = RoleForm::parse(&body)?;
+    let form = parse_form::<RoleForm>(&body)?;
     let result = match RoleDraft::parse(&form.name, &form.description, &form.permissions) {
         Ok(draft) => services.update_role(&ctx.actor()?, id, &draft).await,
         Err(errors) => Err(RoleError::Invalid(errors)),
@@ -208,7 +204,7 @@ pub async fn delete(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let id = RoleId(*id);
-    let form = RoleForm::parse(&body)?;
+    let form = parse_form::<RoleForm>(&body)?;
     if form.confirm != "yes" {
         let role = services.find_role(id).await?;
         return render(&DeleteRolePage {

@@ -12,7 +12,9 @@ use crate::domain::routing::{ProfileDraft, ProfileForm, ProfileKind, RoutingProf
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::routing::ProfileError;
-use crate::web::page::{ConfirmForm, ConfirmPage, Layout, PageCtx, render, render_status};
+use crate::web::page::{
+    ConfirmForm, ConfirmPage, Layout, PageCtx, parse_form, render, render_status,
+};
 
 #[derive(Template)]
 #[template(path = "pages/gateways/profiles.html")]
@@ -119,10 +121,6 @@ pub async fn new_form(
     .await
 }
 
-fn parse_form(body: &[u8]) -> Result<ProfileForm, AppError> {
-    serde_html_form::from_bytes(body).map_err(|e| AppError::BadRequest(e.to_string()))
-}
-
 async fn save(
     ctx: PageCtx,
     services: &Services,
@@ -170,7 +168,7 @@ pub async fn create(
     services: web::Data<Services>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    save(ctx, &services, None, parse_form(&body)?).await
+    save(ctx, &services, None, parse_form::<ProfileForm>(&body)?).await
 }
 
 pub async fn edit_form(
@@ -210,7 +208,13 @@ pub async fn update(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let profile = services.find_profile(ProfileId(*id)).await?;
-    save(ctx, &services, Some(profile.id), parse_form(&body)?).await
+    save(
+        ctx,
+        &services,
+        Some(profile.id),
+        parse_form::<ProfileForm>(&body)?,
+    )
+    .await
 }
 
 pub async fn delete(

@@ -14,7 +14,8 @@ use crate::error::AppError;
 use crate::services::Services;
 use crate::services::mids::MidError;
 use crate::web::page::{
-    ConfirmForm, ConfirmPage, Layout, PageCtx, is_htmx, render, render_status, see_other,
+    ConfirmForm, ConfirmPage, Layout, PageCtx, is_htmx, parse_form, render, render_status,
+    see_other,
 };
 
 /// One credential input.
@@ -126,10 +127,6 @@ async fn form_page(
     render_status(status, &page)
 }
 
-fn parse_form(body: &[u8]) -> Result<MidForm, AppError> {
-    serde_html_form::from_bytes(body).map_err(|e| AppError::BadRequest(e.to_string()))
-}
-
 /// `GET /mids/new`: every field may come pre-filled from the query (the no-JavaScript provider
 /// switch posts the form here as a GET).
 pub async fn new_form(
@@ -137,7 +134,7 @@ pub async fn new_form(
     services: web::Data<Services>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let mut form = parse_form(req.query_string().as_bytes())?;
+    let mut form = parse_form::<MidForm>(req.query_string().as_bytes())?;
     if req.query_string().is_empty() || !req.query_string().contains("title=") {
         form.enabled = Some("on".to_owned());
         form.accept_visa = Some("on".to_owned());
@@ -183,7 +180,7 @@ pub async fn create(
     services: web::Data<Services>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    save(&ctx, &services, None, parse_form(&body)?).await
+    save(&ctx, &services, None, parse_form::<MidForm>(&body)?).await
 }
 
 /// Parses, saves (creating when `id` is `None`), and either redirects to the list or shows the
@@ -276,7 +273,7 @@ pub async fn update(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let stored = services.find_mid(MidId(*id)).await?;
-    let mut form = parse_form(&body)?;
+    let mut form = parse_form::<MidForm>(&body)?;
     // The gateway is fixed once a MID exists, whatever a hand-made post says.
     form.provider = stored.provider.key().to_owned();
     save(&ctx, &services, Some(stored.id), form).await

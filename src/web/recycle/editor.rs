@@ -18,7 +18,7 @@ use crate::domain::recycle::{
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::recycle::RecycleError;
-use crate::web::page::{Layout, PageCtx, is_htmx, render, render_status};
+use crate::web::page::{Layout, PageCtx, is_htmx, parse_form, render, render_status};
 
 use super::merchant_label;
 
@@ -300,10 +300,6 @@ async fn editor(
     render_status(status, &page)
 }
 
-fn parse(body: &[u8]) -> Result<RecycleForm, AppError> {
-    serde_html_form::from_bytes(body).map_err(|e| AppError::BadRequest(e.to_string()))
-}
-
 /// The profile being edited, from the form's hidden `editing` field (ignored when unknown).
 async fn editing_of(
     services: &Services,
@@ -439,7 +435,7 @@ pub async fn create(
     services: web::Data<Services>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = parse(&body)?;
+    let form = parse_form::<RecycleForm>(&body)?;
     let result = services
         .create_recycle_profile(&ctx.actor()?, &form)
         .await
@@ -457,7 +453,7 @@ pub async fn update(
         .find_recycle_profile(RecycleProfileId(*id))
         .await?
         .id;
-    let mut form = parse(&body)?;
+    let mut form = parse_form::<RecycleForm>(&body)?;
     form.rest.insert("editing".to_owned(), id.to_string());
     let result = services
         .update_recycle_profile(&ctx.actor()?, id, &form)
@@ -472,7 +468,7 @@ pub async fn validate(
     services: web::Data<Services>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = parse(&body)?;
+    let form = parse_form::<RecycleForm>(&body)?;
     let editing = editing_of(&services, &form).await?;
     if !is_htmx(&req) {
         return editor(&ctx, &services, editing, form, true, StatusCode::OK).await;
@@ -503,7 +499,7 @@ pub async fn preset(
     services: web::Data<Services>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let mut form = parse(&body)?;
+    let mut form = parse_form::<RecycleForm>(&body)?;
     let editing = editing_of(&services, &form).await?;
     let flexpay = form
         .rest
@@ -537,7 +533,7 @@ pub async fn mid_list(
     services: web::Data<Services>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let form = parse(&body)?;
+    let form = parse_form::<RecycleForm>(&body)?;
     let editing = editing_of(&services, &form).await?;
     let facts = services.recycle_mid_facts(editing).await?;
     let filter = form.rest.get("mid_filter").cloned().unwrap_or_default();
