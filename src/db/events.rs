@@ -65,6 +65,17 @@ pub async fn insert(
     Ok(())
 }
 
+/// Writes the event of a change and commits the change with it.
+pub async fn insert_and_commit(
+    mut tx: Tx,
+    actor: &Actor,
+    event: &NewEvent,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    insert(&mut tx, actor, event, at).await?;
+    tx.commit().await
+}
+
 /// Writes an event that goes with no other change (a failed login, a logout).
 pub async fn insert_alone(
     db: &Db,
@@ -72,9 +83,7 @@ pub async fn insert_alone(
     event: &NewEvent,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
-    insert(&mut tx, actor, event, at).await?;
-    tx.commit().await
+    insert_and_commit(db.begin().await?, actor, event, at).await
 }
 
 const WHERE: &str = " WHERE ($1 = 0 OR actor_id = $2) AND ($3 = '' OR kind = $3) \

@@ -147,8 +147,7 @@ impl Services {
             before: None,
             after: None,
         };
-        db::events::insert(&mut tx, &actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, &actor, &event, now).await?;
         db::login_attempts::record(&self.db, &email, attempt.ip, true, now).await?;
 
         let viewer = self

@@ -135,8 +135,7 @@ impl Services {
             before: None,
             after: Some(after),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(id)
     }
 
@@ -171,8 +170,7 @@ impl Services {
                 after.class,
             )),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(after)
     }
 
@@ -194,8 +192,7 @@ impl Services {
             )),
             after: None,
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
     }
 }

@@ -179,8 +179,7 @@ impl Services {
             before: None,
             after: Some(snapshot(&mid, &Self::draft_masks(draft))),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(id)
     }
 
@@ -232,8 +231,7 @@ impl Services {
             before: Some(snapshot(&before, &before_masks)),
             after: Some(snapshot(&after, &after_masks)),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
     }
 
@@ -278,8 +276,7 @@ impl Services {
             before: Some(json!({ "title": before.title, "enabled": before.enabled })),
             after: Some(json!({ "title": after.title, "enabled": after.enabled })),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(after)
     }
 
@@ -316,8 +313,7 @@ impl Services {
             before: Some(snapshot(&before, &masks)),
             after: None,
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
     }
 
@@ -341,8 +337,7 @@ impl Services {
             before: None,
             after: Some(json!({ "re_encrypted": changed, "key_id": current })),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(changed)
     }
 }

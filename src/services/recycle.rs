@@ -115,8 +115,7 @@ impl Services {
             before: None,
             after: Some(snapshot(&profile)),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(id)
     }
 
@@ -147,8 +146,7 @@ impl Services {
             before: Some(snapshot(&before.profile)),
             after: Some(snapshot(&profile)),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
     }
 
@@ -184,8 +182,7 @@ impl Services {
             before: Some(snapshot(&before.profile)),
             after: None,
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
     }
 }

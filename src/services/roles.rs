@@ -71,8 +71,7 @@ impl Services {
             before: None,
             after: Some(after),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(id)
     }
 
@@ -113,8 +112,7 @@ impl Services {
                 &draft.permissions.keys(),
             )),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
     }
 
@@ -139,8 +137,7 @@ impl Services {
             )),
             after: None,
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
     }
 }

@@ -103,8 +103,7 @@ impl Services {
             before: None,
             after: Some(snapshot(&draft.name, draft.kind, &described)),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(id)
     }
 
@@ -140,8 +139,7 @@ impl Services {
             before: Some(profile_snapshot(&before)),
             after: Some(snapshot(&draft.name, draft.kind, &described)),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
     }
 
@@ -157,8 +155,7 @@ impl Services {
             before: Some(profile_snapshot(&before)),
             after: None,
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
     }
 }

@@ -100,8 +100,7 @@ impl Services {
             before: None,
             after: Some(snapshot(&user)),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(user)
     }
 
@@ -143,8 +142,7 @@ impl Services {
             before: Some(snapshot(&before)),
             after: Some(snapshot(&after)),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(after)
     }
 
@@ -185,8 +183,7 @@ impl Services {
             before: Some(snapshot(&before)),
             after: Some(snapshot(&after)),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(after)
     }
 
@@ -209,8 +206,7 @@ impl Services {
             before: None,
             after: Some(json!({ "password": "(new password set, not shown)" })),
         };
-        db::events::insert(&mut tx, actor, &event, now).await?;
-        tx.commit().await?;
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok((user, password))
     }
 

@@ -209,22 +209,22 @@ impl Browser {
         self.fill("#password", password).await;
         self.click("form[action='/login'] button[type=submit]")
             .await;
-        self.c()
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css("nav.mainnav"))
-            .await
-            .expect("signed in");
+        self.wait_for("nav.mainnav", "signed in").await;
     }
 
     async fn logout(&self) {
         self.click("form[action='/logout'] button").await;
+        self.wait_for("#email", "back on the login page").await;
+    }
+
+    /// Waits up to `WAIT` for an element; `what` says what its absence means.
+    async fn wait_for(&self, css: &str, what: &str) {
         self.c()
             .wait()
             .at_most(WAIT)
-            .for_element(Locator::Css("#email"))
+            .for_element(Locator::Css(css))
             .await
-            .expect("back on the login page");
+            .expect(what);
     }
 
     async fn set_marker(&self) {

@@ -65,6 +65,15 @@ struct RowPartial<'a> {
     csrf: &'a str,
 }
 
+/// One mapping row (shown or being edited), as htmx swaps it.
+fn row_partial(row: &RowView, csrf: &str) -> Result<HttpResponse, AppError> {
+    render(&RowPartial {
+        row,
+        providers: Provider::ALL,
+        csrf,
+    })
+}
+
 async fn page(
     ctx: &PageCtx,
     services: &Services,
@@ -160,11 +169,7 @@ pub async fn edit(
     let mut row = find_row(&services, MappingId(*id)).await?;
     row.editing = true;
     if is_htmx(&req) {
-        return render(&RowPartial {
-            row: &row,
-            providers: Provider::ALL,
-            csrf: &ctx.csrf,
-        });
+        return row_partial(&row, &ctx.csrf);
     }
     page(
         &ctx,
@@ -186,11 +191,7 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let row = find_row(&services, MappingId(*id)).await?;
     if is_htmx(&req) {
-        return render(&RowPartial {
-            row: &row,
-            providers: Provider::ALL,
-            csrf: &ctx.csrf,
-        });
+        return row_partial(&row, &ctx.csrf);
     }
     Ok(see_other("/gateways/decline-mapping"))
 }
@@ -210,11 +211,7 @@ pub async fn update(
     };
     let htmx = is_htmx(&req);
     match result {
-        Ok(saved) if htmx => render(&RowPartial {
-            row: &RowView::of(&saved),
-            providers: Provider::ALL,
-            csrf: &ctx.csrf,
-        }),
+        Ok(saved) if htmx => row_partial(&RowView::of(&saved), &ctx.csrf),
         Ok(_) => Ok(ctx.done("Mapping saved.", "/gateways/decline-mapping")),
         Err(MappingError::Invalid(errors)) => {
             let row = RowView {
@@ -225,11 +222,7 @@ pub async fn update(
             };
             if htmx {
                 // 200 so htmx swaps the editor back in with its messages.
-                return render(&RowPartial {
-                    row: &row,
-                    providers: Provider::ALL,
-                    csrf: &ctx.csrf,
-                });
+                return row_partial(&row, &ctx.csrf);
             }
             page(
                 &ctx,
