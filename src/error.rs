@@ -82,11 +82,22 @@ macro_rules! from_service_error {
     )*};
 }
 
-from_service_error!(
-    UserError,
-    RoleError,
-    MidError,
-    ProfileError,
-    MappingError,
-    RecycleError
-);
+/// User and role managers reaching above their own role (R-AU-6) are refused with a 403.
+macro_rules! from_service_error_with_ceiling {
+    ($($error:ident),* $(,)?) => {$(
+        impl From<$error> for AppError {
+            fn from(e: $error) -> Self {
+                match e {
+                    $error::NotFound => AppError::NotFound,
+                    $error::Overreach(_) => AppError::Forbidden,
+                    $error::Unexpected(u) => AppError::Unexpected(u),
+                    other => AppError::BadRequest(other.to_string()),
+                }
+            }
+        }
+    )*};
+}
+
+from_service_error_with_ceiling!(UserError, RoleError);
+
+from_service_error!(MidError, ProfileError, MappingError, RecycleError);

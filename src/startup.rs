@@ -1,6 +1,6 @@
 //! Builds the application: database, services, middleware and routes, bound to a listener.
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_session::SessionMiddleware;
@@ -13,12 +13,13 @@ use actix_web::web::{Data, FormConfig};
 use actix_web::{App, HttpServer};
 
 use crate::clock::Clock;
-use crate::config::{Settings, expose};
+use crate::config::{Environment, Settings, expose};
 use crate::crypto::SecretCipher;
 use crate::db::Db;
 use crate::services::Services;
 use crate::services::passwords::PasswordHasher;
 use crate::web as portal;
+use crate::web::middleware::PublicOrigin;
 
 pub struct Application {
     port: u16,
@@ -67,6 +68,19 @@ pub fn services(
     })
 }
 
+/// `RECOUP_PUBLIC_URL`, or in dev the address the server is bound to (with `localhost` too when
+/// that is a loopback address, since that is what people type).
+fn public_origin(settings: &Settings, local: SocketAddr) -> PublicOrigin {
+    if let Some(origin) = &settings.public_origin {
+        return PublicOrigin::new(vec![origin.clone()]);
+    }
+    let mut origins = vec![format!("http://{local}")];
+    if local.ip().is_loopback() {
+        origins.push(format!("http://localhost:{}", local.port()));
+    }
+    PublicOrigin::new(origins)
+}
+
 impl Application {
     /// Binds `settings.bind` (port 0 picks a free port, as tests do) and prepares the server.
     pub fn build(
@@ -78,13 +92,15 @@ impl Application {
             bind: settings.bind.clone(),
             source,
         })?;
-        let port = listener
-            .local_addr()
-            .map_err(|source| StartupError::Bind {
-                bind: settings.bind.clone(),
-                source,
-            })?
-            .port();
+        let local = listener.local_addr().map_err(|source| StartupError::Bind {
+            bind: settings.bind.clone(),
+            source,
+        })?;
+        let port = local.port();
+        let public_origin = Data::new(public_origin(settings, local));
+        let headers = portal::middleware::SecurityHeaders {
+            hsts: settings.environment == Environment::Prod,
+        };
         let key = Key::from(expose(&settings.session_key));
         let secure = settings.secure_cookies;
         let services = Data::new(services);
@@ -104,12 +120,15 @@ impl Application {
                 .build();
             App::new()
                 .app_data(services.clone())
+                .app_data(public_origin.clone())
                 .app_data(FormConfig::default().limit(1 << 20))
                 .configure(portal::configure)
-                .wrap(from_fn(portal::csrf_and_access_guard))
+                .wrap(from_fn(portal::middleware::load_viewer))
                 .wrap(sessions)
-                .wrap(from_fn(portal::security_headers))
-                .wrap(from_fn(portal::request_context))
+                .wrap(from_fn(move |req, next| {
+                    portal::middleware::security_headers(headers, req, next)
+                }))
+                .wrap(from_fn(portal::middleware::request_context))
         })
         .workers(workers.max(1))
         .listen(listener)

@@ -3,43 +3,61 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, on_db};
+use super::{Db, Tx, on_db, on_tx};
 
-pub async fn record(
-    db: &Db,
+/// Takes the lock row of one throttled key until `tx` ends (PostgreSQL: a row lock, taken by the
+/// upsert; SQLite: `BEGIN IMMEDIATE` already serializes writers). Callers lock the address before
+/// the account, always in that order, so two sign-ins never wait on each other in a cycle.
+pub async fn lock_key(tx: &mut Tx, key: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO login_locks (key, touched_at) VALUES ($1, $2) \
+                       ON CONFLICT (key) DO UPDATE SET touched_at = excluded.touched_at";
+    on_tx!(tx, conn => sqlx::query(SQL).bind(key).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Records an attempt about to reach the password check. It counts as a failure until
+/// `mark_succeeded` says otherwise, so an attempt still hashing already counts.
+pub async fn insert_pending(
+    tx: &mut Tx,
     email: &str,
     ip: &str,
-    succeeded: bool,
     at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    const SQL: &str =
-        "INSERT INTO login_attempts (email, ip, succeeded, at) VALUES ($1, $2, $3, $4)";
-    on_db!(db, pool => sqlx::query(SQL).bind(email).bind(ip).bind(succeeded).bind(at).execute(pool).await.map(|r| r.rows_affected()))?;
+) -> Result<i64, sqlx::Error> {
+    const SQL: &str = "INSERT INTO login_attempts (email, ip, succeeded, at) VALUES ($1, $2, FALSE, $3) RETURNING id";
+    on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(email).bind(ip).bind(at).fetch_one(conn).await)
+}
+
+pub async fn mark_succeeded(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+    const SQL: &str = "UPDATE login_attempts SET succeeded = TRUE WHERE id = $1";
+    on_db!(db, pool => sqlx::query(SQL).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// Failures for `email` since `since`, not counting those before its last successful login.
 pub async fn account_failures_since(
-    db: &Db,
+    tx: &mut Tx,
     email: &str,
     since: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     const SQL: &str = "SELECT COUNT(*) FROM login_attempts a WHERE a.email = $1 AND a.succeeded = FALSE \
                        AND a.at >= $2 AND NOT EXISTS (SELECT 1 FROM login_attempts s WHERE s.email = $1 \
                        AND s.succeeded = TRUE AND s.at > a.at)";
-    on_db!(db, pool => sqlx::query_scalar(SQL).bind(email).bind(since).fetch_one(pool).await)
+    on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(email).bind(since).fetch_one(conn).await)
 }
 
 pub async fn address_failures_since(
-    db: &Db,
+    tx: &mut Tx,
     ip: &str,
     since: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     const SQL: &str =
         "SELECT COUNT(*) FROM login_attempts WHERE ip = $1 AND succeeded = FALSE AND at >= $2";
-    on_db!(db, pool => sqlx::query_scalar(SQL).bind(ip).bind(since).fetch_one(pool).await)
+    on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(ip).bind(since).fetch_one(conn).await)
 }
 
+/// Housekeeping: attempts and lock rows older than `before`.
 pub async fn delete_before(db: &Db, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    on_db!(db, pool => sqlx::query("DELETE FROM login_attempts WHERE at < $1").bind(before).execute(pool).await.map(|r| r.rows_affected()))
+    let attempts = on_db!(db, pool => sqlx::query("DELETE FROM login_attempts WHERE at < $1").bind(before).execute(pool).await.map(|r| r.rows_affected()))?;
+    let locks = on_db!(db, pool => sqlx::query("DELETE FROM login_locks WHERE touched_at < $1").bind(before).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(attempts + locks)
 }

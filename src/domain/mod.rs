@@ -1,6 +1,7 @@
 //! Domain types and pure rules. Nothing here knows about HTTP or SQL.
 
 pub mod auth;
+pub mod ceiling;
 pub mod decline;
 pub mod event;
 pub mod ids;

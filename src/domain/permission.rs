@@ -36,6 +36,13 @@ impl Permission {
         Permission::EventsView,
     ];
 
+    /// Any of these opens the Admin section.
+    pub const ADMIN_AREA: [Permission; 3] = [
+        Permission::UsersManage,
+        Permission::RolesManage,
+        Permission::EventsView,
+    ];
+
     /// The stable key stored in the database and posted by forms.
     pub fn key(self) -> &'static str {
         match self {

@@ -78,7 +78,6 @@ impl Services {
         attempt: &LoginAttempt<'_>,
     ) -> Result<(SessionToken, Viewer), LoginError> {
         let now = self.clock.now();
-        let since = now - LoginThrottle::window();
         // An email that does not parse still counts against its exact text, so probing with
         // variants of one address is throttled too.
         let email = Email::parse(attempt.email)
@@ -89,19 +88,17 @@ impl Services {
             ip: Some(attempt.ip.to_owned()),
         };
 
-        if db::login_attempts::address_failures_since(&self.db, attempt.ip, since).await?
-            >= LoginThrottle::MAX_ADDRESS_FAILURES
-        {
-            self.record_failed_login(&actor, "address throttled")
-                .await?;
-            return Err(LoginError::AddressThrottled);
-        }
-        if db::login_attempts::account_failures_since(&self.db, &email, since).await?
-            >= LoginThrottle::MAX_ACCOUNT_FAILURES
-        {
-            self.record_failed_login(&actor, "account locked").await?;
-            return Err(LoginError::AccountLocked);
-        }
+        let attempt_id = match self.reserve_login(&email, attempt.ip).await? {
+            Ok(id) => id,
+            Err(refused) => {
+                let reason = match refused {
+                    LoginError::AddressThrottled => "address throttled",
+                    _ => "account locked",
+                };
+                self.record_failed_login(&actor, reason).await?;
+                return Err(refused);
+            }
+        };
 
         let credentials = db::users::credentials(&self.db, &email).await?;
         let matches = self
@@ -114,7 +111,6 @@ impl Services {
         let user = match credentials {
             Some(c) if matches && c.active => c,
             other => {
-                db::login_attempts::record(&self.db, &email, attempt.ip, false, now).await?;
                 let reason = match other {
                     None => "unknown email",
                     Some(c) if !c.active => "account disabled",
@@ -148,13 +144,42 @@ impl Services {
             after: None,
         };
         db::events::insert_and_commit(tx, &actor, &event, now).await?;
-        db::login_attempts::record(&self.db, &email, attempt.ip, true, now).await?;
+        db::login_attempts::mark_succeeded(&self.db, attempt_id).await?;
 
         let viewer = self
             .resume_session(token.as_str())
             .await?
             .ok_or(LoginError::InvalidCredentials)?;
         Ok((token, viewer))
+    }
+
+    /// Counts this attempt before its password is checked (R-AU-4): under the address's and the
+    /// account's lock rows, refuses it when either limit is reached, and otherwise records it as
+    /// a failure until it succeeds. So of any number of concurrent attempts, at most the limit
+    /// reach the (slow) password check; the rest are refused at once.
+    async fn reserve_login(
+        &self,
+        email: &str,
+        ip: &str,
+    ) -> Result<Result<i64, LoginError>, sqlx::Error> {
+        let now = self.clock.now();
+        let since = now - LoginThrottle::window();
+        let mut tx = self.db.begin().await?;
+        db::login_attempts::lock_key(&mut tx, &format!("ip:{ip}"), now).await?;
+        db::login_attempts::lock_key(&mut tx, &format!("email:{email}"), now).await?;
+        if db::login_attempts::address_failures_since(&mut tx, ip, since).await?
+            >= LoginThrottle::MAX_ADDRESS_FAILURES
+        {
+            return Ok(Err(LoginError::AddressThrottled));
+        }
+        if db::login_attempts::account_failures_since(&mut tx, email, since).await?
+            >= LoginThrottle::MAX_ACCOUNT_FAILURES
+        {
+            return Ok(Err(LoginError::AccountLocked));
+        }
+        let id = db::login_attempts::insert_pending(&mut tx, email, ip, now).await?;
+        tx.commit().await?;
+        Ok(Ok(id))
     }
 
     async fn record_failed_login(&self, actor: &Actor, reason: &str) -> Result<(), sqlx::Error> {

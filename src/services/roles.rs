@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use super::{Services, Unexpected};
 use crate::db;
 use crate::domain::FieldErrors;
+use crate::domain::ceiling::Overreach;
 use crate::domain::event::{Actor, EventKind, NewEvent};
 use crate::domain::ids::RoleId;
 use crate::domain::user::{Role, RoleDraft};
@@ -19,6 +20,9 @@ pub enum RoleError {
     BuiltinReadOnly,
     #[error("{0} user(s) have this role. Give them another role first.")]
     InUse(i64),
+    /// R-AU-6: the actor would grant what they do not hold, or edit their own role.
+    #[error(transparent)]
+    Overreach(#[from] Overreach),
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
@@ -44,6 +48,17 @@ impl Services {
         Ok(db::roles::list(&self.db).await?)
     }
 
+    /// The roles `actor` may give someone (R-AU-6), for the pickers; the service checks again.
+    pub async fn roles_grantable_by(&self, actor: &Actor) -> Result<Vec<Role>, Unexpected> {
+        let grantor = self.grantor(actor).await?;
+        let mut roles = self.list_roles().await?;
+        roles.retain(|role| {
+            let reach = crate::domain::ceiling::RoleReach::new(role.builtin, &role.permissions);
+            grantor.may_reach(reach).is_ok()
+        });
+        Ok(roles)
+    }
+
     pub async fn find_role(&self, id: RoleId) -> Result<Role, RoleError> {
         db::roles::find(&self.db, id)
             .await?
@@ -51,6 +66,7 @@ impl Services {
     }
 
     pub async fn create_role(&self, actor: &Actor, draft: &RoleDraft) -> Result<RoleId, RoleError> {
+        self.grantor(actor).await?.may_grant(&draft.permissions)?;
         let now = self.clock.now();
         let write = db::roles::RoleWrite {
             name: draft.name.as_str(),
@@ -85,6 +101,9 @@ impl Services {
         if before.builtin.is_some() {
             return Err(RoleError::BuiltinReadOnly);
         }
+        let grantor = self.grantor(actor).await?;
+        grantor.may_edit_role(id, &before.permissions)?;
+        grantor.may_grant(&draft.permissions)?;
         let now = self.clock.now();
         let write = db::roles::RoleWrite {
             name: draft.name.as_str(),
@@ -121,6 +140,9 @@ impl Services {
         if role.builtin.is_some() {
             return Err(RoleError::BuiltinReadOnly);
         }
+        self.grantor(actor)
+            .await?
+            .may_edit_role(id, &role.permissions)?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         // The delete itself re-checks "unused", so a user given this role meanwhile keeps it.

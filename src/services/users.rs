@@ -7,6 +7,7 @@ use super::passwords::HashError;
 use super::{Services, Unexpected, random_token};
 use crate::db;
 use crate::domain::FieldErrors;
+use crate::domain::ceiling::{Grantor, Overreach, RoleReach};
 use crate::domain::event::{Actor, EventKind, NewEvent};
 use crate::domain::ids::UserId;
 use crate::domain::page::{Page, PageRequest};
@@ -21,6 +22,9 @@ pub enum UserError {
     NotFound,
     #[error("{0}")]
     Refused(&'static str),
+    /// R-AU-6: the actor would reach above their own role.
+    #[error(transparent)]
+    Overreach(#[from] Overreach),
     #[error("The server is busy. Try again in a moment.")]
     Busy,
     #[error(transparent)]
@@ -74,6 +78,9 @@ impl Services {
         let role = db::roles::find_by_name(&self.db, &new.role)
             .await?
             .ok_or_else(|| field("role", &format!("There is no role named `{}`.", new.role)))?;
+        self.grantor(actor)
+            .await?
+            .may_reach(RoleReach::new(role.builtin, &role.permissions))?;
         let hash = self.hasher.hash(new.password.expose()).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
@@ -123,11 +130,14 @@ impl Services {
         if actor.user_id == Some(id) {
             return Err(UserError::Refused("You cannot change your own role."));
         }
+        let grantor = self.grantor(actor).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let before = db::users::find_in(&mut tx, id)
             .await?
             .ok_or(UserError::NotFound)?;
+        self.may_manage(&grantor, &before).await?;
+        grantor.may_reach(RoleReach::new(role.builtin, &role.permissions))?;
         if before.role_id == role.id {
             return Ok(before);
         }
@@ -156,11 +166,13 @@ impl Services {
         if actor.user_id == Some(id) && !active {
             return Err(UserError::Refused("You cannot disable your own account."));
         }
+        let grantor = self.grantor(actor).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let before = db::users::find_in(&mut tx, id)
             .await?
             .ok_or(UserError::NotFound)?;
+        self.may_manage(&grantor, &before).await?;
         if before.active == active {
             return Ok(before);
         }
@@ -194,6 +206,7 @@ impl Services {
         id: UserId,
     ) -> Result<(User, String), UserError> {
         let user = self.find_user(id).await?;
+        self.may_manage(&self.grantor(actor).await?, &user).await?;
         let password = generate_password()?;
         let hash = self.hasher.hash(&password).await?;
         let now = self.clock.now();
@@ -208,6 +221,38 @@ impl Services {
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok((user, password))
+    }
+
+    /// The actor as a grantor (R-AU-6), with their role as the database has it now: a role
+    /// changed a moment ago counts, not the one they signed in with.
+    pub(super) async fn grantor(&self, actor: &Actor) -> Result<Grantor, Unexpected> {
+        let Some(user_id) = actor.user_id else {
+            return Ok(Grantor::Operator);
+        };
+        // A user who no longer exists holds nothing.
+        let Some(user) = db::users::find(&self.db, user_id).await? else {
+            return Ok(Grantor::User {
+                role_id: crate::domain::ids::RoleId(0),
+                is_admin: false,
+                permissions: Default::default(),
+            });
+        };
+        let builtin = BuiltinRole::from_name(&user.role_name);
+        let permissions =
+            db::roles::permissions_for_role(&self.db, user.role_id, &user.role_name).await?;
+        Ok(Grantor::User {
+            role_id: user.role_id,
+            is_admin: builtin == Some(BuiltinRole::Admin),
+            permissions,
+        })
+    }
+
+    /// Refuses to act on a user whose role holds more than the grantor's (R-AU-6).
+    async fn may_manage(&self, grantor: &Grantor, user: &User) -> Result<(), UserError> {
+        let held = db::roles::permissions_for_role(&self.db, user.role_id, &user.role_name).await?;
+        let builtin = BuiltinRole::from_name(&user.role_name);
+        grantor.may_reach(RoleReach::new(builtin, &held))?;
+        Ok(())
     }
 
     /// Refuses a change that would leave no active admin.

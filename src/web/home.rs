@@ -6,7 +6,7 @@ use askama::Template;
 
 use crate::error::AppError;
 use crate::services::Services;
-use crate::web::guard::error_page;
+use crate::web::middleware::error_page;
 use crate::web::page::{Layout, PageCtx, render};
 
 #[derive(Template)]

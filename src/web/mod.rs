@@ -1,36 +1,26 @@
-//! HTTP only: extract, call a service, pick a template. The whole route table is here, and the
-//! request guard authorizes every request against it, so a route without a rule cannot exist.
+//! HTTP only: extract, call a service, pick a template. The whole route table is here; each
+//! route is registered with its access rule wrapped around its handler, so a handler cannot run
+//! without its rule, whatever spelling of the path reached it (SPEC R-AU-7).
 
 mod admin;
 mod auth;
 mod gateways;
-mod guard;
 mod home;
+pub mod middleware;
 mod mids;
 pub mod page;
 mod recycle;
 
-use std::collections::HashMap;
+use std::sync::LazyLock;
 
+use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
-use actix_web::{Route, web};
+use actix_web::middleware::from_fn;
+use actix_web::{HttpRequest, Route, web};
 
 use crate::domain::permission::Permission;
 
-pub use guard::{csrf_and_access_guard, request_context, security_headers};
-
-/// Who may use a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone, signed in or not (login page, health check).
-    Public,
-    /// Any signed-in user.
-    SignedIn,
-    /// A signed-in user whose role has this permission.
-    Needs(Permission),
-    /// A signed-in user whose role has at least one of these.
-    AnyOf(&'static [Permission]),
-}
+pub use middleware::Access;
 
 /// One row of the route table.
 pub struct RouteDef {
@@ -50,12 +40,6 @@ macro_rules! route {
         }
     };
 }
-
-const ADMIN_AREA: &[Permission] = &[
-    Permission::UsersManage,
-    Permission::RolesManage,
-    Permission::EventsView,
-];
 
 /// Every route of the portal, grouped by who may use it.
 pub fn route_table() -> Vec<RouteDef> {
@@ -106,7 +90,7 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(POST "/recycle-billing/{id}/delete", Needs(RecycleManage), recycle::delete),
         route!(GET "/customers", Needs(CustomersView), home::customers),
         // Admin
-        route!(GET "/admin", AnyOf(ADMIN_AREA), admin::index),
+        route!(GET "/admin", AnyOf(&Permission::ADMIN_AREA), admin::index),
         route!(GET "/admin/users", Needs(UsersManage), admin::users::list),
         route!(GET "/admin/users/new", Needs(UsersManage), admin::users::new_form),
         route!(POST "/admin/users", Needs(UsersManage), admin::users::create),
@@ -124,33 +108,51 @@ pub fn route_table() -> Vec<RouteDef> {
     ]
 }
 
-/// The access rule of each (method, pattern), looked up by the guard on every request.
-pub struct AccessTable(HashMap<(Method, &'static str), Access>);
-
-impl AccessTable {
-    pub fn new(routes: &[RouteDef]) -> Self {
-        Self(
-            routes
-                .iter()
-                .map(|r| ((r.method.clone(), r.path), r.access))
-                .collect(),
-        )
-    }
-
-    pub fn get(&self, method: &Method, pattern: &str) -> Option<Access> {
-        self.0.get(&(method.clone(), pattern)).copied()
-    }
-}
-
-/// Registers the route table, the static files and the 404 page.
+/// Registers the route table, the static files and the 404 page. Routes sharing a path become
+/// one resource, which answers 405 to any method the table does not name for it.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let routes = route_table();
-    cfg.app_data(web::Data::new(AccessTable::new(&routes)));
+    // In the table's order: `/mids/new` must be registered before `/mids/{id}`.
+    let mut paths: Vec<&'static str> = Vec::new();
     for r in &routes {
-        cfg.route(r.path, (r.make)());
+        if !paths.contains(&r.path) {
+            paths.push(r.path);
+        }
+    }
+    for path in paths {
+        let here: Vec<&RouteDef> = routes.iter().filter(|r| r.path == path).collect();
+        let allow = here
+            .iter()
+            .map(|r| r.method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut resource = web::resource(path).default_service(web::to(move |req: HttpRequest| {
+            let allow = allow.clone();
+            async move { middleware::method_not_allowed(&req, &allow) }
+        }));
+        for r in here {
+            let access = r.access;
+            resource = resource.route((r.make)().wrap(from_fn(move |req, next| {
+                middleware::authorize(access, req, next)
+            })));
+        }
+        cfg.service(resource);
     }
     cfg.service(actix_files::Files::new("/static", static_dir()).prefer_utf8(true));
     cfg.default_service(web::to(home::not_found));
+}
+
+/// Whether `path` (as sent, without its query) is a page of the portal a browser may be sent
+/// to: some `GET` route of the table matches it.
+pub fn is_portal_page(path: &str) -> bool {
+    static PAGES: LazyLock<Vec<ResourceDef>> = LazyLock::new(|| {
+        route_table()
+            .into_iter()
+            .filter(|r| r.method == Method::GET)
+            .map(|r| ResourceDef::new(r.path))
+            .collect()
+    });
+    PAGES.iter().any(|page| page.is_match(path))
 }
 
 /// `static/` of the crate, wherever the binary is started from inside the checkout.

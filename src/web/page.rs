@@ -67,12 +67,6 @@ impl Layout {
     }
 }
 
-const ADMIN_AREA: [Permission; 3] = [
-    Permission::UsersManage,
-    Permission::RolesManage,
-    Permission::EventsView,
-];
-
 fn nav_for(viewer: Option<&Viewer>) -> Vec<NavItem> {
     let Some(viewer) = viewer else {
         return Vec::new();
@@ -109,7 +103,7 @@ fn nav_for(viewer: Option<&Viewer>) -> Vec<NavItem> {
         .into_iter()
         .filter(|(perm, ..)| match perm {
             Some(p) => viewer.can(*p),
-            None => ADMIN_AREA.iter().any(|p| viewer.can(*p)),
+            None => Permission::ADMIN_AREA.iter().any(|p| viewer.can(*p)),
         })
         .map(|(_, href, label, section)| NavItem {
             href,

@@ -3,6 +3,7 @@
 //! so a route added without a matching row here fails this test.
 
 use crate::both_backends;
+use crate::helpers::*;
 use recoup::web::{Access, route_table};
 
 const ALL: &[&str] = &["anonymous", "admin", "merchant", "cs_admin", "cs_agent"];
@@ -99,53 +100,219 @@ fn every_route_in_the_table_has_an_expected_row_and_back() {
     );
 }
 
+/// The path of a route with each `{id}` filled in from the fixtures.
+fn concrete(pattern: &str, ids: &Ids) -> String {
+    pattern
+        .replace("/admin/users/{id}", &format!("/admin/users/{}", ids.user))
+        .replace("/admin/roles/{id}", &format!("/admin/roles/{}", ids.role))
+        .replace("/mids/{id}", &format!("/mids/{}", ids.mid))
+        .replace(
+            "/recycle-billing/{id}",
+            &format!("/recycle-billing/{}", ids.recycle),
+        )
+        .replace(
+            "/gateways/profiles/{id}",
+            &format!("/gateways/profiles/{}", ids.profile),
+        )
+        .replace(
+            "/gateways/decline-mapping/{id}",
+            &format!("/gateways/decline-mapping/{}", ids.mapping),
+        )
+}
+
+struct Ids {
+    user: String,
+    role: String,
+    mid: String,
+    recycle: String,
+    profile: String,
+    mapping: String,
+}
+
+/// `path` with the first character of each segment percent-encoded in turn, in upper and in
+/// lower case hex: `/%61dmin/events`, `/admin/%65vents`, ... The router decodes them all to
+/// `path`, so each must meet exactly the rule `path` meets.
+fn encoded_variants(path: &str) -> Vec<String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut variants = Vec::new();
+    for (i, segment) in segments.iter().enumerate() {
+        let Some(first) = segment.chars().next() else {
+            continue;
+        };
+        let rest = &segment[first.len_utf8()..];
+        for hex in [
+            format!("%{:02X}", first as u32),
+            format!("%{:02x}", first as u32),
+        ] {
+            let mut parts: Vec<String> = segments.iter().map(|s| (*s).to_owned()).collect();
+            parts[i] = format!("{hex}{rest}");
+            let variant = parts.join("/");
+            if !variants.contains(&variant) {
+                variants.push(variant);
+            }
+        }
+    }
+    variants
+}
+
+fn expected_for(method: &str, pattern: &str) -> &'static [&'static str] {
+    EXPECTED
+        .iter()
+        .find(|(m, p, _)| *m == method && *p == pattern)
+        .map(|(_, _, allowed)| *allowed)
+        .unwrap_or_else(|| panic!("route {method} {pattern} has no row in EXPECTED"))
+}
+
+async fn signed_in_client(app: &TestApp, who: &str) -> reqwest::Client {
+    let client = new_client();
+    if who != "anonymous" {
+        let email = format!("matrix.{}@example.com", who.replace('_', "."));
+        let response = app.login_with(&client, &email, PASSWORD).await;
+        assert_eq!(response.status().as_u16(), 303, "{who} signs in");
+    }
+    client
+}
+
+async fn token_of(app: &TestApp, client: &reqwest::Client) -> String {
+    let page = client.get(app.url("/login")).send().await.unwrap();
+    if page.status().as_u16() == 200 {
+        csrf_in(&page.text().await.unwrap())
+    } else {
+        csrf_in(
+            &client
+                .get(app.url("/"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        )
+    }
+}
+
+async fn send(
+    app: &TestApp,
+    client: &reqwest::Client,
+    method: &str,
+    path: &str,
+    token: &str,
+    probe: &mut u32,
+) -> reqwest::Response {
+    *probe += 1;
+    let email = format!("probe{probe}@example.com");
+    let request = match method {
+        "GET" => client.get(app.url(path)),
+        // A sign-in probe uses an email of its own, so the probes never lock an account.
+        "POST" if path.ends_with("ogin") => client.post(app.url(path)).form(&[
+            ("csrf_token", token),
+            ("email", &email),
+            ("password", "x"),
+        ]),
+        _ => client.post(app.url(path)).form(&[("csrf_token", token)]),
+    };
+    request.send().await.unwrap()
+}
+
 both_backends! {
-    async fn every_role_gets_exactly_the_routes_its_permissions_allow(app) {
+    /// SPEC R-AU-2 and R-AU-7: every route of the table, for every built-in role and for an
+    /// anonymous visitor, with the path as written and with every segment percent-encoded.
+    async fn every_role_gets_exactly_the_routes_its_permissions_allow_however_the_path_is_spelled(app) {
         let target = app.create_user("target@example.com", "Target User", "cs_agent").await;
         let boss = app.create_user("boss@example.com", "Bo Boss", "admin").await;
         let actor = recoup::domain::event::Actor { user_id: Some(boss.id), label: boss.email.clone(), ip: None };
         let draft = recoup::domain::user::RoleDraft::parse("auditor", "", &["events.view".to_owned()]).unwrap();
         let role = app.services.create_role(&actor, &draft).await.unwrap();
         let fixtures = crate::gateways::Fixtures::new(&app).await;
+        let ids = Ids {
+            user: target.id.to_string(),
+            role: role.to_string(),
+            mid: fixtures.mid.to_string(),
+            recycle: fixtures.recycle.to_string(),
+            profile: fixtures.profile.to_string(),
+            mapping: fixtures.mapping.to_string(),
+        };
+        for who in ALL.iter().filter(|w| **w != "anonymous") {
+            app.create_user(&format!("matrix.{}@example.com", who.replace('_', ".")), "Matrix User", who).await;
+        }
 
+        let mut probe = 0;
         for who in ALL {
-            let client = new_client();
-            if *who != "anonymous" {
-                let email = format!("matrix.{}@example.com", who.replace('_', "."));
-                app.create_user(&email, "Matrix User", who).await;
-                let response = app.login_with(&client, &email, PASSWORD).await;
-                assert_eq!(response.status().as_u16(), 303, "{who} signs in");
-            }
-            let page = client.get(app.url("/login")).send().await.unwrap();
-            let token = if page.status().as_u16() == 200 {
-                csrf_in(&page.text().await.unwrap())
-            } else {
-                csrf_in(&client.get(app.url("/")).send().await.unwrap().text().await.unwrap())
-            };
+            let mut client = signed_in_client(&app, who).await;
+            let mut token = token_of(&app, &client).await;
             // Sign-out last, so the session lasts the whole walk.
-            let mut rows: Vec<_> = EXPECTED.to_vec();
-            rows.sort_by_key(|(_, p, _)| *p == "/logout");
-            for (method, pattern, allowed) in rows {
-                let path = pattern
-                    .replace("/admin/users/{id}", &format!("/admin/users/{}", target.id))
-                    .replace("/admin/roles/{id}", &format!("/admin/roles/{role}"))
-                    .replace("/mids/{id}", &format!("/mids/{}", fixtures.mid))
-                    .replace("/recycle-billing/{id}", &format!("/recycle-billing/{}", fixtures.recycle))
-                    .replace("/gateways/profiles/{id}", &format!("/gateways/profiles/{}", fixtures.profile))
-                    .replace("/gateways/decline-mapping/{id}", &format!("/gateways/decline-mapping/{}", fixtures.mapping));
-                let request = match method {
-                    "GET" => client.get(app.url(&path)),
-                    _ => client.post(app.url(&path)).form(&[("csrf_token", token.as_str())]),
-                };
-                let response = request.send().await.unwrap();
+            let mut routes = route_table();
+            routes.sort_by_key(|r| r.path == "/logout");
+            for route in routes {
+                let method = route.method.as_str();
+                let allowed = expected_for(method, route.path);
+                let path = concrete(route.path, &ids);
+                let response = send(&app, &client, method, &path, &token, &mut probe).await;
                 let status = response.status().as_u16();
                 let to_login = location(&response).starts_with("/login?next=");
                 if allowed.contains(who) {
-                    assert!(status != 403 && status < 500 && !to_login, "{who} {method} {path}: expected access, got {status}");
+                    assert!(status != 403 && status != 404 && status != 405 && status < 500 && !to_login, "{who} {method} {path}: expected access, got {status}");
                 } else if *who == "anonymous" && method == "GET" {
                     assert!(status == 303 && to_login, "{who} {method} {path}: expected a redirect to sign in, got {status}");
                 } else {
                     assert_eq!(status, 403, "{who} {method} {path}: expected 403");
+                }
+                for variant in encoded_variants(&path) {
+                    if route.path == "/logout" && *who != "anonymous" {
+                        // The plain sign-out ended the session: sign in again for each variant.
+                        client = signed_in_client(&app, who).await;
+                        token = token_of(&app, &client).await;
+                    }
+                    let encoded = send(&app, &client, method, &variant, &token, &mut probe).await;
+                    assert_eq!(encoded.status().as_u16(), status, "{who} {method} {variant}: same answer as {path}");
+                    assert_eq!(location(&encoded).starts_with("/login?next="), to_login, "{who} {method} {variant}");
+                }
+            }
+        }
+    }
+}
+
+both_backends! {
+    /// SPEC R-AU-7: a method the table does not name for a path is refused (405) for everyone,
+    /// before any handler runs.
+    async fn a_method_without_a_rule_is_refused_on_every_path(app) {
+        let ids = Ids {
+            user: "1".into(), role: "1".into(), mid: "1".into(), recycle: "1".into(), profile: "1".into(), mapping: "1".into(),
+        };
+        let table = route_table();
+        let mut paths: Vec<&str> = Vec::new();
+        for route in &table {
+            if !paths.contains(&route.path) {
+                paths.push(route.path);
+            }
+        }
+        app.create_user("matrix.admin@example.com", "Matrix User", "admin").await;
+        for who in ["anonymous", "admin"] {
+            let client = signed_in_client(&app, who).await;
+            let token = token_of(&app, &client).await;
+            for pattern in &paths {
+                let named: Vec<&str> = table.iter().filter(|r| r.path == *pattern).map(|r| r.method.as_str()).collect();
+                let path = concrete(pattern, &ids);
+                for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] {
+                    if named.contains(&method) {
+                        continue;
+                    }
+                    let response = client
+                        .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), app.url(&path))
+                        .header("X-CSRF-Token", &token)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = response.status().as_u16();
+                    // `/mids/new` is also `/mids/{id}` with id "new": the resource named first
+                    // owns the path, and a method it does not name stops there.
+                    assert_eq!(status, 405, "{who} {method} {path}: expected 405, got {status}");
+                    if method != "HEAD" {
+                        let allow = response.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                        for m in &named {
+                            assert!(allow.contains(m), "{method} {path}: Allow `{allow}` names {m}");
+                        }
+                    }
                 }
             }
         }

@@ -95,6 +95,7 @@ pub fn test_settings(database_url: String) -> Settings {
         previous_secret_keys: Vec::new(),
         session_policy: SessionPolicy::default(),
         secure_cookies: false,
+        public_origin: None,
     }
 }
 
@@ -108,8 +109,14 @@ pub fn new_client() -> reqwest::Client {
 
 /// Starts the app on `backend`; `None` only for PostgreSQL outside CI when it is not running.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Starts the app with settings changed by `edit` (production mode, a public URL...).
+pub async fn spawn_app_with(backend: Backend, edit: impl FnOnce(&mut Settings)) -> Option<TestApp> {
     let (url, cleanup) = fresh_database(backend).await?;
-    let settings = test_settings(url);
+    let mut settings = test_settings(url);
+    edit(&mut settings);
     let db = open_database(&settings)
         .await
         .expect("open and migrate the test database");

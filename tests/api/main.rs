@@ -20,3 +20,4 @@ mod mids;
 mod pages;
 mod recycle;
 mod rules;
+mod security;

@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::FieldErrors;
+use crate::domain::ceiling::Overreach;
 use crate::domain::ids::RoleId;
 use crate::domain::permission::Permission;
 use crate::domain::user::{Role, RoleDraft};
@@ -104,6 +105,13 @@ fn form_page(
     }
 }
 
+/// A refusal under R-AU-6 belongs next to the permission checkboxes.
+fn overreach_errors(refused: &Overreach) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    errors.push("permissions", refused.to_string());
+    errors
+}
+
 pub async fn new_form(ctx: PageCtx) -> Result<HttpResponse, AppError> {
     render(&form_page(
         &ctx,
@@ -131,6 +139,10 @@ pub async fn create(
         Err(RoleError::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &form_page(&ctx, None, form, errors),
+        ),
+        Err(RoleError::Overreach(refused)) => render_status(
+            StatusCode::FORBIDDEN,
+            &form_page(&ctx, None, form, overreach_errors(&refused)),
         ),
         Err(e) => Err(e.into()),
     }
@@ -181,6 +193,10 @@ pub async fn update(
             StatusCode::UNPROCESSABLE_ENTITY,
             &form_page(&ctx, Some(id), form, errors),
         ),
+        Err(RoleError::Overreach(refused)) => render_status(
+            StatusCode::FORBIDDEN,
+            &form_page(&ctx, Some(id), form, overreach_errors(&refused)),
+        ),
         Err(RoleError::BuiltinReadOnly) => {
             ctx.flash(FlashKind::Error, RoleError::BuiltinReadOnly.to_string());
             Ok(see_other("/admin/roles"))
@@ -214,7 +230,7 @@ pub async fn delete(
     }
     match services.delete_role(&ctx.actor()?, id).await {
         Ok(()) => ctx.flash(FlashKind::Success, "Role deleted."),
-        Err(e @ (RoleError::InUse(_) | RoleError::BuiltinReadOnly)) => {
+        Err(e @ (RoleError::InUse(_) | RoleError::BuiltinReadOnly | RoleError::Overreach(_))) => {
             ctx.flash(FlashKind::Error, e.to_string())
         }
         Err(e) => return Err(e.into()),

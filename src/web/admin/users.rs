@@ -99,7 +99,7 @@ pub async fn new_form(
     ctx: PageCtx,
     services: web::Data<Services>,
 ) -> Result<HttpResponse, AppError> {
-    let roles = services.list_roles().await?;
+    let roles = services.roles_grantable_by(&ctx.actor()?).await?;
     render(&NewUserPage {
         layout: ctx.layout("New user", "admin"),
         roles,
@@ -129,22 +129,43 @@ pub async fn create(
             &format!("/admin/users/{}", user.id),
         )),
         Err(UserError::Invalid(errors)) => {
-            let roles = services.list_roles().await?;
-            let form = NewUserForm {
-                password: String::new(),
-                password_confirm: String::new(),
-                ..form
-            };
-            let page = NewUserPage {
-                layout: ctx.layout("New user", "admin"),
-                roles,
+            new_user_again(
+                &ctx,
+                &services,
                 form,
                 errors,
-            };
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(UserError::Overreach(refused)) => {
+            let mut errors = FieldErrors::default();
+            errors.push("role", refused.to_string());
+            new_user_again(&ctx, &services, form, errors, StatusCode::FORBIDDEN).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The new-user form again, with its messages; the passwords are never sent back.
+async fn new_user_again(
+    ctx: &PageCtx,
+    services: &Services,
+    form: NewUserForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let page = NewUserPage {
+        layout: ctx.layout("New user", "admin"),
+        roles: services.roles_grantable_by(&ctx.actor()?).await?,
+        form: NewUserForm {
+            password: String::new(),
+            password_confirm: String::new(),
+            ..form
+        },
+        errors,
+    };
+    render_status(status, &page)
 }
 
 #[derive(Template)]
@@ -173,7 +194,7 @@ async fn show_page(
     role_error: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let roles = services.list_roles().await?;
+    let roles = services.roles_grantable_by(&ctx.actor()?).await?;
     let is_me = ctx.viewer()?.user_id == user.id;
     let layout = ctx.layout(user.name.clone(), "admin");
     render_status(
@@ -218,16 +239,13 @@ pub async fn change_role(
             )
             .await
         }
-        Err(UserError::Refused(message)) => {
+        Err(e @ (UserError::Refused(_) | UserError::Overreach(_))) => {
+            let status = match e {
+                UserError::Overreach(_) => StatusCode::FORBIDDEN,
+                _ => StatusCode::CONFLICT,
+            };
             let user = services.find_user(id).await?;
-            show_page(
-                &ctx,
-                &services,
-                user,
-                Some(message.to_owned()),
-                StatusCode::CONFLICT,
-            )
-            .await
+            show_page(&ctx, &services, user, Some(e.to_string()), status).await
         }
         Err(e) => Err(e.into()),
     }
@@ -257,6 +275,9 @@ pub async fn set_active(
         Ok(user) => (user, None),
         Err(UserError::Refused(message)) => {
             (services.find_user(id).await?, Some(message.to_owned()))
+        }
+        Err(UserError::Overreach(refused)) => {
+            (services.find_user(id).await?, Some(refused.to_string()))
         }
         Err(e) => return Err(e.into()),
     };

@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
+use url::Url;
 
 use crate::error::AppError;
 use crate::services::Services;
@@ -36,14 +37,32 @@ pub struct LoginForm {
     next: String,
 }
 
-/// Only a path on this site, so the login page cannot be used to send people elsewhere.
+/// Where to send someone after signing in: only a page of the portal. The value is read as a
+/// browser's URL parser reads it (tab and newline characters dropped, `\\` as `/`), so what is
+/// checked is what the browser would follow; anything else goes to the dashboard. The answer is
+/// rebuilt from the parsed URL, so it is always a valid `Location` header.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_owned()
-        }
-        _ => "/".to_owned(),
+    next.and_then(portal_path).unwrap_or_else(|| "/".to_owned())
+}
+
+fn portal_path(next: &str) -> Option<String> {
+    let stripped: String = next
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let mut chars = stripped.chars();
+    if chars.next() != Some('/') || matches!(chars.next(), Some('/' | '\\')) {
+        return None;
     }
+    let base = Url::parse("http://portal.invalid/").ok()?;
+    let target = base.join(&stripped).ok()?;
+    if target.origin() != base.origin() || !crate::web::is_portal_page(target.path()) {
+        return None;
+    }
+    Some(match target.query() {
+        Some(query) => format!("{}?{query}", target.path()),
+        None => target.path().to_owned(),
+    })
 }
 
 pub async fn form(ctx: PageCtx, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
@@ -92,5 +111,45 @@ pub async fn submit(
             };
             render_status(status, &page)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_keeps_a_page_of_the_portal_with_its_query() {
+        assert_eq!(
+            safe_next(Some("/mids?q=main&page=2")),
+            "/mids?q=main&page=2"
+        );
+        assert_eq!(safe_next(Some("/admin/users/12")), "/admin/users/12");
+    }
+
+    #[test]
+    fn next_refuses_every_way_out_of_the_portal() {
+        for next in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "\t//evil.example",
+            "/\r\n/evil.example",
+            "https://evil.example/",
+            "evil.example",
+            " /mids",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(next)), "/", "{next:?}");
+        }
+    }
+
+    #[test]
+    fn next_refuses_a_path_that_is_no_page_of_the_portal() {
+        assert_eq!(safe_next(Some("/static/../../etc/passwd")), "/");
+        assert_eq!(safe_next(Some("/no-such-page")), "/");
+        assert_eq!(safe_next(Some("/logout")), "/");
+        assert_eq!(safe_next(None), "/");
     }
 }
