@@ -49,8 +49,8 @@ impl ResponseError for AppError {
     }
 }
 
-impl From<sqlx::Error> for AppError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<crate::db::DbError> for AppError {
+    fn from(e: crate::db::DbError) -> Self {
         AppError::Unexpected(e.into())
     }
 }

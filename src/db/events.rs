@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, Tx, on_db, on_tx};
+use super::{Conn, Db, DbError, Tx, on_conn};
 use crate::domain::event::{Actor, Event, EventFilter, NewEvent};
 use crate::domain::ids::{EventId, UserId};
 use crate::domain::page::{Page, PageRequest};
@@ -45,12 +45,13 @@ fn json(value: Option<&serde_json::Value>) -> Option<String> {
 
 /// Writes an event inside the transaction that made the change, so both land or neither does.
 pub async fn insert(
-    tx: &mut Tx,
+    conn: impl Into<Conn<'_>>,
     actor: &Actor,
     event: &NewEvent,
     at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query(INSERT)
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    on_conn!(conn.reborrow(), conn => sqlx::query(INSERT)
         .bind(at)
         .bind(actor.user_id.map(|u| u.0))
         .bind(&actor.label)
@@ -71,7 +72,7 @@ pub async fn insert_and_commit(
     actor: &Actor,
     event: &NewEvent,
     at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
     insert(&mut tx, actor, event, at).await?;
     tx.commit().await
 }
@@ -82,7 +83,7 @@ pub async fn insert_alone(
     actor: &Actor,
     event: &NewEvent,
     at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
     insert_and_commit(db.begin().await?, actor, event, at).await
 }
 
@@ -91,10 +92,11 @@ const WHERE: &str = " WHERE ($1 = 0 OR actor_id = $2) AND ($3 = '' OR kind = $3)
 
 /// Newest first, filtered; unset filters are passed as flags so the SQL stays one static string.
 pub async fn list(
-    db: &Db,
+    conn: impl Into<Conn<'_>>,
     filter: &EventFilter,
     page: PageRequest,
-) -> Result<Page<Event>, sqlx::Error> {
+) -> Result<Page<Event>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = const_format::concatcp!(
         "SELECT id, at, actor_id, actor_label, kind, subject, before_json, after_json, ip FROM events",
         WHERE,
@@ -113,18 +115,15 @@ pub async fn list(
         filter.until.unwrap_or(epoch),
     );
     let has_actor = i32::from(filter.actor_id.is_some());
-    let (rows, total): (Vec<EventRow>, i64) = on_db!(db, pool => {
-        let rows = sqlx::query_as(SQL)
-            .bind(has_actor).bind(actor).bind(kind).bind(has_from).bind(from).bind(has_until).bind(until)
-            .bind(page.limit()).bind(page.offset())
-            .fetch_all(pool)
-            .await?;
-        let total = sqlx::query_scalar(COUNT)
-            .bind(has_actor).bind(actor).bind(kind).bind(has_from).bind(from).bind(has_until).bind(until)
-            .fetch_one(pool)
-            .await?;
-        (rows, total)
-    });
+    let rows: Vec<EventRow> = on_conn!(conn.reborrow(), pool => sqlx::query_as(SQL)
+        .bind(has_actor).bind(actor).bind(kind).bind(has_from).bind(from).bind(has_until).bind(until)
+        .bind(page.limit()).bind(page.offset())
+        .fetch_all(pool)
+        .await)?;
+    let total: i64 = on_conn!(conn.reborrow(), pool => sqlx::query_scalar(COUNT)
+        .bind(has_actor).bind(actor).bind(kind).bind(has_from).bind(from).bind(has_until).bind(until)
+        .fetch_one(pool)
+        .await)?;
     Ok(Page {
         items: rows.into_iter().map(Event::from).collect(),
         number: page.number,

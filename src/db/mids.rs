@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use const_format::concatcp;
 
-use super::{Db, Tx, on_db, on_tx};
+use super::{Conn, DbError, on_conn};
 use crate::crypto::Sealed;
 use crate::domain::ids::{MidId, ProfileId};
 use crate::domain::mid::{Accepts, ExpiryDays, Mid, MidDraft, Provider};
@@ -32,14 +32,24 @@ struct MidRow {
     cascade_profile_id: Option<i64>,
 }
 
-impl From<MidRow> for Mid {
-    fn from(r: MidRow) -> Self {
-        Mid {
+impl TryFrom<MidRow> for Mid {
+    type Error = DbError;
+
+    /// An unknown provider or an expiry outside 1..=21 is an error, never read as a default.
+    fn try_from(r: MidRow) -> Result<Self, DbError> {
+        let provider = Provider::from_key(&r.provider)
+            .ok_or_else(|| DbError::corrupt("mids", r.id, "provider", &r.provider))?;
+        let expiry_days = match r.expiry_days {
+            None => None,
+            Some(days) => Some(
+                ExpiryDays::from_stored(days)
+                    .ok_or_else(|| DbError::corrupt("mids", r.id, "expiry_days", days))?,
+            ),
+        };
+        Ok(Mid {
             id: MidId(r.id),
             title: r.title,
-            // Only the four known keys are ever written; the test gateway is the safe reading of
-            // anything else.
-            provider: Provider::from_key(&r.provider).unwrap_or(Provider::Test),
+            provider,
             cs_phone: r.cs_phone,
             cs_email: r.cs_email,
             descriptor: r.descriptor,
@@ -54,10 +64,10 @@ impl From<MidRow> for Mid {
                 amex: r.accept_amex,
                 discover: r.accept_discover,
             },
-            expiry_days: r.expiry_days.map(ExpiryDays::from_stored),
+            expiry_days,
             cascade_all: r.cascade_all,
             cascade_profile_id: r.cascade_profile_id.map(ProfileId),
-        }
+        })
     }
 }
 
@@ -65,24 +75,19 @@ const SELECT: &str = "SELECT id, title, provider, cs_phone, cs_email, descriptor
      block_prepaid, block_debit, accept_echeck, accept_visa, accept_mastercard, accept_amex, accept_discover, \
      expiry_days, cascade_all, cascade_profile_id FROM mids";
 
-pub async fn find(db: &Db, id: MidId) -> Result<Option<Mid>, sqlx::Error> {
+pub async fn find(conn: impl Into<Conn<'_>>, id: MidId) -> Result<Option<Mid>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = concatcp!(SELECT, " WHERE id = $1");
-    let row: Option<MidRow> =
-        on_db!(db, pool => sqlx::query_as(SQL).bind(id.0).fetch_optional(pool).await)?;
-    Ok(row.map(Mid::from))
+    let row: Option<MidRow> = on_conn!(conn.reborrow(), pool => sqlx::query_as(SQL).bind(id.0).fetch_optional(pool).await)?;
+    row.map(Mid::try_from).transpose()
 }
 
-pub async fn find_in(tx: &mut Tx, id: MidId) -> Result<Option<Mid>, sqlx::Error> {
-    const SQL: &str = concatcp!(SELECT, " WHERE id = $1");
-    let row: Option<MidRow> =
-        on_tx!(tx, conn => sqlx::query_as(SQL).bind(id.0).fetch_optional(conn).await)?;
-    Ok(row.map(Mid::from))
-}
-
-pub async fn all(db: &Db) -> Result<Vec<Mid>, sqlx::Error> {
+pub async fn all(conn: impl Into<Conn<'_>>) -> Result<Vec<Mid>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = concatcp!(SELECT, " ORDER BY LOWER(title)");
-    let rows: Vec<MidRow> = on_db!(db, pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
-    Ok(rows.into_iter().map(Mid::from).collect())
+    let rows: Vec<MidRow> =
+        on_conn!(conn.reborrow(), pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
+    rows.into_iter().map(Mid::try_from).collect()
 }
 
 /// The MID list's filters and sort.
@@ -107,7 +112,12 @@ pub enum MidSort {
 const LIST_WHERE: &str = " WHERE ($1 = '' OR provider = $1) AND ($2 = 0 OR enabled = $3) \
                           AND ($4 = '' OR LOWER(title) LIKE $5 ESCAPE '\\')";
 
-pub async fn list(db: &Db, query: &MidQuery, page: PageRequest) -> Result<Page<Mid>, sqlx::Error> {
+pub async fn list(
+    conn: impl Into<Conn<'_>>,
+    query: &MidQuery,
+    page: PageRequest,
+) -> Result<Page<Mid>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     // One static statement per sort order: the ORDER BY is chosen, never built from input.
     macro_rules! sorted {
         ($order:literal) => {
@@ -136,20 +146,20 @@ pub async fn list(db: &Db, query: &MidQuery, page: PageRequest) -> Result<Page<M
     let enabled = query.enabled.unwrap_or(true);
     let search = query.search.trim().to_lowercase();
     let pattern = super::users::like_pattern(&search);
-    let (rows, total): (Vec<MidRow>, i64) = on_db!(db, pool => {
-        let rows = sqlx::query_as(sql)
-            .bind(provider).bind(has_enabled).bind(enabled).bind(&search).bind(&pattern)
-            .bind(page.limit()).bind(page.offset())
-            .fetch_all(pool)
-            .await?;
-        let total = sqlx::query_scalar(COUNT)
-            .bind(provider).bind(has_enabled).bind(enabled).bind(&search).bind(&pattern)
-            .fetch_one(pool)
-            .await?;
-        (rows, total)
-    });
+    let rows: Vec<MidRow> = on_conn!(conn.reborrow(), pool => sqlx::query_as(sql)
+        .bind(provider).bind(has_enabled).bind(enabled).bind(&search).bind(&pattern)
+        .bind(page.limit()).bind(page.offset())
+        .fetch_all(pool)
+        .await)?;
+    let total: i64 = on_conn!(conn.reborrow(), pool => sqlx::query_scalar(COUNT)
+        .bind(provider).bind(has_enabled).bind(enabled).bind(&search).bind(&pattern)
+        .fetch_one(pool)
+        .await)?;
     Ok(Page {
-        items: rows.into_iter().map(Mid::from).collect(),
+        items: rows
+            .into_iter()
+            .map(Mid::try_from)
+            .collect::<Result<_, _>>()?,
         number: page.number,
         size: page.size,
         total,
@@ -179,15 +189,16 @@ macro_rules! bind_settings {
 }
 
 pub async fn insert(
-    tx: &mut Tx,
+    conn: impl Into<Conn<'_>>,
     draft: &MidDraft,
     now: DateTime<Utc>,
-) -> Result<MidId, sqlx::Error> {
+) -> Result<MidId, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "INSERT INTO mids (title, provider, cs_phone, cs_email, descriptor, monthly_cap_minor, enabled, \
          block_prepaid, block_debit, accept_echeck, accept_visa, accept_mastercard, accept_amex, accept_discover, \
          expiry_days, cascade_all, cascade_profile_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id";
-    let id: i64 = on_tx!(tx, conn => bind_settings!(sqlx::query_scalar(SQL).bind(&draft.title).bind(draft.provider.key()), draft)
+    let id: i64 = on_conn!(conn.reborrow(), conn => bind_settings!(sqlx::query_scalar(SQL).bind(&draft.title).bind(draft.provider.key()), draft)
         .bind(now)
         .fetch_one(conn)
         .await)?;
@@ -196,16 +207,17 @@ pub async fn insert(
 
 /// Updates every field but the provider, which a MID keeps for life.
 pub async fn update(
-    tx: &mut Tx,
+    conn: impl Into<Conn<'_>>,
     id: MidId,
     draft: &MidDraft,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "UPDATE mids SET title = $2, cs_phone = $3, cs_email = $4, descriptor = $5, \
          monthly_cap_minor = $6, enabled = $7, block_prepaid = $8, block_debit = $9, accept_echeck = $10, \
          accept_visa = $11, accept_mastercard = $12, accept_amex = $13, accept_discover = $14, expiry_days = $15, \
          cascade_all = $16, cascade_profile_id = $17, updated_at = $18 WHERE id = $1";
-    on_tx!(tx, conn => bind_settings!(sqlx::query(SQL).bind(id.0).bind(&draft.title), draft)
+    on_conn!(conn.reborrow(), conn => bind_settings!(sqlx::query(SQL).bind(id.0).bind(&draft.title), draft)
         .bind(now)
         .execute(conn)
         .await
@@ -214,33 +226,41 @@ pub async fn update(
 }
 
 pub async fn set_enabled(
-    tx: &mut Tx,
+    conn: impl Into<Conn<'_>>,
     id: MidId,
     enabled: bool,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "UPDATE mids SET enabled = $2, updated_at = $3 WHERE id = $1";
-    on_tx!(tx, conn => sqlx::query(SQL).bind(id.0).bind(enabled).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn.reborrow(), conn => sqlx::query(SQL).bind(id.0).bind(enabled).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-pub async fn delete(tx: &mut Tx, id: MidId) -> Result<u64, sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query("DELETE FROM mids WHERE id = $1").bind(id.0).execute(conn).await.map(|r| r.rows_affected()))
+pub async fn delete(conn: impl Into<Conn<'_>>, id: MidId) -> Result<u64, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    Ok(
+        on_conn!(conn.reborrow(), conn => sqlx::query("DELETE FROM mids WHERE id = $1").bind(id.0).execute(conn).await.map(|r| r.rows_affected()))?,
+    )
 }
 
 /// The MID holding `cascadeAll`, if any.
-pub async fn cascade_all_holder(tx: &mut Tx) -> Result<Option<(i64, String)>, sqlx::Error> {
+pub async fn cascade_all_holder(
+    conn: impl Into<Conn<'_>>,
+) -> Result<Option<(i64, String)>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "SELECT id, title FROM mids WHERE cascade_all = TRUE";
-    on_tx!(tx, conn => sqlx::query_as(SQL).fetch_optional(conn).await)
+    Ok(on_conn!(conn.reborrow(), conn => sqlx::query_as(SQL).fetch_optional(conn).await)?)
 }
 
 pub async fn title_taken(
-    tx: &mut Tx,
+    conn: impl Into<Conn<'_>>,
     title: &str,
     except: Option<MidId>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "SELECT COUNT(*) FROM mids WHERE LOWER(title) = LOWER($1) AND id <> $2";
-    let n: i64 = on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(title).bind(except.map_or(0, |m| m.0)).fetch_one(conn).await)?;
+    let n: i64 = on_conn!(conn.reborrow(), conn => sqlx::query_scalar(SQL).bind(title).bind(except.map_or(0, |m| m.0)).fetch_one(conn).await)?;
     Ok(n > 0)
 }
 
@@ -261,14 +281,21 @@ impl CredentialRow {
     }
 }
 
-pub async fn credentials(db: &Db, id: MidId) -> Result<Vec<CredentialRow>, sqlx::Error> {
+pub async fn credentials(
+    conn: impl Into<Conn<'_>>,
+    id: MidId,
+) -> Result<Vec<CredentialRow>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str =
         "SELECT field, key_id, ciphertext FROM mid_credentials WHERE mid_id = $1 ORDER BY field";
-    on_db!(db, pool => sqlx::query_as(SQL).bind(id.0).fetch_all(pool).await)
+    Ok(on_conn!(conn.reborrow(), pool => sqlx::query_as(SQL).bind(id.0).fetch_all(pool).await)?)
 }
 
 /// Every credential of every MID, for key rotation.
-pub async fn all_credentials(tx: &mut Tx) -> Result<Vec<(i64, CredentialRow)>, sqlx::Error> {
+pub async fn all_credentials(
+    conn: impl Into<Conn<'_>>,
+) -> Result<Vec<(i64, CredentialRow)>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     #[derive(sqlx::FromRow)]
     struct Row {
         mid_id: i64,
@@ -278,7 +305,8 @@ pub async fn all_credentials(tx: &mut Tx) -> Result<Vec<(i64, CredentialRow)>, s
     }
     const SQL: &str =
         "SELECT mid_id, field, key_id, ciphertext FROM mid_credentials ORDER BY mid_id, field";
-    let rows: Vec<Row> = on_tx!(tx, conn => sqlx::query_as(SQL).fetch_all(conn).await)?;
+    let rows: Vec<Row> =
+        on_conn!(conn.reborrow(), conn => sqlx::query_as(SQL).fetch_all(conn).await)?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -295,16 +323,17 @@ pub async fn all_credentials(tx: &mut Tx) -> Result<Vec<(i64, CredentialRow)>, s
 }
 
 pub async fn put_credential(
-    tx: &mut Tx,
+    conn: impl Into<Conn<'_>>,
     id: MidId,
     field: &str,
     sealed: &Sealed,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const DELETE: &str = "DELETE FROM mid_credentials WHERE mid_id = $1 AND field = $2";
     const INSERT: &str =
         "INSERT INTO mid_credentials (mid_id, field, key_id, ciphertext) VALUES ($1, $2, $3, $4)";
-    on_tx!(tx, conn => sqlx::query(DELETE).bind(id.0).bind(field).execute(&mut *conn).await.map(|r| r.rows_affected()))?;
-    on_tx!(tx, conn => sqlx::query(INSERT)
+    on_conn!(conn.reborrow(), conn => sqlx::query(DELETE).bind(id.0).bind(field).execute(conn).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn.reborrow(), conn => sqlx::query(INSERT)
         .bind(id.0)
         .bind(field)
         .bind(&sealed.key_id)
@@ -316,12 +345,12 @@ pub async fn put_credential(
 }
 
 /// Where a MID is used, so deleting it can say by what.
-pub async fn usages(db: &Db, id: MidId) -> Result<Vec<String>, sqlx::Error> {
+pub async fn usages(conn: impl Into<Conn<'_>>, id: MidId) -> Result<Vec<String>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "SELECT p.name FROM gateway_profile_mids m JOIN gateway_profiles p ON p.id = m.profile_id \
                        WHERE m.mid_id = $1 ORDER BY p.name";
-    let routing: Vec<String> =
-        on_db!(db, pool => sqlx::query_scalar(SQL).bind(id.0).fetch_all(pool).await)?;
-    let recycling = super::recycle::names_using_mid(db, id).await?;
+    let routing: Vec<String> = on_conn!(conn.reborrow(), pool => sqlx::query_scalar(SQL).bind(id.0).fetch_all(pool).await)?;
+    let recycling = super::recycle::names_using_mid(&mut conn, id).await?;
     Ok(routing
         .into_iter()
         .map(|n| format!("routing profile “{n}”"))

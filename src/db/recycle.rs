@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, Tx, on_db, on_tx};
+use super::{Conn, DbError, on_conn};
 use crate::domain::ids::{MidId, RecycleProfileId};
 use crate::domain::money::MinorUnits;
 use crate::domain::recycle::{ATTEMPTS, AttemptRule, BlockMerchant, RecycleProfile, ReductionType};
@@ -46,94 +46,128 @@ struct MemberRow {
     mid_id: i64,
 }
 
+/// Builds each profile from its rows. Every profile has exactly ten attempts and four blocks;
+/// anything else in the tables is reported, never filled in.
 fn assemble(
     rows: Vec<ProfileRow>,
     attempts: &[AttemptRow],
     blocks: &[BlockRow],
     members: &[MemberRow],
-) -> Vec<StoredProfile> {
+) -> Result<Vec<StoredProfile>, DbError> {
     rows.into_iter()
         .map(|r| {
-            let mut rules = [AttemptRule {
-                skip: true,
-                reduction: 0,
-                wait_days: 0,
-            }; ATTEMPTS];
+            let mut rules: [Option<AttemptRule>; ATTEMPTS] = [None; ATTEMPTS];
             for a in attempts.iter().filter(|a| a.profile_id == r.id) {
-                if let Some(slot) = usize::try_from(a.number)
-                    .ok()
-                    .and_then(|n| n.checked_sub(1))
-                    .and_then(|i| rules.get_mut(i))
-                {
-                    *slot = AttemptRule {
-                        skip: a.skip,
-                        reduction: a.reduction,
-                        wait_days: a.wait_days,
-                    };
-                }
+                let slot = slot(&mut rules, a.number).ok_or_else(|| {
+                    DbError::corrupt("recycle_profile_attempts", r.id, "number", a.number)
+                })?;
+                *slot = Some(AttemptRule {
+                    skip: a.skip,
+                    reduction: a.reduction,
+                    wait_days: a.wait_days,
+                });
             }
-            let mut merchants = [BlockMerchant::Original; 4];
+            let mut merchants: [Option<BlockMerchant>; 4] = [None; 4];
             for b in blocks.iter().filter(|b| b.profile_id == r.id) {
-                if let Some(slot) = usize::try_from(b.block)
-                    .ok()
-                    .and_then(|n| n.checked_sub(1))
-                    .and_then(|i| merchants.get_mut(i))
-                {
-                    *slot = b
-                        .mid_id
-                        .map_or(BlockMerchant::Original, |m| BlockMerchant::Mid(MidId(m)));
-                }
+                let slot = slot(&mut merchants, b.block).ok_or_else(|| {
+                    DbError::corrupt("recycle_profile_blocks", r.id, "block", b.block)
+                })?;
+                *slot = Some(
+                    b.mid_id
+                        .map_or(BlockMerchant::Original, |m| BlockMerchant::Mid(MidId(m))),
+                );
             }
-            StoredProfile {
+            let missing = |what: &'static str| {
+                DbError::corrupt("recycle_profiles", r.id, what, "missing rows")
+            };
+            Ok(StoredProfile {
                 id: RecycleProfileId(r.id),
                 profile: RecycleProfile {
-                    name: r.name,
                     bill_on_fridays: r.bill_on_fridays,
-                    reduction_type: ReductionType::from_key(&r.reduction_type)
-                        .unwrap_or(ReductionType::Percent),
+                    reduction_type: ReductionType::from_key(&r.reduction_type).ok_or_else(
+                        || {
+                            DbError::corrupt(
+                                "recycle_profiles",
+                                r.id,
+                                "reduction_type",
+                                &r.reduction_type,
+                            )
+                        },
+                    )?,
                     minimum_price: MinorUnits::new(r.minimum_price_minor),
                     apply_to: members
                         .iter()
                         .filter(|m| m.profile_id == r.id)
                         .map(|m| MidId(m.mid_id))
                         .collect(),
-                    attempts: rules,
-                    blocks: merchants,
+                    attempts: complete(rules).ok_or_else(|| missing("attempts"))?,
+                    blocks: complete(merchants).ok_or_else(|| missing("blocks"))?,
+                    name: r.name,
                 },
-            }
+            })
         })
         .collect()
 }
 
-pub async fn all(db: &Db) -> Result<Vec<StoredProfile>, sqlx::Error> {
-    const PROFILES: &str = "SELECT id, name, bill_on_fridays, reduction_type, minimum_price_minor FROM recycle_profiles ORDER BY LOWER(name)";
-    const ATTEMPTS_SQL: &str =
-        "SELECT profile_id, number, skip, reduction, wait_days FROM recycle_profile_attempts";
-    const BLOCKS: &str = "SELECT profile_id, block, mid_id FROM recycle_profile_blocks";
-    const MEMBERS: &str = "SELECT profile_id, mid_id FROM recycle_profile_mids ORDER BY mid_id";
-    let (rows, attempts, blocks, members): (
-        Vec<ProfileRow>,
-        Vec<AttemptRow>,
-        Vec<BlockRow>,
-        Vec<MemberRow>,
-    ) = on_db!(db, pool => (
-        sqlx::query_as(PROFILES).fetch_all(pool).await?,
-        sqlx::query_as(ATTEMPTS_SQL).fetch_all(pool).await?,
-        sqlx::query_as(BLOCKS).fetch_all(pool).await?,
-        sqlx::query_as(MEMBERS).fetch_all(pool).await?,
-    ));
-    Ok(assemble(rows, &attempts, &blocks, &members))
+/// The slot of a 1-based position, if it is one.
+fn slot<T>(slots: &mut [Option<T>], number: i64) -> Option<&mut Option<T>> {
+    usize::try_from(number)
+        .ok()?
+        .checked_sub(1)
+        .and_then(|i| slots.get_mut(i))
 }
 
-pub async fn find(db: &Db, id: RecycleProfileId) -> Result<Option<StoredProfile>, sqlx::Error> {
-    Ok(all(db).await?.into_iter().find(|p| p.id == id))
+/// All slots filled, or `None`.
+fn complete<T: Copy, const N: usize>(slots: [Option<T>; N]) -> Option<[T; N]> {
+    if slots.iter().any(Option::is_none) {
+        return None;
+    }
+    Some(slots.map(|s| s.unwrap_or_else(|| unreachable!("checked above"))))
+}
+
+/// Profiles (all, or the one with `only`) with their attempts, blocks and MIDs.
+async fn load(
+    conn: impl Into<Conn<'_>>,
+    only: Option<RecycleProfileId>,
+) -> Result<Vec<StoredProfile>, DbError> {
+    const PROFILES: &str = "SELECT id, name, bill_on_fridays, reduction_type, minimum_price_minor FROM recycle_profiles \
+                            WHERE ($1 = 0 OR id = $1) ORDER BY LOWER(name)";
+    const ATTEMPTS_SQL: &str = "SELECT profile_id, number, skip, reduction, wait_days FROM recycle_profile_attempts \
+                                WHERE ($1 = 0 OR profile_id = $1)";
+    const BLOCKS: &str = "SELECT profile_id, block, mid_id FROM recycle_profile_blocks WHERE ($1 = 0 OR profile_id = $1)";
+    const MEMBERS: &str = "SELECT profile_id, mid_id FROM recycle_profile_mids WHERE ($1 = 0 OR profile_id = $1) ORDER BY mid_id";
+    let mut conn: Conn<'_> = conn.into();
+    let id = only.map_or(0, |p| p.0);
+    let rows: Vec<ProfileRow> =
+        on_conn!(conn.reborrow(), c => sqlx::query_as(PROFILES).bind(id).fetch_all(c).await)?;
+    let attempts: Vec<AttemptRow> =
+        on_conn!(conn.reborrow(), c => sqlx::query_as(ATTEMPTS_SQL).bind(id).fetch_all(c).await)?;
+    let blocks: Vec<BlockRow> =
+        on_conn!(conn.reborrow(), c => sqlx::query_as(BLOCKS).bind(id).fetch_all(c).await)?;
+    let members: Vec<MemberRow> =
+        on_conn!(conn.reborrow(), c => sqlx::query_as(MEMBERS).bind(id).fetch_all(c).await)?;
+    assemble(rows, &attempts, &blocks, &members)
+}
+
+pub async fn all(conn: impl Into<Conn<'_>>) -> Result<Vec<StoredProfile>, DbError> {
+    load(conn, None).await
+}
+
+pub async fn find(
+    conn: impl Into<Conn<'_>>,
+    id: RecycleProfileId,
+) -> Result<Option<StoredProfile>, DbError> {
+    Ok(load(conn, Some(id)).await?.into_iter().next())
 }
 
 /// Which profile holds each MID in its Apply to Merchants.
-pub async fn memberships(db: &Db) -> Result<Vec<(MidId, RecycleProfileId, String)>, sqlx::Error> {
+pub async fn memberships(
+    conn: impl Into<Conn<'_>>,
+) -> Result<Vec<(MidId, RecycleProfileId, String)>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "SELECT m.mid_id, p.id, p.name FROM recycle_profile_mids m JOIN recycle_profiles p ON p.id = m.profile_id";
     let rows: Vec<(i64, i64, String)> =
-        on_db!(db, pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
+        on_conn!(conn.reborrow(), pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
     Ok(rows
         .into_iter()
         .map(|(m, p, n)| (MidId(m), RecycleProfileId(p), n))
@@ -141,13 +175,14 @@ pub async fn memberships(db: &Db) -> Result<Vec<(MidId, RecycleProfileId, String
 }
 
 pub async fn insert(
-    tx: &mut Tx,
+    conn: impl Into<Conn<'_>>,
     profile: &RecycleProfile,
     now: DateTime<Utc>,
-) -> Result<RecycleProfileId, sqlx::Error> {
+) -> Result<RecycleProfileId, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "INSERT INTO recycle_profiles (name, bill_on_fridays, reduction_type, minimum_price_minor, created_at, updated_at) \
                        VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
-    let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(SQL)
+    let id: i64 = on_conn!(conn.reborrow(), conn => sqlx::query_scalar(SQL)
         .bind(&profile.name)
         .bind(profile.bill_on_fridays)
         .bind(profile.reduction_type.key())
@@ -155,19 +190,20 @@ pub async fn insert(
         .bind(now)
         .fetch_one(conn)
         .await)?;
-    write_parts(tx, RecycleProfileId(id), profile).await?;
+    write_parts(&mut conn, RecycleProfileId(id), profile).await?;
     Ok(RecycleProfileId(id))
 }
 
 pub async fn update(
-    tx: &mut Tx,
+    conn: impl Into<Conn<'_>>,
     id: RecycleProfileId,
     profile: &RecycleProfile,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "UPDATE recycle_profiles SET name = $2, bill_on_fridays = $3, reduction_type = $4, \
                        minimum_price_minor = $5, updated_at = $6 WHERE id = $1";
-    on_tx!(tx, conn => sqlx::query(SQL)
+    on_conn!(conn.reborrow(), conn => sqlx::query(SQL)
         .bind(id.0)
         .bind(&profile.name)
         .bind(profile.bill_on_fridays)
@@ -177,15 +213,16 @@ pub async fn update(
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
-    write_parts(tx, id, profile).await
+    write_parts(&mut conn, id, profile).await
 }
 
 /// Replaces the attempts, blocks and MIDs of a profile.
 async fn write_parts(
-    tx: &mut Tx,
+    conn: impl Into<Conn<'_>>,
     id: RecycleProfileId,
     profile: &RecycleProfile,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const CLEAR: [&str; 3] = [
         "DELETE FROM recycle_profile_attempts WHERE profile_id = $1",
         "DELETE FROM recycle_profile_blocks WHERE profile_id = $1",
@@ -196,11 +233,11 @@ async fn write_parts(
         "INSERT INTO recycle_profile_blocks (profile_id, block, mid_id) VALUES ($1, $2, $3)";
     const MEMBER: &str = "INSERT INTO recycle_profile_mids (profile_id, mid_id) VALUES ($1, $2)";
     for sql in CLEAR {
-        on_tx!(tx, conn => sqlx::query(sql).bind(id.0).execute(conn).await.map(|r| r.rows_affected()))?;
+        on_conn!(conn.reborrow(), conn => sqlx::query(sql).bind(id.0).execute(conn).await.map(|r| r.rows_affected()))?;
     }
     for (index, a) in profile.attempts.iter().enumerate() {
         let number = i64::try_from(index).unwrap_or(0) + 1;
-        on_tx!(tx, conn => sqlx::query(ATTEMPT)
+        on_conn!(conn.reborrow(), conn => sqlx::query(ATTEMPT)
             .bind(id.0).bind(number).bind(a.skip).bind(a.reduction).bind(a.wait_days)
             .execute(conn).await.map(|r| r.rows_affected()))?;
     }
@@ -210,23 +247,32 @@ async fn write_parts(
             BlockMerchant::Original => None,
             BlockMerchant::Mid(m) => Some(m.0),
         };
-        on_tx!(tx, conn => sqlx::query(BLOCK).bind(id.0).bind(block).bind(mid).execute(conn).await.map(|r| r.rows_affected()))?;
+        on_conn!(conn.reborrow(), conn => sqlx::query(BLOCK).bind(id.0).bind(block).bind(mid).execute(conn).await.map(|r| r.rows_affected()))?;
     }
     for mid in &profile.apply_to {
-        on_tx!(tx, conn => sqlx::query(MEMBER).bind(id.0).bind(mid.0).execute(conn).await.map(|r| r.rows_affected()))?;
+        on_conn!(conn.reborrow(), conn => sqlx::query(MEMBER).bind(id.0).bind(mid.0).execute(conn).await.map(|r| r.rows_affected()))?;
     }
     Ok(())
 }
 
-pub async fn delete(tx: &mut Tx, id: RecycleProfileId) -> Result<u64, sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query("DELETE FROM recycle_profiles WHERE id = $1").bind(id.0).execute(conn).await.map(|r| r.rows_affected()))
+pub async fn delete(conn: impl Into<Conn<'_>>, id: RecycleProfileId) -> Result<u64, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    Ok(
+        on_conn!(conn.reborrow(), conn => sqlx::query("DELETE FROM recycle_profiles WHERE id = $1").bind(id.0).execute(conn).await.map(|r| r.rows_affected()))?,
+    )
 }
 
 /// Profiles that use a MID, as a block merchant or in Apply to Merchants.
-pub async fn names_using_mid(db: &Db, mid: MidId) -> Result<Vec<String>, sqlx::Error> {
+pub async fn names_using_mid(
+    conn: impl Into<Conn<'_>>,
+    mid: MidId,
+) -> Result<Vec<String>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "SELECT DISTINCT p.name FROM recycle_profiles p WHERE \
                        EXISTS (SELECT 1 FROM recycle_profile_mids m WHERE m.profile_id = p.id AND m.mid_id = $1) \
                        OR EXISTS (SELECT 1 FROM recycle_profile_blocks b WHERE b.profile_id = p.id AND b.mid_id = $1) \
                        ORDER BY p.name";
-    on_db!(db, pool => sqlx::query_scalar(SQL).bind(mid.0).fetch_all(pool).await)
+    Ok(
+        on_conn!(conn.reborrow(), pool => sqlx::query_scalar(SQL).bind(mid.0).fetch_all(pool).await)?,
+    )
 }

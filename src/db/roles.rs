@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, Tx, on_db, on_tx};
+use super::{Conn, DbError, on_conn};
 use crate::domain::ids::RoleId;
 use crate::domain::permission::{BuiltinRole, Permission, PermissionSet};
 use crate::domain::user::Role;
@@ -18,22 +18,24 @@ struct RoleRow {
 const SELECT_ROLES: &str = "SELECT r.id, r.name, r.description, \
      (SELECT COUNT(*) FROM users u WHERE u.role_id = r.id) AS user_count FROM roles r";
 
-async fn permissions_of(db: &Db, role: RoleId) -> Result<PermissionSet, sqlx::Error> {
+async fn permissions_of(conn: impl Into<Conn<'_>>, role: RoleId) -> Result<PermissionSet, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "SELECT permission FROM role_permissions WHERE role_id = $1";
-    let keys: Vec<String> =
-        on_db!(db, pool => sqlx::query_scalar(SQL).bind(role.0).fetch_all(pool).await)?;
-    // A key no longer in the fixed list grants nothing.
-    Ok(keys
-        .iter()
-        .filter_map(|k| Permission::from_key(k))
-        .collect())
+    let keys: Vec<String> = on_conn!(conn.reborrow(), pool => sqlx::query_scalar(SQL).bind(role.0).fetch_all(pool).await)?;
+    keys.iter()
+        .map(|k| {
+            Permission::from_key(k)
+                .ok_or_else(|| DbError::corrupt("role_permissions", role.0, "permission", k))
+        })
+        .collect()
 }
 
-async fn resolve(db: &Db, row: RoleRow) -> Result<Role, sqlx::Error> {
+async fn resolve(conn: impl Into<Conn<'_>>, row: RoleRow) -> Result<Role, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     let builtin = BuiltinRole::from_name(&row.name);
     let permissions = match builtin {
         Some(b) => b.permissions(),
-        None => permissions_of(db, RoleId(row.id)).await?,
+        None => permissions_of(&mut conn, RoleId(row.id)).await?,
     };
     Ok(Role {
         id: RoleId(row.id),
@@ -46,45 +48,48 @@ async fn resolve(db: &Db, row: RoleRow) -> Result<Role, sqlx::Error> {
 }
 
 /// Built-in roles first, then custom roles by name.
-pub async fn list(db: &Db) -> Result<Vec<Role>, sqlx::Error> {
+pub async fn list(conn: impl Into<Conn<'_>>) -> Result<Vec<Role>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = const_format::concatcp!(SELECT_ROLES, " ORDER BY r.builtin DESC, r.id");
-    let rows: Vec<RoleRow> = on_db!(db, pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
+    let rows: Vec<RoleRow> =
+        on_conn!(conn.reborrow(), pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
     let mut roles = Vec::with_capacity(rows.len());
     for row in rows {
-        roles.push(resolve(db, row).await?);
+        roles.push(resolve(&mut conn, row).await?);
     }
     Ok(roles)
 }
 
-pub async fn find(db: &Db, id: RoleId) -> Result<Option<Role>, sqlx::Error> {
+pub async fn find(conn: impl Into<Conn<'_>>, id: RoleId) -> Result<Option<Role>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = const_format::concatcp!(SELECT_ROLES, " WHERE r.id = $1");
-    let row: Option<RoleRow> =
-        on_db!(db, pool => sqlx::query_as(SQL).bind(id.0).fetch_optional(pool).await)?;
+    let row: Option<RoleRow> = on_conn!(conn.reborrow(), pool => sqlx::query_as(SQL).bind(id.0).fetch_optional(pool).await)?;
     match row {
-        Some(row) => Ok(Some(resolve(db, row).await?)),
+        Some(row) => Ok(Some(resolve(&mut conn, row).await?)),
         None => Ok(None),
     }
 }
 
-pub async fn find_by_name(db: &Db, name: &str) -> Result<Option<Role>, sqlx::Error> {
+pub async fn find_by_name(conn: impl Into<Conn<'_>>, name: &str) -> Result<Option<Role>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = const_format::concatcp!(SELECT_ROLES, " WHERE r.name = $1");
-    let row: Option<RoleRow> =
-        on_db!(db, pool => sqlx::query_as(SQL).bind(name).fetch_optional(pool).await)?;
+    let row: Option<RoleRow> = on_conn!(conn.reborrow(), pool => sqlx::query_as(SQL).bind(name).fetch_optional(pool).await)?;
     match row {
-        Some(row) => Ok(Some(resolve(db, row).await?)),
+        Some(row) => Ok(Some(resolve(&mut conn, row).await?)),
         None => Ok(None),
     }
 }
 
 /// The permissions of one user's role, read on every request.
 pub async fn permissions_for_role(
-    db: &Db,
+    conn: impl Into<Conn<'_>>,
     role: RoleId,
     role_name: &str,
-) -> Result<PermissionSet, sqlx::Error> {
+) -> Result<PermissionSet, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     match BuiltinRole::from_name(role_name) {
         Some(b) => Ok(b.permissions()),
-        None => permissions_of(db, role).await,
+        None => permissions_of(&mut conn, role).await,
     }
 }
 
@@ -95,43 +100,51 @@ pub struct RoleWrite<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub async fn insert(tx: &mut Tx, role: &RoleWrite<'_>) -> Result<RoleId, sqlx::Error> {
+pub async fn insert(conn: impl Into<Conn<'_>>, role: &RoleWrite<'_>) -> Result<RoleId, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "INSERT INTO roles (name, description, builtin, created_at) VALUES ($1, $2, FALSE, $3) RETURNING id";
-    let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(SQL)
+    let id: i64 = on_conn!(conn.reborrow(), conn => sqlx::query_scalar(SQL)
         .bind(role.name)
         .bind(role.description)
         .bind(role.now)
         .fetch_one(conn)
         .await)?;
-    replace_permissions(tx, RoleId(id), role.permissions).await?;
+    replace_permissions(&mut conn, RoleId(id), role.permissions).await?;
     Ok(RoleId(id))
 }
 
-pub async fn update(tx: &mut Tx, id: RoleId, role: &RoleWrite<'_>) -> Result<(), sqlx::Error> {
+pub async fn update(
+    conn: impl Into<Conn<'_>>,
+    id: RoleId,
+    role: &RoleWrite<'_>,
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str =
         "UPDATE roles SET name = $2, description = $3 WHERE id = $1 AND builtin = FALSE";
-    on_tx!(tx, conn => sqlx::query(SQL).bind(id.0).bind(role.name).bind(role.description).execute(conn).await.map(|r| r.rows_affected()))?;
-    replace_permissions(tx, id, role.permissions).await
+    on_conn!(conn.reborrow(), conn => sqlx::query(SQL).bind(id.0).bind(role.name).bind(role.description).execute(conn).await.map(|r| r.rows_affected()))?;
+    replace_permissions(&mut conn, id, role.permissions).await
 }
 
 async fn replace_permissions(
-    tx: &mut Tx,
+    conn: impl Into<Conn<'_>>,
     id: RoleId,
     permissions: &PermissionSet,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const DELETE: &str = "DELETE FROM role_permissions WHERE role_id = $1";
     const INSERT: &str = "INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2)";
-    on_tx!(tx, conn => sqlx::query(DELETE).bind(id.0).execute(&mut *conn).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn.reborrow(), conn => sqlx::query(DELETE).bind(id.0).execute(conn).await.map(|r| r.rows_affected()))?;
     for permission in permissions.iter() {
-        on_tx!(tx, conn => sqlx::query(INSERT).bind(id.0).bind(permission.key()).execute(conn).await.map(|r| r.rows_affected()))?;
+        on_conn!(conn.reborrow(), conn => sqlx::query(INSERT).bind(id.0).bind(permission.key()).execute(conn).await.map(|r| r.rows_affected()))?;
     }
     Ok(())
 }
 
 /// Deletes a custom role; answers how many rows went (0 when it is built-in or in use).
-pub async fn delete_unused(tx: &mut Tx, id: RoleId) -> Result<u64, sqlx::Error> {
+pub async fn delete_unused(conn: impl Into<Conn<'_>>, id: RoleId) -> Result<u64, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "DELETE FROM roles WHERE id = $1 AND builtin = FALSE \
                        AND NOT EXISTS (SELECT 1 FROM users WHERE role_id = $1)";
-    let done = on_tx!(tx, conn => sqlx::query(SQL).bind(id.0).execute(conn).await.map(|r| r.rows_affected()))?;
+    let done = on_conn!(conn.reborrow(), conn => sqlx::query(SQL).bind(id.0).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(done)
 }

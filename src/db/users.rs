@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use const_format::concatcp;
 
-use super::{Db, Tx, on_db, on_tx};
+use super::{Conn, DbError, on_conn};
 use crate::domain::ids::{RoleId, UserId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::user::User;
@@ -54,10 +54,11 @@ pub struct NewUser<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<UserId, sqlx::Error> {
+pub async fn insert(conn: impl Into<Conn<'_>>, user: &NewUser<'_>) -> Result<UserId, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "INSERT INTO users (email, name, password_hash, role_id, active, created_at, updated_at) \
                        VALUES ($1, $2, $3, $4, TRUE, $5, $5) RETURNING id";
-    let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(SQL)
+    let id: i64 = on_conn!(conn.reborrow(), conn => sqlx::query_scalar(SQL)
         .bind(user.email)
         .bind(user.name)
         .bind(user.password_hash)
@@ -68,52 +69,52 @@ pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<UserId, sqlx::Err
     Ok(UserId(id))
 }
 
-pub async fn find(db: &Db, id: UserId) -> Result<Option<User>, sqlx::Error> {
+pub async fn find(conn: impl Into<Conn<'_>>, id: UserId) -> Result<Option<User>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = concatcp!(SELECT_USER, " WHERE u.id = $1");
-    let row: Option<UserRow> =
-        on_db!(db, pool => sqlx::query_as(SQL).bind(id.0).fetch_optional(pool).await)?;
+    let row: Option<UserRow> = on_conn!(conn.reborrow(), pool => sqlx::query_as(SQL).bind(id.0).fetch_optional(pool).await)?;
     Ok(row.map(User::from))
 }
 
-/// Same as `find`, inside a write transaction (for before/after snapshots).
-pub async fn find_in(tx: &mut Tx, id: UserId) -> Result<Option<User>, sqlx::Error> {
-    const SQL: &str = concatcp!(SELECT_USER, " WHERE u.id = $1");
-    let row: Option<UserRow> =
-        on_tx!(tx, conn => sqlx::query_as(SQL).bind(id.0).fetch_optional(conn).await)?;
-    Ok(row.map(User::from))
-}
 
-pub async fn credentials(db: &Db, email: &str) -> Result<Option<Credentials>, sqlx::Error> {
+pub async fn credentials(
+    conn: impl Into<Conn<'_>>,
+    email: &str,
+) -> Result<Option<Credentials>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "SELECT id, password_hash, active FROM users WHERE email = $1";
-    on_db!(db, pool => sqlx::query_as(SQL).bind(email).fetch_optional(pool).await)
+    Ok(
+        on_conn!(conn.reborrow(), pool => sqlx::query_as(SQL).bind(email).fetch_optional(pool).await)?,
+    )
 }
 
-pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)
+pub async fn count(conn: impl Into<Conn<'_>>) -> Result<i64, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    Ok(
+        on_conn!(conn.reborrow(), pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)?,
+    )
 }
 
 /// Users ordered by email, optionally narrowed by a text search on email or name.
 pub async fn list(
-    db: &Db,
+    conn: impl Into<Conn<'_>>,
     search: Option<&str>,
     page: PageRequest,
-) -> Result<Page<User>, sqlx::Error> {
+) -> Result<Page<User>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const WHERE: &str = " WHERE ($1 = '' OR LOWER(u.email) LIKE $2 ESCAPE '\\' OR LOWER(u.name) LIKE $2 ESCAPE '\\')";
     const SQL: &str = concatcp!(SELECT_USER, WHERE, " ORDER BY u.email LIMIT $3 OFFSET $4");
     const COUNT: &str = concatcp!("SELECT COUNT(*) FROM users u", WHERE);
     let search = search.unwrap_or_default().trim().to_lowercase();
     let pattern = like_pattern(&search);
-    let (rows, total): (Vec<UserRow>, i64) = on_db!(db, pool => {
-        let rows = sqlx::query_as(SQL)
-            .bind(&search)
-            .bind(&pattern)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(pool)
-            .await?;
-        let total = sqlx::query_scalar(COUNT).bind(&search).bind(&pattern).fetch_one(pool).await?;
-        (rows, total)
-    });
+    let rows: Vec<UserRow> = on_conn!(conn.reborrow(), pool => sqlx::query_as(SQL)
+        .bind(&search)
+        .bind(&pattern)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(pool)
+        .await)?;
+    let total: i64 = on_conn!(conn.reborrow(), pool => sqlx::query_scalar(COUNT).bind(&search).bind(&pattern).fetch_one(pool).await)?;
     Ok(Page {
         items: rows.into_iter().map(User::from).collect(),
         number: page.number,
@@ -123,8 +124,9 @@ pub async fn list(
 }
 
 /// Every user, for the event log's user filter.
-pub async fn all_labels(db: &Db) -> Result<Vec<(UserId, String)>, sqlx::Error> {
-    let rows: Vec<(i64, String)> = on_db!(db, pool => sqlx::query_as("SELECT id, email FROM users ORDER BY email").fetch_all(pool).await)?;
+pub async fn all_labels(conn: impl Into<Conn<'_>>) -> Result<Vec<(UserId, String)>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    let rows: Vec<(i64, String)> = on_conn!(conn.reborrow(), pool => sqlx::query_as("SELECT id, email FROM users ORDER BY email").fetch_all(pool).await)?;
     Ok(rows
         .into_iter()
         .map(|(id, email)| (UserId(id), email))
@@ -132,52 +134,62 @@ pub async fn all_labels(db: &Db) -> Result<Vec<(UserId, String)>, sqlx::Error> {
 }
 
 pub async fn set_role(
-    tx: &mut Tx,
+    conn: impl Into<Conn<'_>>,
     id: UserId,
     role: RoleId,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "UPDATE users SET role_id = $2, updated_at = $3 WHERE id = $1";
-    on_tx!(tx, conn => sqlx::query(SQL).bind(id.0).bind(role.0).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn.reborrow(), conn => sqlx::query(SQL).bind(id.0).bind(role.0).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn set_active(
-    tx: &mut Tx,
+    conn: impl Into<Conn<'_>>,
     id: UserId,
     active: bool,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "UPDATE users SET active = $2, updated_at = $3 WHERE id = $1";
-    on_tx!(tx, conn => sqlx::query(SQL).bind(id.0).bind(active).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn.reborrow(), conn => sqlx::query(SQL).bind(id.0).bind(active).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn set_password(
-    tx: &mut Tx,
+    conn: impl Into<Conn<'_>>,
     id: UserId,
     hash: &str,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1";
-    on_tx!(tx, conn => sqlx::query(SQL).bind(id.0).bind(hash).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn.reborrow(), conn => sqlx::query(SQL).bind(id.0).bind(hash).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn set_last_login(
-    tx: &mut Tx,
+    conn: impl Into<Conn<'_>>,
     id: UserId,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "UPDATE users SET last_login_at = $2 WHERE id = $1";
-    on_tx!(tx, conn => sqlx::query(SQL).bind(id.0).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn.reborrow(), conn => sqlx::query(SQL).bind(id.0).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// How many active users hold a role; guards against disabling or demoting the last admin.
-pub async fn count_active_with_role(tx: &mut Tx, role: RoleId) -> Result<i64, sqlx::Error> {
+pub async fn count_active_with_role(
+    conn: impl Into<Conn<'_>>,
+    role: RoleId,
+) -> Result<i64, DbError> {
+    let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "SELECT COUNT(*) FROM users WHERE role_id = $1 AND active = TRUE";
-    on_tx!(tx, conn => sqlx::query_scalar(SQL).bind(role.0).fetch_one(conn).await)
+    Ok(
+        on_conn!(conn.reborrow(), conn => sqlx::query_scalar(SQL).bind(role.0).fetch_one(conn).await)?,
+    )
 }
 
 /// Escapes LIKE wildcards so a search for `%` or `_` matches them literally (`ESCAPE '\\'`).

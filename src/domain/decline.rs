@@ -6,28 +6,30 @@
 use super::ids::MappingId;
 use super::mid::Provider;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
+)]
 pub enum DeclineClass {
     /// Worth retrying later or elsewhere (insufficient funds, do not honor, ...).
+    #[strum(serialize = "soft")]
     Soft,
     /// Retrying cannot succeed and may break network rules (stolen card, closed account, ...).
+    #[strum(serialize = "hard")]
     Hard,
 }
 
 impl DeclineClass {
     pub fn key(self) -> &'static str {
-        match self {
-            DeclineClass::Soft => "soft",
-            DeclineClass::Hard => "hard",
-        }
+        self.into()
+    }
+
+    /// Every variant, in declaration order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
     }
 
     pub fn from_key(key: &str) -> Option<Self> {
-        match key {
-            "soft" => Some(DeclineClass::Soft),
-            "hard" => Some(DeclineClass::Hard),
-            _ => None,
-        }
+        key.parse().ok()
     }
 }
 

@@ -6,99 +6,76 @@ use serde_json::Value;
 use super::ids::{EventId, UserId};
 
 /// Every kind of event; the key is what the log stores and the filter offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
+)]
 pub enum EventKind {
+    #[strum(serialize = "login.succeeded")]
     LoginSucceeded,
+    #[strum(serialize = "login.failed")]
     LoginFailed,
+    #[strum(serialize = "logout")]
     Logout,
+    #[strum(serialize = "user.created")]
     UserCreated,
+    #[strum(serialize = "user.role_changed")]
     UserRoleChanged,
+    #[strum(serialize = "user.disabled")]
     UserDisabled,
+    #[strum(serialize = "user.enabled")]
     UserEnabled,
+    #[strum(serialize = "user.password_reset")]
     UserPasswordReset,
+    #[strum(serialize = "role.created")]
     RoleCreated,
+    #[strum(serialize = "role.updated")]
     RoleUpdated,
+    #[strum(serialize = "role.deleted")]
     RoleDeleted,
+    #[strum(serialize = "mid.created")]
     MidCreated,
+    #[strum(serialize = "mid.updated")]
     MidUpdated,
+    #[strum(serialize = "mid.enabled")]
     MidEnabled,
+    #[strum(serialize = "mid.disabled")]
     MidDisabled,
+    #[strum(serialize = "mid.deleted")]
     MidDeleted,
+    #[strum(serialize = "secrets.rotated")]
     SecretsRotated,
+    #[strum(serialize = "routing_profile.created")]
     ProfileCreated,
+    #[strum(serialize = "routing_profile.updated")]
     ProfileUpdated,
+    #[strum(serialize = "routing_profile.deleted")]
     ProfileDeleted,
+    #[strum(serialize = "decline_mapping.created")]
     MappingCreated,
+    #[strum(serialize = "decline_mapping.updated")]
     MappingUpdated,
+    #[strum(serialize = "decline_mapping.deleted")]
     MappingDeleted,
+    #[strum(serialize = "recycle_profile.created")]
     RecycleProfileCreated,
+    #[strum(serialize = "recycle_profile.updated")]
     RecycleProfileUpdated,
+    #[strum(serialize = "recycle_profile.deleted")]
     RecycleProfileDeleted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 26] = [
-        EventKind::LoginSucceeded,
-        EventKind::LoginFailed,
-        EventKind::Logout,
-        EventKind::UserCreated,
-        EventKind::UserRoleChanged,
-        EventKind::UserDisabled,
-        EventKind::UserEnabled,
-        EventKind::UserPasswordReset,
-        EventKind::RoleCreated,
-        EventKind::RoleUpdated,
-        EventKind::RoleDeleted,
-        EventKind::MidCreated,
-        EventKind::MidUpdated,
-        EventKind::MidEnabled,
-        EventKind::MidDisabled,
-        EventKind::MidDeleted,
-        EventKind::SecretsRotated,
-        EventKind::ProfileCreated,
-        EventKind::ProfileUpdated,
-        EventKind::ProfileDeleted,
-        EventKind::MappingCreated,
-        EventKind::MappingUpdated,
-        EventKind::MappingDeleted,
-        EventKind::RecycleProfileCreated,
-        EventKind::RecycleProfileUpdated,
-        EventKind::RecycleProfileDeleted,
-    ];
-
     pub fn key(self) -> &'static str {
-        match self {
-            EventKind::LoginSucceeded => "login.succeeded",
-            EventKind::LoginFailed => "login.failed",
-            EventKind::Logout => "logout",
-            EventKind::UserCreated => "user.created",
-            EventKind::UserRoleChanged => "user.role_changed",
-            EventKind::UserDisabled => "user.disabled",
-            EventKind::UserEnabled => "user.enabled",
-            EventKind::UserPasswordReset => "user.password_reset",
-            EventKind::RoleCreated => "role.created",
-            EventKind::RoleUpdated => "role.updated",
-            EventKind::RoleDeleted => "role.deleted",
-            EventKind::MidCreated => "mid.created",
-            EventKind::MidUpdated => "mid.updated",
-            EventKind::MidEnabled => "mid.enabled",
-            EventKind::MidDisabled => "mid.disabled",
-            EventKind::MidDeleted => "mid.deleted",
-            EventKind::SecretsRotated => "secrets.rotated",
-            EventKind::ProfileCreated => "routing_profile.created",
-            EventKind::ProfileUpdated => "routing_profile.updated",
-            EventKind::ProfileDeleted => "routing_profile.deleted",
-            EventKind::MappingCreated => "decline_mapping.created",
-            EventKind::MappingUpdated => "decline_mapping.updated",
-            EventKind::MappingDeleted => "decline_mapping.deleted",
-            EventKind::RecycleProfileCreated => "recycle_profile.created",
-            EventKind::RecycleProfileUpdated => "recycle_profile.updated",
-            EventKind::RecycleProfileDeleted => "recycle_profile.deleted",
-        }
+        self.into()
+    }
+
+    /// Every variant, in declaration order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
     }
 
     pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.key() == key)
+        key.parse().ok()
     }
 }
 

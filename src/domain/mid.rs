@@ -8,11 +8,25 @@ use super::money::MinorUnits;
 use super::user::Email;
 
 /// A gateway integration. Everything but the test gateway is a salvage-only partner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 pub enum Provider {
+    #[strum(serialize = "test")]
     Test,
+    #[strum(serialize = "flexpay")]
     FlexPay,
+    #[strum(serialize = "flexfactor")]
     FlexFactor,
+    #[strum(serialize = "flexecom")]
     FlexEcom,
 }
 
@@ -58,24 +72,17 @@ const FLEXECOM_FIELDS: &[CredentialField] = &[
 ];
 
 impl Provider {
-    pub const ALL: [Provider; 4] = [
-        Provider::Test,
-        Provider::FlexPay,
-        Provider::FlexFactor,
-        Provider::FlexEcom,
-    ];
-
     pub fn key(self) -> &'static str {
-        match self {
-            Provider::Test => "test",
-            Provider::FlexPay => "flexpay",
-            Provider::FlexFactor => "flexfactor",
-            Provider::FlexEcom => "flexecom",
-        }
+        self.into()
+    }
+
+    /// Every variant, in declaration order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
     }
 
     pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.key() == key)
+        key.parse().ok()
     }
 
     pub fn label(self) -> &'static str {
@@ -106,7 +113,10 @@ impl Provider {
 
     /// FlexPay, FlexFactor and FlexEcom only ever take declines, never new sales (R-GW-3).
     pub fn is_salvage_only(self) -> bool {
-        !matches!(self, Provider::Test)
+        match self {
+            Provider::FlexPay | Provider::FlexFactor | Provider::FlexEcom => true,
+            Provider::Test => false,
+        }
     }
 
     pub fn credential_fields(self) -> &'static [CredentialField] {
@@ -158,11 +168,12 @@ impl ExpiryDays {
         self.0
     }
 
-    pub fn from_stored(n: i64) -> Self {
+    /// A stored value, if it is one this type allows.
+    pub fn from_stored(n: i64) -> Option<Self> {
         u8::try_from(n)
             .ok()
             .filter(|n| (1..=Self::MAX).contains(n))
-            .map_or(Self::DEFAULT, Self)
+            .map(Self)
     }
 }
 

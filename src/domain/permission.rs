@@ -4,38 +4,47 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 /// What a user may do. Roles are named sets of these; the list itself is fixed in code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 pub enum Permission {
+    #[strum(serialize = "dashboard.view")]
     DashboardView,
+    #[strum(serialize = "mids.manage")]
     MidsManage,
+    #[strum(serialize = "gateways.manage")]
     GatewaysManage,
+    #[strum(serialize = "recycle.manage")]
     RecycleManage,
+    #[strum(serialize = "decline_mapping.manage")]
     DeclineMappingManage,
+    #[strum(serialize = "reports.view")]
     ReportsView,
+    #[strum(serialize = "customers.view")]
     CustomersView,
+    #[strum(serialize = "customers.act")]
     CustomersAct,
+    #[strum(serialize = "customers.blacklist")]
     CustomersBlacklist,
+    #[strum(serialize = "users.manage")]
     UsersManage,
+    #[strum(serialize = "roles.manage")]
     RolesManage,
+    #[strum(serialize = "events.view")]
     EventsView,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
-        Permission::DashboardView,
-        Permission::MidsManage,
-        Permission::GatewaysManage,
-        Permission::RecycleManage,
-        Permission::DeclineMappingManage,
-        Permission::ReportsView,
-        Permission::CustomersView,
-        Permission::CustomersAct,
-        Permission::CustomersBlacklist,
-        Permission::UsersManage,
-        Permission::RolesManage,
-        Permission::EventsView,
-    ];
-
     /// Any of these opens the Admin section.
     pub const ADMIN_AREA: [Permission; 3] = [
         Permission::UsersManage,
@@ -45,20 +54,12 @@ impl Permission {
 
     /// The stable key stored in the database and posted by forms.
     pub fn key(self) -> &'static str {
-        match self {
-            Permission::DashboardView => "dashboard.view",
-            Permission::MidsManage => "mids.manage",
-            Permission::GatewaysManage => "gateways.manage",
-            Permission::RecycleManage => "recycle.manage",
-            Permission::DeclineMappingManage => "decline_mapping.manage",
-            Permission::ReportsView => "reports.view",
-            Permission::CustomersView => "customers.view",
-            Permission::CustomersAct => "customers.act",
-            Permission::CustomersBlacklist => "customers.blacklist",
-            Permission::UsersManage => "users.manage",
-            Permission::RolesManage => "roles.manage",
-            Permission::EventsView => "events.view",
-        }
+        self.into()
+    }
+
+    /// Every variant, in declaration order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
     }
 
     pub fn label(self) -> &'static str {
@@ -79,7 +80,7 @@ impl Permission {
     }
 
     pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.key() == key)
+        key.parse().ok()
     }
 }
 
@@ -91,39 +92,38 @@ impl fmt::Display for Permission {
 
 /// The four roles every installation has; their permissions live here, not in the database,
 /// so an upgrade that adds a permission updates them everywhere at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
+)]
 pub enum BuiltinRole {
+    #[strum(serialize = "admin")]
     Admin,
+    #[strum(serialize = "merchant")]
     Merchant,
+    #[strum(serialize = "cs_admin")]
     CsAdmin,
+    #[strum(serialize = "cs_agent")]
     CsAgent,
 }
 
 impl BuiltinRole {
-    pub const ALL: [BuiltinRole; 4] = [
-        BuiltinRole::Admin,
-        BuiltinRole::Merchant,
-        BuiltinRole::CsAdmin,
-        BuiltinRole::CsAgent,
-    ];
-
     pub fn name(self) -> &'static str {
-        match self {
-            BuiltinRole::Admin => "admin",
-            BuiltinRole::Merchant => "merchant",
-            BuiltinRole::CsAdmin => "cs_admin",
-            BuiltinRole::CsAgent => "cs_agent",
-        }
+        self.into()
+    }
+
+    /// Every variant, in declaration order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.name() == name)
+        name.parse().ok()
     }
 
     pub fn permissions(self) -> PermissionSet {
         use Permission::*;
         let list: &[Permission] = match self {
-            BuiltinRole::Admin => &Permission::ALL,
+            BuiltinRole::Admin => return Permission::all().collect(),
             BuiltinRole::Merchant => &[
                 DashboardView,
                 MidsManage,

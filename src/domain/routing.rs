@@ -4,26 +4,28 @@
 use super::FieldErrors;
 use super::ids::{MidId, ProfileId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
+)]
 pub enum ProfileKind {
+    #[strum(serialize = "atri")]
     Atri,
+    #[strum(serialize = "cascade")]
     Cascade,
 }
 
 impl ProfileKind {
     pub fn key(self) -> &'static str {
-        match self {
-            ProfileKind::Atri => "atri",
-            ProfileKind::Cascade => "cascade",
-        }
+        self.into()
+    }
+
+    /// Every variant, in declaration order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
     }
 
     pub fn from_key(key: &str) -> Option<Self> {
-        match key {
-            "atri" => Some(ProfileKind::Atri),
-            "cascade" => Some(ProfileKind::Cascade),
-            _ => None,
-        }
+        key.parse().ok()
     }
 
     pub fn label(self) -> &'static str {

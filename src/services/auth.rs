@@ -31,8 +31,8 @@ pub enum LoginError {
     Unexpected(#[from] Unexpected),
 }
 
-impl From<sqlx::Error> for LoginError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<crate::db::DbError> for LoginError {
+    fn from(e: crate::db::DbError) -> Self {
         LoginError::Unexpected(e.into())
     }
 }
@@ -161,7 +161,7 @@ impl Services {
         &self,
         email: &str,
         ip: &str,
-    ) -> Result<Result<i64, LoginError>, sqlx::Error> {
+    ) -> Result<Result<i64, LoginError>, crate::db::DbError> {
         let now = self.clock.now();
         let since = now - LoginThrottle::window();
         let mut tx = self.db.begin().await?;
@@ -182,7 +182,11 @@ impl Services {
         Ok(Ok(id))
     }
 
-    async fn record_failed_login(&self, actor: &Actor, reason: &str) -> Result<(), sqlx::Error> {
+    async fn record_failed_login(
+        &self,
+        actor: &Actor,
+        reason: &str,
+    ) -> Result<(), crate::db::DbError> {
         let event = NewEvent {
             kind: EventKind::LoginFailed,
             subject: format!("email:{}", actor.label),

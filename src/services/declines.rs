@@ -21,8 +21,8 @@ pub enum MappingError {
     Unexpected(#[from] Unexpected),
 }
 
-impl From<sqlx::Error> for MappingError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<crate::db::DbError> for MappingError {
+    fn from(e: crate::db::DbError) -> Self {
         MappingError::Unexpected(e.into())
     }
 }
@@ -147,11 +147,11 @@ impl Services {
     ) -> Result<DeclineMapping, MappingError> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let before = db::decline_mappings::find_in(&mut tx, id)
+        let before = db::decline_mappings::find(&mut tx, id)
             .await?
             .ok_or(MappingError::NotFound)?;
         db::decline_mappings::update(&mut tx, id, &draft.write()).await?;
-        let after = db::decline_mappings::find_in(&mut tx, id)
+        let after = db::decline_mappings::find(&mut tx, id)
             .await?
             .ok_or(MappingError::NotFound)?;
         let event = NewEvent {
@@ -177,7 +177,7 @@ impl Services {
     pub async fn delete_mapping(&self, actor: &Actor, id: MappingId) -> Result<(), MappingError> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let before = db::decline_mappings::find_in(&mut tx, id)
+        let before = db::decline_mappings::find(&mut tx, id)
             .await?
             .ok_or(MappingError::NotFound)?;
         db::decline_mappings::delete(&mut tx, id).await?;

@@ -27,7 +27,7 @@ impl Services {
         }
         let actor = Actor::system("demo");
         let mut logins = Vec::new();
-        for role in BuiltinRole::ALL {
+        for role in BuiltinRole::all() {
             let email = format!("{}@demo.recoup.test", role.name().replace('_', "."));
             let password = generate_password()?;
             let name = demo_name(role);

@@ -25,8 +25,8 @@ pub enum MidError {
     Unexpected(#[from] Unexpected),
 }
 
-impl From<sqlx::Error> for MidError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<crate::db::DbError> for MidError {
+    fn from(e: crate::db::DbError) -> Self {
         MidError::Unexpected(e.into())
     }
 }
@@ -108,11 +108,11 @@ impl Services {
         id: Option<MidId>,
     ) -> Result<(), MidError> {
         let mut errors = FieldErrors::default();
-        if db::mids::title_taken(tx, &draft.title, id).await? {
+        if db::mids::title_taken(&mut *tx, &draft.title, id).await? {
             errors.push("title", "Another MID already has this title.");
         }
         if draft.cascade_all
-            && let Some((holder, title)) = db::mids::cascade_all_holder(tx).await?
+            && let Some((holder, title)) = db::mids::cascade_all_holder(&mut *tx).await?
             && Some(MidId(holder)) != id
         {
             errors.push(
@@ -121,7 +121,7 @@ impl Services {
             );
         }
         if let Some(profile) = draft.cascade_profile_id
-            && db::profiles::kind_of(tx, profile).await? != Some(ProfileKind::Cascade)
+            && db::profiles::kind_of(&mut *tx, profile).await? != Some(ProfileKind::Cascade)
         {
             errors.push(
                 "cascade_profile_id",
@@ -146,7 +146,7 @@ impl Services {
                 .cipher
                 .seal(value, &context(id, field))
                 .map_err(Unexpected::from)?;
-            db::mids::put_credential(tx, id, field, &sealed).await?;
+            db::mids::put_credential(&mut *tx, id, field, &sealed).await?;
         }
         Ok(())
     }
@@ -166,11 +166,11 @@ impl Services {
         self.check_mid(&mut tx, draft, None).await?;
         let id = match db::mids::insert(&mut tx, draft, now).await {
             Ok(id) => id,
-            Err(e) if db::is_unique_violation(&e) => return Err(self.unique_conflict(draft)),
+            Err(e @ db::DbError::Unique { .. }) => return Err(Self::unique_conflict(e)),
             Err(e) => return Err(e.into()),
         };
         self.store_credentials(&mut tx, id, draft).await?;
-        let mid = db::mids::find_in(&mut tx, id)
+        let mid = db::mids::find(&mut tx, id)
             .await?
             .ok_or(MidError::NotFound)?;
         let event = NewEvent {
@@ -193,7 +193,7 @@ impl Services {
         let before_masks = self.credential_masks(id).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let before = db::mids::find_in(&mut tx, id)
+        let before = db::mids::find(&mut tx, id)
             .await?
             .ok_or(MidError::NotFound)?;
         if before.provider != draft.provider {
@@ -213,11 +213,11 @@ impl Services {
         }
         match db::mids::update(&mut tx, id, draft, now).await {
             Ok(()) => {}
-            Err(e) if db::is_unique_violation(&e) => return Err(self.unique_conflict(draft)),
+            Err(e @ db::DbError::Unique { .. }) => return Err(Self::unique_conflict(e)),
             Err(e) => return Err(e.into()),
         }
         self.store_credentials(&mut tx, id, draft).await?;
-        let after = db::mids::find_in(&mut tx, id)
+        let after = db::mids::find(&mut tx, id)
             .await?
             .ok_or(MidError::NotFound)?;
         let mut after_masks = before_masks.clone();
@@ -236,14 +236,16 @@ impl Services {
     }
 
     /// A unique index fired between our check and the write: another request won the race.
-    fn unique_conflict(&self, draft: &MidDraft) -> MidError {
-        if draft.cascade_all {
+    fn unique_conflict(e: db::DbError) -> MidError {
+        if e.is_unique(db::Constraint::MidCascadeAll) {
             MidError::Invalid(field_error(
                 "cascade_all",
                 format!("{CASCADE_ALL_TAKEN}; another MID has just taken it."),
             ))
-        } else {
+        } else if e.is_unique(db::Constraint::MidTitle) {
             MidError::Invalid(field_error("title", "Another MID already has this title."))
+        } else {
+            MidError::Unexpected(e.into())
         }
     }
 
@@ -255,14 +257,14 @@ impl Services {
     ) -> Result<Mid, MidError> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let before = db::mids::find_in(&mut tx, id)
+        let before = db::mids::find(&mut tx, id)
             .await?
             .ok_or(MidError::NotFound)?;
         if before.enabled == enabled {
             return Ok(before);
         }
         db::mids::set_enabled(&mut tx, id, enabled, now).await?;
-        let after = db::mids::find_in(&mut tx, id)
+        let after = db::mids::find(&mut tx, id)
             .await?
             .ok_or(MidError::NotFound)?;
         let kind = if enabled {
@@ -293,16 +295,13 @@ impl Services {
         let masks = self.credential_masks(id).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let before = db::mids::find_in(&mut tx, id)
+        let before = db::mids::find(&mut tx, id)
             .await?
             .ok_or(MidError::NotFound)?;
         match db::mids::delete(&mut tx, id).await {
             Ok(_) => {}
             // A profile took the MID between the check and the delete.
-            Err(e)
-                if e.as_database_error()
-                    .is_some_and(|d| d.is_foreign_key_violation()) =>
-            {
+            Err(db::DbError::ForeignKey) => {
                 return Err(MidError::InUse(self.mid_usages(id).await?));
             }
             Err(e) => return Err(e.into()),

@@ -35,7 +35,7 @@ pub struct Services {
 #[derive(Debug, thiserror::Error)]
 pub enum Unexpected {
     #[error("database error")]
-    Db(#[from] sqlx::Error),
+    Db(#[from] crate::db::DbError),
     #[error("password hashing failed: {0}")]
     Hashing(String),
     #[error("could not generate randomness: {0}")]

@@ -21,8 +21,8 @@ pub enum RecycleError {
     Unexpected(#[from] Unexpected),
 }
 
-impl From<sqlx::Error> for RecycleError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<crate::db::DbError> for RecycleError {
+    fn from(e: crate::db::DbError) -> Self {
         RecycleError::Unexpected(e.into())
     }
 }
@@ -103,7 +103,10 @@ impl Services {
         let mut tx = self.db.begin().await?;
         let id = match db::recycle::insert(&mut tx, &profile, now).await {
             Ok(id) => id,
-            Err(e) if db::is_unique_violation(&e) => {
+            Err(e)
+                if e.is_unique(db::Constraint::RecycleMidMembership)
+                    || e.is_unique(db::Constraint::RecycleProfileName) =>
+            {
                 drop(tx);
                 return Err(self.explain_conflict(form, None).await);
             }
@@ -134,7 +137,10 @@ impl Services {
         let mut tx = self.db.begin().await?;
         match db::recycle::update(&mut tx, id, &profile, now).await {
             Ok(()) => {}
-            Err(e) if db::is_unique_violation(&e) => {
+            Err(e)
+                if e.is_unique(db::Constraint::RecycleMidMembership)
+                    || e.is_unique(db::Constraint::RecycleProfileName) =>
+            {
                 drop(tx);
                 return Err(self.explain_conflict(form, Some(id)).await);
             }

@@ -27,8 +27,8 @@ pub enum RoleError {
     Unexpected(#[from] Unexpected),
 }
 
-impl From<sqlx::Error> for RoleError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<crate::db::DbError> for RoleError {
+    fn from(e: crate::db::DbError) -> Self {
         RoleError::Unexpected(e.into())
     }
 }
@@ -77,7 +77,7 @@ impl Services {
         let mut tx = self.db.begin().await?;
         let id = match db::roles::insert(&mut tx, &write).await {
             Ok(id) => id,
-            Err(e) if db::is_unique_violation(&e) => return Err(name_taken()),
+            Err(e) if e.is_unique(db::Constraint::RoleName) => return Err(name_taken()),
             Err(e) => return Err(e.into()),
         };
         let after = snapshot(write.name, write.description, &draft.permissions.keys());
@@ -114,7 +114,7 @@ impl Services {
         let mut tx = self.db.begin().await?;
         match db::roles::update(&mut tx, id, &write).await {
             Ok(()) => {}
-            Err(e) if db::is_unique_violation(&e) => return Err(name_taken()),
+            Err(e) if e.is_unique(db::Constraint::RoleName) => return Err(name_taken()),
             Err(e) => return Err(e.into()),
         }
         let event = NewEvent {

@@ -19,8 +19,8 @@ pub enum ProfileError {
     Unexpected(#[from] Unexpected),
 }
 
-impl From<sqlx::Error> for ProfileError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<crate::db::DbError> for ProfileError {
+    fn from(e: crate::db::DbError) -> Self {
         ProfileError::Unexpected(e.into())
     }
 }
@@ -89,7 +89,7 @@ impl Services {
         let mut tx = self.db.begin().await?;
         let id = match db::profiles::insert(&mut tx, draft, now).await {
             Ok(id) => id,
-            Err(e) if db::is_unique_violation(&e) => {
+            Err(e) if e.is_unique(db::Constraint::RoutingProfileName) => {
                 return Err(ProfileError::Invalid(field_error(
                     "name",
                     "Another profile already has this name.",
@@ -125,7 +125,7 @@ impl Services {
         let mut tx = self.db.begin().await?;
         match db::profiles::update(&mut tx, id, draft, now).await {
             Ok(()) => {}
-            Err(e) if db::is_unique_violation(&e) => {
+            Err(e) if e.is_unique(db::Constraint::RoutingProfileName) => {
                 return Err(ProfileError::Invalid(field_error(
                     "name",
                     "Another profile already has this name.",

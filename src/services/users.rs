@@ -31,8 +31,8 @@ pub enum UserError {
     Unexpected(#[from] Unexpected),
 }
 
-impl From<sqlx::Error> for UserError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<crate::db::DbError> for UserError {
+    fn from(e: crate::db::DbError) -> Self {
         UserError::Unexpected(e.into())
     }
 }
@@ -93,12 +93,12 @@ impl Services {
         };
         let id = match db::users::insert(&mut tx, &insert).await {
             Ok(id) => id,
-            Err(e) if db::is_unique_violation(&e) => {
+            Err(e) if e.is_unique(db::Constraint::UserEmail) => {
                 return Err(field("email", "A user with this email already exists."));
             }
             Err(e) => return Err(e.into()),
         };
-        let user = db::users::find_in(&mut tx, id)
+        let user = db::users::find(&mut tx, id)
             .await?
             .ok_or(UserError::NotFound)?;
         let event = NewEvent {
@@ -133,7 +133,7 @@ impl Services {
         let grantor = self.grantor(actor).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let before = db::users::find_in(&mut tx, id)
+        let before = db::users::find(&mut tx, id)
             .await?
             .ok_or(UserError::NotFound)?;
         self.may_manage(&grantor, &before).await?;
@@ -143,7 +143,7 @@ impl Services {
         }
         self.keep_an_admin(&mut tx, &before).await?;
         db::users::set_role(&mut tx, id, role.id, now).await?;
-        let after = db::users::find_in(&mut tx, id)
+        let after = db::users::find(&mut tx, id)
             .await?
             .ok_or(UserError::NotFound)?;
         let event = NewEvent {
@@ -169,7 +169,7 @@ impl Services {
         let grantor = self.grantor(actor).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let before = db::users::find_in(&mut tx, id)
+        let before = db::users::find(&mut tx, id)
             .await?
             .ok_or(UserError::NotFound)?;
         self.may_manage(&grantor, &before).await?;
@@ -181,7 +181,7 @@ impl Services {
             db::sessions::delete_for_user(&mut tx, id).await?;
         }
         db::users::set_active(&mut tx, id, active, now).await?;
-        let after = db::users::find_in(&mut tx, id)
+        let after = db::users::find(&mut tx, id)
             .await?
             .ok_or(UserError::NotFound)?;
         let kind = if active {
@@ -259,7 +259,7 @@ impl Services {
     async fn keep_an_admin(&self, tx: &mut db::Tx, user: &User) -> Result<(), UserError> {
         if user.role_name == BuiltinRole::Admin.name()
             && user.active
-            && db::users::count_active_with_role(tx, user.role_id).await? <= 1
+            && db::users::count_active_with_role(&mut *tx, user.role_id).await? <= 1
         {
             return Err(UserError::Refused(LAST_ADMIN));
         }

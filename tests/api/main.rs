@@ -14,6 +14,7 @@ mod admin_users;
 mod auth;
 mod browser;
 mod cli;
+mod decoding;
 mod events;
 mod gateways;
 mod mids;

@@ -99,28 +99,30 @@ pub enum BlockMerchant {
     Mid(MidId),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
+)]
 pub enum ReductionType {
     /// Hundredths of a percent of the previous attempt's price (1250 = 12.5 %).
+    #[strum(serialize = "percent")]
     Percent,
     /// Minor units off the previous attempt's price.
+    #[strum(serialize = "flat")]
     Flat,
 }
 
 impl ReductionType {
     pub fn key(self) -> &'static str {
-        match self {
-            ReductionType::Percent => "percent",
-            ReductionType::Flat => "flat",
-        }
+        self.into()
+    }
+
+    /// Every variant, in declaration order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
     }
 
     pub fn from_key(key: &str) -> Option<Self> {
-        match key {
-            "percent" => Some(ReductionType::Percent),
-            "flat" => Some(ReductionType::Flat),
-            _ => None,
-        }
+        key.parse().ok()
     }
 }
 

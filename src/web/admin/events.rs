@@ -110,7 +110,7 @@ pub async fn list(
         pager_base: format!("/admin/events?{}&", query.query_string()),
         query,
         users,
-        kinds: EventKind::ALL.iter().map(|k| k.key()).collect(),
+        kinds: EventKind::all().map(|k| k.key()).collect(),
         errors,
     };
     render(&page)

@@ -83,8 +83,7 @@ fn form_page(
     form: RoleForm,
     errors: FieldErrors,
 ) -> RoleFormPage {
-    let choices = Permission::ALL
-        .into_iter()
+    let choices = Permission::all()
         .map(|p| PermissionChoice {
             key: p.key(),
             label: p.label(),

@@ -53,7 +53,7 @@ struct MappingPage {
     defaults: &'static [DefaultRule],
     new: MappingForm,
     errors: FieldErrors,
-    providers: [Provider; 4],
+    providers: Vec<Provider>,
     csrf: String,
 }
 
@@ -61,7 +61,7 @@ struct MappingPage {
 #[template(path = "partials/gateways/mapping_row.html")]
 struct RowPartial<'a> {
     row: &'a RowView,
-    providers: [Provider; 4],
+    providers: Vec<Provider>,
     csrf: &'a str,
 }
 
@@ -69,7 +69,7 @@ struct RowPartial<'a> {
 fn row_partial(row: &RowView, csrf: &str) -> Result<HttpResponse, AppError> {
     render(&RowPartial {
         row,
-        providers: Provider::ALL,
+        providers: Provider::all().collect(),
         csrf,
     })
 }
@@ -99,7 +99,7 @@ async fn page(
         defaults: DEFAULT_RULES,
         new,
         errors,
-        providers: Provider::ALL,
+        providers: Provider::all().collect(),
         csrf: ctx.csrf.clone(),
     };
     render_status(status, &page)

@@ -14,12 +14,12 @@ use crate::web::page::{Layout, PageCtx, render};
 #[template(path = "pages/gateways/index.html")]
 struct GatewaysPage {
     layout: Layout,
-    providers: [Provider; 4],
+    providers: Vec<Provider>,
 }
 
 pub async fn index(ctx: PageCtx) -> Result<HttpResponse, AppError> {
     render(&GatewaysPage {
         layout: ctx.layout("Gateways", "gateways"),
-        providers: Provider::ALL,
+        providers: Provider::all().collect(),
     })
 }

@@ -78,7 +78,7 @@ struct FormPage {
     form: MidForm,
     pf: ProviderFields,
     errors: FieldErrors,
-    providers: [Provider; 4],
+    providers: Vec<Provider>,
     cascade_profiles: Vec<(ProfileId, String)>,
 }
 
@@ -121,7 +121,7 @@ async fn form_page(
         mid_id,
         form,
         errors,
-        providers: Provider::ALL,
+        providers: Provider::all().collect(),
         cascade_profiles: cascade_profiles(services).await?,
     };
     render_status(status, &page)

@@ -119,7 +119,7 @@ struct ListPage {
     rows: Vec<MidRow>,
     page: Page<()>,
     query: ListQuery,
-    providers: [Provider; 4],
+    providers: Vec<Provider>,
     pager_base: String,
     csrf: String,
 }
@@ -203,7 +203,7 @@ pub async fn list(
         },
         pager_base: format!("{}&", query.url(&[("page", "")])),
         query,
-        providers: Provider::ALL,
+        providers: Provider::all().collect(),
         csrf: ctx.csrf.clone(),
     };
     render(&page)
