@@ -56,9 +56,9 @@ pub async fn insert(
         .bind(actor.user_id.map(|u| u.0))
         .bind(&actor.label)
         .bind(event.kind.key())
-        .bind(&event.subject)
-        .bind(json(event.before.as_ref()))
-        .bind(json(event.after.as_ref()))
+        .bind(event.subject.to_string())
+        .bind(json(event.change.before()))
+        .bind(json(event.change.after()))
         .bind(actor.ip.as_deref())
         .execute(conn)
         .await

@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::ids::{EventId, UserId};
+use std::fmt;
+
+use super::ids::{EventId, MappingId, MidId, ProfileId, RecycleProfileId, RoleId, UserId};
 
 /// Every kind of event; the key is what the log stores and the filter offers.
 #[derive(
@@ -97,13 +99,69 @@ impl Actor {
     }
 }
 
+/// What an event is about; stored as `mid:12`, `user:3`, ... so the log can be filtered by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    User(UserId),
+    Role(RoleId),
+    Mid(MidId),
+    RoutingProfile(ProfileId),
+    DeclineMapping(MappingId),
+    RecycleProfile(RecycleProfileId),
+    /// A sign-in attempt, by the email typed (the user may not exist).
+    Email(String),
+    /// The encryption key credentials were re-sealed under.
+    SecretKey(String),
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::User(id) => write!(f, "user:{id}"),
+            Subject::Role(id) => write!(f, "role:{id}"),
+            Subject::Mid(id) => write!(f, "mid:{id}"),
+            Subject::RoutingProfile(id) => write!(f, "routing_profile:{id}"),
+            Subject::DeclineMapping(id) => write!(f, "decline_mapping:{id}"),
+            Subject::RecycleProfile(id) => write!(f, "recycle_profile:{id}"),
+            Subject::Email(email) => write!(f, "email:{email}"),
+            Subject::SecretKey(key) => write!(f, "key:{key}"),
+        }
+    }
+}
+
+/// What happened to the subject: a record created, updated (before and after), deleted, or an
+/// action that changes no record of its own (a sign-in, a password reset, a key rotation).
+#[derive(Debug, Clone)]
+pub enum Change {
+    Created(Value),
+    Updated { before: Value, after: Value },
+    Deleted(Value),
+    Action(Option<Value>),
+}
+
+impl Change {
+    pub fn before(&self) -> Option<&Value> {
+        match self {
+            Change::Updated { before, .. } | Change::Deleted(before) => Some(before),
+            Change::Created(_) | Change::Action(_) => None,
+        }
+    }
+
+    pub fn after(&self) -> Option<&Value> {
+        match self {
+            Change::Created(after) | Change::Updated { after, .. } => Some(after),
+            Change::Action(detail) => detail.as_ref(),
+            Change::Deleted(_) => None,
+        }
+    }
+}
+
 /// An event about to be written.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub kind: EventKind,
-    pub subject: String,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
+    pub subject: Subject,
+    pub change: Change,
 }
 
 /// An event as stored.

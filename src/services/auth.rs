@@ -7,7 +7,7 @@ use super::passwords::HashError;
 use super::{Services, Unexpected, random_token};
 use crate::db;
 use crate::domain::auth::{LoginThrottle, Viewer};
-use crate::domain::event::{Actor, EventKind, NewEvent};
+use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::user::Email;
 
 #[derive(Debug, thiserror::Error)]
@@ -139,9 +139,8 @@ impl Services {
         };
         let event = NewEvent {
             kind: EventKind::LoginSucceeded,
-            subject: format!("user:{user_id}"),
-            before: None,
-            after: None,
+            subject: Subject::User(user_id),
+            change: Change::Action(None),
         };
         db::events::insert_and_commit(tx, &actor, &event, now).await?;
         db::login_attempts::mark_succeeded(&self.db, attempt_id).await?;
@@ -189,9 +188,8 @@ impl Services {
     ) -> Result<(), crate::db::DbError> {
         let event = NewEvent {
             kind: EventKind::LoginFailed,
-            subject: format!("email:{}", actor.label),
-            before: None,
-            after: Some(json!({ "reason": reason })),
+            subject: Subject::Email(actor.label.clone()),
+            change: Change::Action(Some(json!({ "reason": reason }))),
         };
         db::events::insert_alone(&self.db, actor, &event, self.clock.now()).await
     }
@@ -239,9 +237,8 @@ impl Services {
         let actor = Actor::from_viewer(viewer, ip);
         let event = NewEvent {
             kind: EventKind::Logout,
-            subject: format!("user:{}", viewer.user_id),
-            before: None,
-            after: None,
+            subject: Subject::User(viewer.user_id),
+            change: Change::Action(None),
         };
         db::events::insert_alone(&self.db, &actor, &event, self.clock.now()).await?;
         Ok(())

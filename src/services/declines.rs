@@ -7,7 +7,7 @@ use crate::db;
 use crate::db::decline_mappings::MappingWrite;
 use crate::domain::FieldErrors;
 use crate::domain::decline::{DeclineClass, DeclineMapping, GatewayResponse, classify};
-use crate::domain::event::{Actor, EventKind, NewEvent};
+use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::MappingId;
 use crate::domain::mid::Provider;
 
@@ -131,9 +131,8 @@ impl Services {
         let after = snapshot(draft.provider, &draft.code, &draft.text, draft.class);
         let event = NewEvent {
             kind: EventKind::MappingCreated,
-            subject: format!("decline_mapping:{id}"),
-            before: None,
-            after: Some(after),
+            subject: Subject::DeclineMapping(id),
+            change: Change::Created(after),
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(id)
@@ -156,19 +155,11 @@ impl Services {
             .ok_or(MappingError::NotFound)?;
         let event = NewEvent {
             kind: EventKind::MappingUpdated,
-            subject: format!("decline_mapping:{id}"),
-            before: Some(snapshot(
-                before.provider,
-                &before.code,
-                &before.text,
-                before.class,
-            )),
-            after: Some(snapshot(
-                after.provider,
-                &after.code,
-                &after.text,
-                after.class,
-            )),
+            subject: Subject::DeclineMapping(id),
+            change: Change::Updated {
+                before: snapshot(before.provider, &before.code, &before.text, before.class),
+                after: snapshot(after.provider, &after.code, &after.text, after.class),
+            },
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(after)
@@ -183,14 +174,13 @@ impl Services {
         db::decline_mappings::delete(&mut tx, id).await?;
         let event = NewEvent {
             kind: EventKind::MappingDeleted,
-            subject: format!("decline_mapping:{id}"),
-            before: Some(snapshot(
+            subject: Subject::DeclineMapping(id),
+            change: Change::Deleted(snapshot(
                 before.provider,
                 &before.code,
                 &before.text,
                 before.class,
             )),
-            after: None,
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())

@@ -6,7 +6,7 @@ use super::{Services, Unexpected, field_error};
 use crate::db;
 use crate::db::mids::MidQuery;
 use crate::domain::FieldErrors;
-use crate::domain::event::{Actor, EventKind, NewEvent};
+use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::MidId;
 use crate::domain::mid::{CredentialField, Mid, MidDraft, mask};
 use crate::domain::money::MinorUnits;
@@ -175,9 +175,8 @@ impl Services {
             .ok_or(MidError::NotFound)?;
         let event = NewEvent {
             kind: EventKind::MidCreated,
-            subject: format!("mid:{id}"),
-            before: None,
-            after: Some(snapshot(&mid, &Self::draft_masks(draft))),
+            subject: Subject::Mid(id),
+            change: Change::Created(snapshot(&mid, &Self::draft_masks(draft))),
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(id)
@@ -227,9 +226,11 @@ impl Services {
         }
         let event = NewEvent {
             kind: EventKind::MidUpdated,
-            subject: format!("mid:{id}"),
-            before: Some(snapshot(&before, &before_masks)),
-            after: Some(snapshot(&after, &after_masks)),
+            subject: Subject::Mid(id),
+            change: Change::Updated {
+                before: snapshot(&before, &before_masks),
+                after: snapshot(&after, &after_masks),
+            },
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
@@ -274,9 +275,11 @@ impl Services {
         };
         let event = NewEvent {
             kind,
-            subject: format!("mid:{id}"),
-            before: Some(json!({ "title": before.title, "enabled": before.enabled })),
-            after: Some(json!({ "title": after.title, "enabled": after.enabled })),
+            subject: Subject::Mid(id),
+            change: Change::Updated {
+                before: json!({ "title": before.title, "enabled": before.enabled }),
+                after: json!({ "title": after.title, "enabled": after.enabled }),
+            },
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(after)
@@ -308,9 +311,8 @@ impl Services {
         }
         let event = NewEvent {
             kind: EventKind::MidDeleted,
-            subject: format!("mid:{id}"),
-            before: Some(snapshot(&before, &masks)),
-            after: None,
+            subject: Subject::Mid(id),
+            change: Change::Deleted(snapshot(&before, &masks)),
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
@@ -332,9 +334,8 @@ impl Services {
         }
         let event = NewEvent {
             kind: EventKind::SecretsRotated,
-            subject: format!("key:{current}"),
-            before: None,
-            after: Some(json!({ "re_encrypted": changed, "key_id": current })),
+            subject: Subject::SecretKey(current.clone()),
+            change: Change::Action(Some(json!({ "re_encrypted": changed, "key_id": current }))),
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(changed)

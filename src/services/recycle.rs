@@ -7,7 +7,7 @@ use super::{Services, Unexpected, field_error};
 use crate::db;
 use crate::db::recycle::StoredProfile;
 use crate::domain::FieldErrors;
-use crate::domain::event::{Actor, EventKind, NewEvent};
+use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::RecycleProfileId;
 use crate::domain::recycle::{BlockMerchant, MidFacts, RecycleForm, RecycleProfile, validate};
 
@@ -114,9 +114,8 @@ impl Services {
         };
         let event = NewEvent {
             kind: EventKind::RecycleProfileCreated,
-            subject: format!("recycle_profile:{id}"),
-            before: None,
-            after: Some(snapshot(&profile)),
+            subject: Subject::RecycleProfile(id),
+            change: Change::Created(snapshot(&profile)),
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(id)
@@ -148,9 +147,11 @@ impl Services {
         }
         let event = NewEvent {
             kind: EventKind::RecycleProfileUpdated,
-            subject: format!("recycle_profile:{id}"),
-            before: Some(snapshot(&before.profile)),
-            after: Some(snapshot(&profile)),
+            subject: Subject::RecycleProfile(id),
+            change: Change::Updated {
+                before: snapshot(&before.profile),
+                after: snapshot(&profile),
+            },
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
@@ -184,9 +185,8 @@ impl Services {
         db::recycle::delete(&mut tx, id).await?;
         let event = NewEvent {
             kind: EventKind::RecycleProfileDeleted,
-            subject: format!("recycle_profile:{id}"),
-            before: Some(snapshot(&before.profile)),
-            after: None,
+            subject: Subject::RecycleProfile(id),
+            change: Change::Deleted(snapshot(&before.profile)),
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())

@@ -6,7 +6,7 @@ use super::{Services, Unexpected};
 use crate::db;
 use crate::domain::FieldErrors;
 use crate::domain::ceiling::Overreach;
-use crate::domain::event::{Actor, EventKind, NewEvent};
+use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::RoleId;
 use crate::domain::user::{Role, RoleDraft};
 
@@ -83,9 +83,8 @@ impl Services {
         let after = snapshot(write.name, write.description, &draft.permissions.keys());
         let event = NewEvent {
             kind: EventKind::RoleCreated,
-            subject: format!("role:{id}"),
-            before: None,
-            after: Some(after),
+            subject: Subject::Role(id),
+            change: Change::Created(after),
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(id)
@@ -119,17 +118,15 @@ impl Services {
         }
         let event = NewEvent {
             kind: EventKind::RoleUpdated,
-            subject: format!("role:{id}"),
-            before: Some(snapshot(
-                &before.name,
-                &before.description,
-                &before.permissions.keys(),
-            )),
-            after: Some(snapshot(
-                write.name,
-                write.description,
-                &draft.permissions.keys(),
-            )),
+            subject: Subject::Role(id),
+            change: Change::Updated {
+                before: snapshot(
+                    &before.name,
+                    &before.description,
+                    &before.permissions.keys(),
+                ),
+                after: snapshot(write.name, write.description, &draft.permissions.keys()),
+            },
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
@@ -151,13 +148,12 @@ impl Services {
         }
         let event = NewEvent {
             kind: EventKind::RoleDeleted,
-            subject: format!("role:{id}"),
-            before: Some(snapshot(
+            subject: Subject::Role(id),
+            change: Change::Deleted(snapshot(
                 &role.name,
                 &role.description,
                 &role.permissions.keys(),
             )),
-            after: None,
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::{Services, Unexpected, field_error};
 use crate::db;
 use crate::domain::FieldErrors;
-use crate::domain::event::{Actor, EventKind, NewEvent};
+use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::ProfileId;
 use crate::domain::routing::{ProfileDraft, ProfileKind, RoutingProfile};
 
@@ -99,9 +99,8 @@ impl Services {
         };
         let event = NewEvent {
             kind: EventKind::ProfileCreated,
-            subject: format!("routing_profile:{id}"),
-            before: None,
-            after: Some(snapshot(&draft.name, draft.kind, &described)),
+            subject: Subject::RoutingProfile(id),
+            change: Change::Created(snapshot(&draft.name, draft.kind, &described)),
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(id)
@@ -135,9 +134,11 @@ impl Services {
         }
         let event = NewEvent {
             kind: EventKind::ProfileUpdated,
-            subject: format!("routing_profile:{id}"),
-            before: Some(profile_snapshot(&before)),
-            after: Some(snapshot(&draft.name, draft.kind, &described)),
+            subject: Subject::RoutingProfile(id),
+            change: Change::Updated {
+                before: profile_snapshot(&before),
+                after: snapshot(&draft.name, draft.kind, &described),
+            },
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
@@ -151,9 +152,8 @@ impl Services {
         db::profiles::delete(&mut tx, id).await?;
         let event = NewEvent {
             kind: EventKind::ProfileDeleted,
-            subject: format!("routing_profile:{id}"),
-            before: Some(profile_snapshot(&before)),
-            after: None,
+            subject: Subject::RoutingProfile(id),
+            change: Change::Deleted(profile_snapshot(&before)),
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())

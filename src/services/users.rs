@@ -8,7 +8,7 @@ use super::{Services, Unexpected, random_token};
 use crate::db;
 use crate::domain::FieldErrors;
 use crate::domain::ceiling::{Grantor, Overreach, RoleReach};
-use crate::domain::event::{Actor, EventKind, NewEvent};
+use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::UserId;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::permission::BuiltinRole;
@@ -103,9 +103,8 @@ impl Services {
             .ok_or(UserError::NotFound)?;
         let event = NewEvent {
             kind: EventKind::UserCreated,
-            subject: format!("user:{id}"),
-            before: None,
-            after: Some(snapshot(&user)),
+            subject: Subject::User(id),
+            change: Change::Created(snapshot(&user)),
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(user)
@@ -148,9 +147,11 @@ impl Services {
             .ok_or(UserError::NotFound)?;
         let event = NewEvent {
             kind: EventKind::UserRoleChanged,
-            subject: format!("user:{id}"),
-            before: Some(snapshot(&before)),
-            after: Some(snapshot(&after)),
+            subject: Subject::User(id),
+            change: Change::Updated {
+                before: snapshot(&before),
+                after: snapshot(&after),
+            },
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(after)
@@ -191,9 +192,11 @@ impl Services {
         };
         let event = NewEvent {
             kind,
-            subject: format!("user:{id}"),
-            before: Some(snapshot(&before)),
-            after: Some(snapshot(&after)),
+            subject: Subject::User(id),
+            change: Change::Updated {
+                before: snapshot(&before),
+                after: snapshot(&after),
+            },
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(after)
@@ -215,9 +218,8 @@ impl Services {
         db::sessions::delete_for_user(&mut tx, id).await?;
         let event = NewEvent {
             kind: EventKind::UserPasswordReset,
-            subject: format!("user:{id}"),
-            before: None,
-            after: Some(json!({ "password": "(new password set, not shown)" })),
+            subject: Subject::User(id),
+            change: Change::Action(Some(json!({ "password": "(new password set, not shown)" }))),
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok((user, password))
