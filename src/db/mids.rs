@@ -6,7 +6,7 @@ use const_format::concatcp;
 use super::{Conn, DbError, on_conn};
 use crate::crypto::Sealed;
 use crate::domain::ids::{MidId, ProfileId};
-use crate::domain::mid::{Accepts, ExpiryDays, Mid, MidDraft, Provider};
+use crate::domain::mid::{Accepts, ExpiryDays, Mid, MidDraft, MidUsage, Provider};
 use crate::domain::money::MinorUnits;
 use crate::domain::page::{Page, PageRequest};
 
@@ -345,7 +345,7 @@ pub async fn put_credential(
 }
 
 /// Where a MID is used, so deleting it can say by what.
-pub async fn usages(conn: impl Into<Conn<'_>>, id: MidId) -> Result<Vec<String>, DbError> {
+pub async fn usages(conn: impl Into<Conn<'_>>, id: MidId) -> Result<Vec<MidUsage>, DbError> {
     let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "SELECT p.name FROM gateway_profile_mids m JOIN gateway_profiles p ON p.id = m.profile_id \
                        WHERE m.mid_id = $1 ORDER BY p.name";
@@ -353,11 +353,7 @@ pub async fn usages(conn: impl Into<Conn<'_>>, id: MidId) -> Result<Vec<String>,
     let recycling = super::recycle::names_using_mid(&mut conn, id).await?;
     Ok(routing
         .into_iter()
-        .map(|n| format!("routing profile “{n}”"))
-        .chain(
-            recycling
-                .into_iter()
-                .map(|n| format!("recycle billing profile “{n}”")),
-        )
+        .map(MidUsage::RoutingProfile)
+        .chain(recycling.into_iter().map(MidUsage::RecycleProfile))
         .collect())
 }

@@ -76,7 +76,6 @@ pub async fn find(conn: impl Into<Conn<'_>>, id: UserId) -> Result<Option<User>,
     Ok(row.map(User::from))
 }
 
-
 pub async fn credentials(
     conn: impl Into<Conn<'_>>,
     email: &str,

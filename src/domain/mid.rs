@@ -30,6 +30,24 @@ pub enum Provider {
     FlexEcom,
 }
 
+/// Something that uses a MID, so the MID cannot be deleted while it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MidUsage {
+    RoutingProfile(String),
+    RecycleProfile(String),
+}
+
+impl fmt::Display for MidUsage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MidUsage::RoutingProfile(name) => write!(f, "routing profile \u{201c}{name}\u{201d}"),
+            MidUsage::RecycleProfile(name) => {
+                write!(f, "recycle billing profile \u{201c}{name}\u{201d}")
+            }
+        }
+    }
+}
+
 /// One credential a provider needs. All are required (R-GW-1) and all are encrypted at rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CredentialField {

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Services, Unexpected};
+use super::{Services, Unexpected, service_error};
 use crate::db;
 use crate::db::decline_mappings::MappingWrite;
 use crate::domain::FieldErrors;
@@ -20,6 +20,12 @@ pub enum MappingError {
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
+
+service_error!(MappingError {
+    Invalid(_) => Invalid, "invalid",
+    NotFound => NotFound, "decline_mapping_not_found",
+    Unexpected(_) => Unexpected, "unexpected",
+});
 
 impl From<crate::db::DbError> for MappingError {
     fn from(e: crate::db::DbError) -> Self {

@@ -2,13 +2,13 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Services, Unexpected, field_error};
+use super::{Services, Unexpected, field_error, service_error};
 use crate::db;
 use crate::db::mids::MidQuery;
 use crate::domain::FieldErrors;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::MidId;
-use crate::domain::mid::{CredentialField, Mid, MidDraft, mask};
+use crate::domain::mid::{CredentialField, Mid, MidDraft, MidUsage, mask};
 use crate::domain::money::MinorUnits;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::routing::ProfileKind;
@@ -17,12 +17,47 @@ use crate::domain::routing::ProfileKind;
 pub enum MidError {
     #[error("{0}")]
     Invalid(FieldErrors),
+    /// Another MID took the title between the check and the save.
+    #[error("Another MID already has this title.")]
+    TitleTaken,
+    /// R-GW-4: another MID took `cascadeAll` between the check and the save.
+    #[error("Only one MID may have cascadeAll on; another MID has just taken it.")]
+    CascadeAllTaken,
     #[error("No such MID.")]
     NotFound,
-    #[error("This MID is used by {}; remove it there first.", .0.join(", "))]
-    InUse(Vec<String>),
+    #[error("This MID is used by {}; remove it there first.", list(.by))]
+    InUse { by: Vec<MidUsage> },
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
+}
+
+service_error!(MidError {
+    Invalid(_) => Invalid, "invalid",
+    TitleTaken => Invalid, "mid_title_taken",
+    CascadeAllTaken => Invalid, "mid_cascade_all_taken",
+    NotFound => NotFound, "mid_not_found",
+    InUse { .. } => Conflict, "mid_in_use",
+    Unexpected(_) => Unexpected, "unexpected",
+});
+
+impl MidError {
+    /// The messages a form shows by its fields, when this error is about the input.
+    pub fn field_errors(&self) -> Option<FieldErrors> {
+        match self {
+            MidError::Invalid(errors) => Some(errors.clone()),
+            MidError::TitleTaken => Some(field_error("title", self.to_string())),
+            MidError::CascadeAllTaken => Some(field_error("cascade_all", self.to_string())),
+            MidError::NotFound | MidError::InUse { .. } | MidError::Unexpected(_) => None,
+        }
+    }
+}
+
+fn list(usages: &[MidUsage]) -> String {
+    usages
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl From<crate::db::DbError> for MidError {
@@ -239,12 +274,9 @@ impl Services {
     /// A unique index fired between our check and the write: another request won the race.
     fn unique_conflict(e: db::DbError) -> MidError {
         if e.is_unique(db::Constraint::MidCascadeAll) {
-            MidError::Invalid(field_error(
-                "cascade_all",
-                format!("{CASCADE_ALL_TAKEN}; another MID has just taken it."),
-            ))
+            MidError::CascadeAllTaken
         } else if e.is_unique(db::Constraint::MidTitle) {
-            MidError::Invalid(field_error("title", "Another MID already has this title."))
+            MidError::TitleTaken
         } else {
             MidError::Unexpected(e.into())
         }
@@ -286,14 +318,14 @@ impl Services {
     }
 
     /// Where a MID is used; empty when it can be deleted.
-    pub async fn mid_usages(&self, id: MidId) -> Result<Vec<String>, Unexpected> {
+    pub async fn mid_usages(&self, id: MidId) -> Result<Vec<MidUsage>, Unexpected> {
         Ok(db::mids::usages(&self.db, id).await?)
     }
 
     pub async fn delete_mid(&self, actor: &Actor, id: MidId) -> Result<(), MidError> {
         let usages = self.mid_usages(id).await?;
         if !usages.is_empty() {
-            return Err(MidError::InUse(usages));
+            return Err(MidError::InUse { by: usages });
         }
         let masks = self.credential_masks(id).await?;
         let now = self.clock.now();
@@ -305,7 +337,9 @@ impl Services {
             Ok(_) => {}
             // A profile took the MID between the check and the delete.
             Err(db::DbError::ForeignKey) => {
-                return Err(MidError::InUse(self.mid_usages(id).await?));
+                return Err(MidError::InUse {
+                    by: self.mid_usages(id).await?,
+                });
             }
             Err(e) => return Err(e.into()),
         }

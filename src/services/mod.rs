@@ -31,6 +31,51 @@ pub struct Services {
     pub session_policy: SessionPolicy,
 }
 
+/// How a service failure answers, whatever area named it. The web layer turns each class into a
+/// status with one exhaustive match (`crate::error`); the JSON API will do the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The input is not valid: field messages say why (422).
+    Invalid,
+    /// The actor may not do this (403).
+    Forbidden,
+    /// No such record (404).
+    NotFound,
+    /// The current state forbids it: a record in use, a race lost, a built-in (409).
+    Conflict,
+    /// The server is busy; try again shortly (503 with `Retry-After`).
+    Busy,
+    /// Nobody's mistake: logged with its cause, shown with a request id (500).
+    Unexpected,
+}
+
+/// Every service error names its class and a stable machine code (`mid_in_use`,
+/// `role_beyond_reach`, ...) that clients may rely on; its `Display` is the message a user reads.
+pub trait ServiceError: std::error::Error {
+    fn class(&self) -> ErrorClass;
+    fn code(&self) -> &'static str;
+}
+
+/// Implements [`ServiceError`] from one table per error enum: variant, class, code.
+macro_rules! service_error {
+    ($error:ident { $($variant:ident $(($($field:tt)*))? $({$($named:tt)*})? => $class:ident, $code:literal),* $(,)? }) => {
+        impl $crate::services::ServiceError for $error {
+            fn class(&self) -> $crate::services::ErrorClass {
+                match self {
+                    $($error::$variant $(($($field)*))? $({$($named)*})? => $crate::services::ErrorClass::$class),*
+                }
+            }
+            fn code(&self) -> &'static str {
+                match self {
+                    $($error::$variant $(($($field)*))? $({$($named)*})? => $code),*
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use service_error;
+
 /// A failure that is nobody's input mistake: shown as a generic error page with a request id.
 #[derive(Debug, thiserror::Error)]
 pub enum Unexpected {

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Services, Unexpected, field_error};
+use super::{Services, Unexpected, field_error, service_error};
 use crate::db;
 use crate::db::recycle::StoredProfile;
 use crate::domain::FieldErrors;
@@ -20,6 +20,12 @@ pub enum RecycleError {
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
+
+service_error!(RecycleError {
+    Invalid(_) => Invalid, "invalid",
+    NotFound => NotFound, "recycle_profile_not_found",
+    Unexpected(_) => Unexpected, "unexpected",
+});
 
 impl From<crate::db::DbError> for RecycleError {
     fn from(e: crate::db::DbError) -> Self {

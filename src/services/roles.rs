@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Services, Unexpected};
+use super::{Services, Unexpected, service_error};
 use crate::db;
 use crate::domain::FieldErrors;
 use crate::domain::ceiling::Overreach;
@@ -26,6 +26,15 @@ pub enum RoleError {
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
+
+service_error!(RoleError {
+    Invalid(_) => Invalid, "invalid",
+    NotFound => NotFound, "role_not_found",
+    BuiltinReadOnly => Conflict, "role_builtin",
+    InUse(_) => Conflict, "role_in_use",
+    Overreach(_) => Forbidden, "beyond_your_role",
+    Unexpected(_) => Unexpected, "unexpected",
+});
 
 impl From<crate::db::DbError> for RoleError {
     fn from(e: crate::db::DbError) -> Self {

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Services, Unexpected, field_error};
+use super::{Services, Unexpected, field_error, service_error};
 use crate::db;
 use crate::domain::FieldErrors;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
@@ -18,6 +18,12 @@ pub enum ProfileError {
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
+
+service_error!(ProfileError {
+    Invalid(_) => Invalid, "invalid",
+    NotFound => NotFound, "routing_profile_not_found",
+    Unexpected(_) => Unexpected, "unexpected",
+});
 
 impl From<crate::db::DbError> for ProfileError {
     fn from(e: crate::db::DbError) -> Self {

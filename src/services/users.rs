@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::passwords::HashError;
-use super::{Services, Unexpected, random_token};
+use super::{Services, Unexpected, random_token, service_error};
 use crate::db;
 use crate::domain::FieldErrors;
 use crate::domain::ceiling::{Grantor, Overreach, RoleReach};
@@ -30,6 +30,15 @@ pub enum UserError {
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
+
+service_error!(UserError {
+    Invalid(_) => Invalid, "invalid",
+    NotFound => NotFound, "user_not_found",
+    Refused(_) => Conflict, "user_change_refused",
+    Overreach(_) => Forbidden, "beyond_your_role",
+    Busy => Busy, "busy",
+    Unexpected(_) => Unexpected, "unexpected",
+});
 
 impl From<crate::db::DbError> for UserError {
     fn from(e: crate::db::DbError) -> Self {

@@ -206,7 +206,7 @@ impl PageCtx {
 /// Parses a form body whose keys repeat (checkbox lists) or are named per row; a body that is
 /// not a form at all is a 400.
 pub fn parse_form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    serde_html_form::from_bytes(body).map_err(|e| AppError::BadRequest(e.to_string()))
+    serde_html_form::from_bytes(body).map_err(|e| AppError::Malformed(e.to_string()))
 }
 
 /// Renders a template as an HTML response with `status`.

@@ -15,6 +15,7 @@ mod auth;
 mod browser;
 mod cli;
 mod decoding;
+mod errors;
 mod events;
 mod gateways;
 mod mids;

@@ -10,6 +10,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 
+use crate::error::AppError;
 use crate::services::random_token;
 use crate::web::page::{Layout, PageCtx, is_htmx, render_status};
 
@@ -31,19 +32,29 @@ pub async fn request_context(
 
     let mut res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
-    if let Some(error) = res.response().error() {
+    let message = res.response().error().and_then(|error| {
         if status.is_server_error() {
             tracing::error!(request_id = %id, error = %error, cause = ?error, "request failed");
         }
-        let wants_page = status.is_server_error()
-            || matches!(
-                status,
-                StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
-            );
-        if wants_page && !is_htmx(res.request()) {
-            let page = error_page(res.request(), status);
-            res = res.into_response(page);
-        }
+        error
+            .as_error::<AppError>()
+            .and_then(AppError::user_message)
+            .map(str::to_owned)
+    });
+    let is_error = status.is_client_error() || status.is_server_error();
+    if is_htmx(res.request()) && is_error && !res.headers().contains_key("HX-Redirect") {
+        // htmx would swap nothing and the user would see nothing: say it where they are.
+        let fragment = flash_fragment(status, message.as_deref(), &id);
+        res = res.into_response(fragment);
+    } else if res.response().error().is_some() {
+        let page = error_page_saying(res.request(), status, message.as_deref());
+        res = res.into_response(page);
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(crate::error::RETRY_AFTER_SECONDS),
+        );
     }
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut()
@@ -59,14 +70,18 @@ struct ErrorPage {
     layout: Layout,
     status: u16,
     heading: &'static str,
-    message: &'static str,
+    message: String,
     request_id: String,
 }
 
-/// The 400, 403, 404, 405 and 500 pages, inside the normal layout so the navigation is still
-/// there.
+/// The error pages, inside the normal layout so the navigation is still there.
 pub fn error_page(req: &HttpRequest, status: StatusCode) -> HttpResponse {
-    let (heading, message) = match status {
+    error_page_saying(req, status, None)
+}
+
+/// The heading and the general advice for an error status.
+fn texts(status: StatusCode) -> (&'static str, &'static str) {
+    match status {
         StatusCode::FORBIDDEN => (
             "You do not have access to this page",
             "Your role does not allow this. Ask an admin if you need it.",
@@ -83,11 +98,55 @@ pub fn error_page(req: &HttpRequest, status: StatusCode) -> HttpResponse {
             "That request could not be understood",
             "Go back, check what you entered and try again.",
         ),
+        StatusCode::CONFLICT => (
+            "That cannot be done right now",
+            "The record changed or is in use. Reload the page to see it as it is now.",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => (
+            "Some of that is not valid",
+            "Go back, correct what the message says and try again.",
+        ),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "The server is busy",
+            "Nothing was changed. Wait a moment and try again.",
+        ),
         _ => (
             "Something went wrong on our side",
             "The error has been logged. Try again; if it keeps happening, give support the request id below.",
         ),
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "partials/flash_oob.html")]
+struct FlashFragment {
+    message: String,
+}
+
+/// For htmx: the message in the page's flash area (out of band), and nothing else swapped.
+fn flash_fragment(status: StatusCode, message: Option<&str>, request_id: &str) -> HttpResponse {
+    let message = match message {
+        Some(m) => m.to_owned(),
+        None if status.is_server_error() => {
+            format!("{} Request id: {request_id}.", texts(status).1)
+        }
+        None => format!("{} {}", texts(status).0, texts(status).1),
     };
+    let body = askama::Template::render(&FlashFragment { message }).unwrap_or_default();
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("HX-Reswap", "none"))
+        .body(body)
+}
+
+/// An error page; `said` (a service's message for the user) replaces the general advice.
+pub fn error_page_saying(
+    req: &HttpRequest,
+    status: StatusCode,
+    said: Option<&str>,
+) -> HttpResponse {
+    let (heading, advice) = texts(status);
+    let message = said.unwrap_or(advice).to_owned();
     let request_id = req
         .extensions()
         .get::<RequestId>()

@@ -200,7 +200,8 @@ async fn save(
     };
     match result {
         Ok(()) => Ok(ctx.done(format!("MID {} saved.", form.title.trim()), "/mids")),
-        Err(MidError::Invalid(errors)) => {
+        Err(e) if e.field_errors().is_some() => {
+            let errors = e.field_errors().unwrap_or_default();
             form_page(
                 ctx,
                 services,
@@ -287,7 +288,12 @@ pub async fn delete(
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
     let mid = services.find_mid(MidId(*id)).await?;
-    let blockers = services.mid_usages(mid.id).await?;
+    let blockers: Vec<String> = services
+        .mid_usages(mid.id)
+        .await?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     if !form.confirmed() || !blockers.is_empty() {
         let page = ConfirmPage {
             layout: ctx.layout("Delete MID", "mids"),
