@@ -7,7 +7,7 @@ use super::{Conn, DbError, on_conn};
 use crate::crypto::Sealed;
 use crate::domain::ids::{MidId, ProfileId};
 use crate::domain::mid::{Accepts, ExpiryDays, Mid, MidDraft, MidUsage, Provider};
-use crate::domain::money::MinorUnits;
+use crate::domain::money::{Currency, MinorUnits, Money};
 use crate::domain::page::{Page, PageRequest};
 
 #[derive(sqlx::FromRow)]
@@ -18,6 +18,7 @@ struct MidRow {
     cs_phone: String,
     cs_email: String,
     descriptor: String,
+    currency: String,
     monthly_cap_minor: Option<i64>,
     enabled: bool,
     block_prepaid: bool,
@@ -46,14 +47,19 @@ impl TryFrom<MidRow> for Mid {
                     .ok_or_else(|| DbError::corrupt("mids", r.id, "expiry_days", days))?,
             ),
         };
+        let currency = Currency::from_code(&r.currency)
+            .ok_or_else(|| DbError::corrupt("mids", r.id, "currency", &r.currency))?;
         Ok(Mid {
             id: MidId(r.id),
             title: r.title,
             provider,
+            currency,
             cs_phone: r.cs_phone,
             cs_email: r.cs_email,
             descriptor: r.descriptor,
-            monthly_cap: r.monthly_cap_minor.map(MinorUnits::new),
+            monthly_cap: r
+                .monthly_cap_minor
+                .map(|minor| Money::new(MinorUnits::from_minor(minor), currency)),
             enabled: r.enabled,
             block_prepaid: r.block_prepaid,
             block_debit: r.block_debit,
@@ -71,7 +77,7 @@ impl TryFrom<MidRow> for Mid {
     }
 }
 
-const SELECT: &str = "SELECT id, title, provider, cs_phone, cs_email, descriptor, monthly_cap_minor, enabled, \
+const SELECT: &str = "SELECT id, title, provider, cs_phone, cs_email, descriptor, currency, monthly_cap_minor, enabled, \
      block_prepaid, block_debit, accept_echeck, accept_visa, accept_mastercard, accept_amex, accept_discover, \
      expiry_days, cascade_all, cascade_profile_id FROM mids";
 
@@ -173,7 +179,7 @@ macro_rules! bind_settings {
             .bind(&$draft.cs_phone)
             .bind(&$draft.cs_email)
             .bind(&$draft.descriptor)
-            .bind($draft.monthly_cap.map(MinorUnits::get))
+            .bind($draft.monthly_cap.map(|cap| cap.amount().get()))
             .bind($draft.enabled)
             .bind($draft.block_prepaid)
             .bind($draft.block_debit)
@@ -185,6 +191,7 @@ macro_rules! bind_settings {
             .bind($draft.expiry_days.map(|d| i64::from(d.get())))
             .bind($draft.cascade_all)
             .bind($draft.cascade_profile_id.map(|p| p.0))
+            .bind($draft.currency.code())
     };
 }
 
@@ -196,8 +203,8 @@ pub async fn insert(
     let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "INSERT INTO mids (title, provider, cs_phone, cs_email, descriptor, monthly_cap_minor, enabled, \
          block_prepaid, block_debit, accept_echeck, accept_visa, accept_mastercard, accept_amex, accept_discover, \
-         expiry_days, cascade_all, cascade_profile_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id";
+         expiry_days, cascade_all, cascade_profile_id, currency, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id";
     let id: i64 = on_conn!(conn.reborrow(), conn => bind_settings!(sqlx::query_scalar(SQL).bind(&draft.title).bind(draft.provider.key()), draft)
         .bind(now)
         .fetch_one(conn)
@@ -216,7 +223,7 @@ pub async fn update(
     const SQL: &str = "UPDATE mids SET title = $2, cs_phone = $3, cs_email = $4, descriptor = $5, \
          monthly_cap_minor = $6, enabled = $7, block_prepaid = $8, block_debit = $9, accept_echeck = $10, \
          accept_visa = $11, accept_mastercard = $12, accept_amex = $13, accept_discover = $14, expiry_days = $15, \
-         cascade_all = $16, cascade_profile_id = $17, updated_at = $18 WHERE id = $1";
+         cascade_all = $16, cascade_profile_id = $17, currency = $18, updated_at = $19 WHERE id = $1";
     on_conn!(conn.reborrow(), conn => bind_settings!(sqlx::query(SQL).bind(id.0).bind(&draft.title), draft)
         .bind(now)
         .execute(conn)

@@ -5,8 +5,10 @@ use chrono::{DateTime, Utc};
 
 use super::{Conn, DbError, on_conn};
 use crate::domain::ids::{MidId, RecycleProfileId};
-use crate::domain::money::MinorUnits;
-use crate::domain::recycle::{ATTEMPTS, AttemptRule, BlockMerchant, RecycleProfile, ReductionType};
+use crate::domain::money::{Currency, MinorUnits, Money};
+use crate::domain::recycle::{
+    ATTEMPTS, AttemptRule, BlockMerchant, RecycleProfile, Reduction, ReductionType,
+};
 
 /// A saved profile.
 #[derive(Debug, Clone)]
@@ -21,6 +23,7 @@ struct ProfileRow {
     name: String,
     bill_on_fridays: bool,
     reduction_type: String,
+    currency: String,
     minimum_price_minor: i64,
 }
 
@@ -56,14 +59,25 @@ fn assemble(
 ) -> Result<Vec<StoredProfile>, DbError> {
     rows.into_iter()
         .map(|r| {
+            let corrupt = |column: &'static str, value: &str| {
+                DbError::corrupt("recycle_profiles", r.id, column, value)
+            };
+            let reduction_type = ReductionType::from_key(&r.reduction_type)
+                .ok_or_else(|| corrupt("reduction_type", &r.reduction_type))?;
+            let currency =
+                Currency::from_code(&r.currency).ok_or_else(|| corrupt("currency", &r.currency))?;
             let mut rules: [Option<AttemptRule>; ATTEMPTS] = [None; ATTEMPTS];
             for a in attempts.iter().filter(|a| a.profile_id == r.id) {
                 let slot = slot(&mut rules, a.number).ok_or_else(|| {
                     DbError::corrupt("recycle_profile_attempts", r.id, "number", a.number)
                 })?;
+                let reduction = Reduction::from_stored(reduction_type, a.reduction, currency)
+                    .ok_or_else(|| {
+                        DbError::corrupt("recycle_profile_attempts", r.id, "reduction", a.reduction)
+                    })?;
                 *slot = Some(AttemptRule {
                     skip: a.skip,
-                    reduction: a.reduction,
+                    reduction,
                     wait_days: a.wait_days,
                 });
             }
@@ -84,17 +98,12 @@ fn assemble(
                 id: RecycleProfileId(r.id),
                 profile: RecycleProfile {
                     bill_on_fridays: r.bill_on_fridays,
-                    reduction_type: ReductionType::from_key(&r.reduction_type).ok_or_else(
-                        || {
-                            DbError::corrupt(
-                                "recycle_profiles",
-                                r.id,
-                                "reduction_type",
-                                &r.reduction_type,
-                            )
-                        },
-                    )?,
-                    minimum_price: MinorUnits::new(r.minimum_price_minor),
+                    currency,
+                    reduction_type,
+                    minimum_price: Money::new(
+                        MinorUnits::from_minor(r.minimum_price_minor),
+                        currency,
+                    ),
                     apply_to: members
                         .iter()
                         .filter(|m| m.profile_id == r.id)
@@ -130,7 +139,7 @@ async fn load(
     conn: impl Into<Conn<'_>>,
     only: Option<RecycleProfileId>,
 ) -> Result<Vec<StoredProfile>, DbError> {
-    const PROFILES: &str = "SELECT id, name, bill_on_fridays, reduction_type, minimum_price_minor FROM recycle_profiles \
+    const PROFILES: &str = "SELECT id, name, bill_on_fridays, reduction_type, currency, minimum_price_minor FROM recycle_profiles \
                             WHERE ($1 = 0 OR id = $1) ORDER BY LOWER(name)";
     const ATTEMPTS_SQL: &str = "SELECT profile_id, number, skip, reduction, wait_days FROM recycle_profile_attempts \
                                 WHERE ($1 = 0 OR profile_id = $1)";
@@ -180,13 +189,14 @@ pub async fn insert(
     now: DateTime<Utc>,
 ) -> Result<RecycleProfileId, DbError> {
     let mut conn: Conn<'_> = conn.into();
-    const SQL: &str = "INSERT INTO recycle_profiles (name, bill_on_fridays, reduction_type, minimum_price_minor, created_at, updated_at) \
-                       VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
+    const SQL: &str = "INSERT INTO recycle_profiles (name, bill_on_fridays, reduction_type, minimum_price_minor, currency, created_at, updated_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id";
     let id: i64 = on_conn!(conn.reborrow(), conn => sqlx::query_scalar(SQL)
         .bind(&profile.name)
         .bind(profile.bill_on_fridays)
         .bind(profile.reduction_type.key())
-        .bind(profile.minimum_price.get())
+        .bind(profile.minimum_price.amount().get())
+        .bind(profile.currency.code())
         .bind(now)
         .fetch_one(conn)
         .await)?;
@@ -202,13 +212,14 @@ pub async fn update(
 ) -> Result<(), DbError> {
     let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "UPDATE recycle_profiles SET name = $2, bill_on_fridays = $3, reduction_type = $4, \
-                       minimum_price_minor = $5, updated_at = $6 WHERE id = $1";
+                       minimum_price_minor = $5, currency = $6, updated_at = $7 WHERE id = $1";
     on_conn!(conn.reborrow(), conn => sqlx::query(SQL)
         .bind(id.0)
         .bind(&profile.name)
         .bind(profile.bill_on_fridays)
         .bind(profile.reduction_type.key())
-        .bind(profile.minimum_price.get())
+        .bind(profile.minimum_price.amount().get())
+        .bind(profile.currency.code())
         .bind(now)
         .execute(conn)
         .await
@@ -238,7 +249,7 @@ async fn write_parts(
     for (index, a) in profile.attempts.iter().enumerate() {
         let number = i64::try_from(index).unwrap_or(0) + 1;
         on_conn!(conn.reborrow(), conn => sqlx::query(ATTEMPT)
-            .bind(id.0).bind(number).bind(a.skip).bind(a.reduction).bind(a.wait_days)
+            .bind(id.0).bind(number).bind(a.skip).bind(a.reduction.stored()).bind(a.wait_days)
             .execute(conn).await.map(|r| r.rows_affected()))?;
     }
     for (index, merchant) in profile.blocks.iter().enumerate() {

@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::FieldErrors;
 use super::ids::{MidId, ProfileId};
-use super::money::MinorUnits;
+use super::money::{Currency, Money};
 use super::user::Email;
 
 /// A gateway integration. Everything but the test gateway is a salvage-only partner.
@@ -229,7 +229,9 @@ pub struct Mid {
     pub cs_phone: String,
     pub cs_email: String,
     pub descriptor: String,
-    pub monthly_cap: Option<MinorUnits>,
+    /// The currency the MID settles in; its monthly cap is in it.
+    pub currency: Currency,
+    pub monthly_cap: Option<Money>,
     pub enabled: bool,
     pub block_prepaid: bool,
     pub block_debit: bool,
@@ -248,6 +250,7 @@ pub struct MidForm {
     pub cs_phone: String,
     pub cs_email: String,
     pub descriptor: String,
+    pub currency: String,
     pub monthly_cap: String,
     pub enabled: Option<String>,
     pub block_prepaid: Option<String>,
@@ -283,7 +286,9 @@ pub struct MidDraft {
     pub cs_phone: String,
     pub cs_email: String,
     pub descriptor: String,
-    pub monthly_cap: Option<MinorUnits>,
+    /// The currency the MID settles in; its monthly cap is in it.
+    pub currency: Currency,
+    pub monthly_cap: Option<Money>,
     pub enabled: bool,
     pub block_prepaid: bool,
     pub block_debit: bool,
@@ -351,9 +356,16 @@ impl MidDraft {
                 "Use plain letters, digits, spaces and punctuation.",
             );
         }
+        let currency = match form.currency.trim() {
+            "" => Currency::default(),
+            code => Currency::from_code(code).unwrap_or_else(|| {
+                errors.push("currency", "Pick a currency from the list.");
+                Currency::default()
+            }),
+        };
         let monthly_cap = match form.monthly_cap.trim() {
             "" => None,
-            raw => errors.take("monthly_cap", MinorUnits::parse_positive(raw)),
+            raw => errors.take("monthly_cap", Money::parse_positive(raw, currency)),
         };
         let expiry_days = match provider {
             Some(p) if p.has_expiry_days() => {
@@ -385,6 +397,7 @@ impl MidDraft {
                 cs_phone: cs_phone.to_owned(),
                 cs_email,
                 descriptor: descriptor.to_owned(),
+                currency,
                 monthly_cap,
                 enabled: form.enabled.is_some(),
                 block_prepaid: form.block_prepaid.is_some(),

@@ -9,7 +9,6 @@ use crate::domain::FieldErrors;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::MidId;
 use crate::domain::mid::{CredentialField, Mid, MidDraft, MidUsage, mask};
-use crate::domain::money::MinorUnits;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::routing::ProfileKind;
 
@@ -84,7 +83,8 @@ fn snapshot(mid: &Mid, masks: &[(&'static str, String)]) -> Value {
         "cs_phone": mid.cs_phone,
         "cs_email": mid.cs_email,
         "descriptor": mid.descriptor,
-        "monthly_cap_minor": mid.monthly_cap.map(MinorUnits::get),
+        "currency": mid.currency.code(),
+        "monthly_cap_minor": mid.monthly_cap.map(|cap| cap.amount().get()),
         "block_prepaid": mid.block_prepaid,
         "block_debit": mid.block_debit,
         "accepts": mid.accepts.labels(),

@@ -42,11 +42,12 @@ fn snapshot(p: &RecycleProfile) -> Value {
         "name": p.name,
         "bill_on_fridays": p.bill_on_fridays,
         "reduction_type": p.reduction_type.key(),
-        "minimum_price_minor": p.minimum_price.get(),
+        "currency": p.currency.code(),
+        "minimum_price_minor": p.minimum_price.amount().get(),
         "apply_to": p.apply_to.iter().map(|m| m.0).collect::<Vec<_>>(),
         "blocks": p.blocks.iter().map(merchant).collect::<Vec<_>>(),
         "attempts": p.attempts.iter().enumerate().map(|(i, a)| json!({
-            "number": i + 1, "skip": a.skip, "reduction": a.reduction, "wait_days": a.wait_days,
+            "number": i + 1, "skip": a.skip, "reduction": a.reduction.stored(), "wait_days": a.wait_days,
         })).collect::<Vec<_>>(),
     })
 }

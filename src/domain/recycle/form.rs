@@ -12,6 +12,7 @@ pub struct RecycleForm {
     pub name: String,
     pub bill_on_fridays: Option<String>,
     pub reduction_type: String,
+    pub currency: String,
     pub minimum_price: String,
     pub mids: Vec<String>,
     pub merchant_1: String,
@@ -78,6 +79,7 @@ impl RecycleForm {
     pub fn blank() -> Self {
         let mut form = Self {
             reduction_type: "percent".to_owned(),
+            currency: "USD".to_owned(),
             minimum_price: "0".to_owned(),
             ..Self::default()
         };

@@ -7,11 +7,11 @@ mod schedule;
 mod validate;
 
 pub use form::RecycleForm;
-pub use schedule::{PlannedAttempt, next_friday, schedule};
+pub use schedule::{PlannedAttempt, flat_reduction_exceeds, next_friday, schedule};
 pub use validate::{MidFacts, REDUCTION_FIELDS, SKIP_FIELDS, WAIT_FIELDS, validate};
 
 use super::ids::MidId;
-use super::money::MinorUnits;
+use super::money::{BasisPoints, Currency, MinorUnits, Money};
 
 /// Nine re-attempts plus the final attempt.
 pub const ATTEMPTS: usize = 10;
@@ -126,11 +126,84 @@ impl ReductionType {
     }
 }
 
+/// How much cheaper an attempt is than the one before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reduction {
+    /// A share of the previous attempt's price.
+    Percent(BasisPoints),
+    /// A fixed amount off the previous attempt's price, in the profile's currency.
+    Flat(Money),
+}
+
+impl Reduction {
+    /// No reduction, of the profile's kind.
+    pub fn none(kind: ReductionType, currency: Currency) -> Self {
+        match kind {
+            ReductionType::Percent => Reduction::Percent(BasisPoints::default()),
+            ReductionType::Flat => Reduction::Flat(Money::zero(currency)),
+        }
+    }
+
+    pub fn kind(self) -> ReductionType {
+        match self {
+            Reduction::Percent(_) => ReductionType::Percent,
+            Reduction::Flat(_) => ReductionType::Flat,
+        }
+    }
+
+    pub fn is_zero(self) -> bool {
+        match self {
+            Reduction::Percent(points) => points.get() == 0,
+            Reduction::Flat(amount) => amount.amount().get() == 0,
+        }
+    }
+
+    /// How much this takes off `price` (a percentage rounded half up; never more than `price`).
+    pub fn off(self, price: Money) -> Money {
+        let off = match self {
+            Reduction::Percent(points) => points.of(price),
+            Reduction::Flat(amount) => amount,
+        };
+        if off.amount() > price.amount() {
+            price
+        } else {
+            off
+        }
+    }
+
+    /// As stored: basis points or minor units.
+    pub fn stored(self) -> i64 {
+        match self {
+            Reduction::Percent(points) => i64::from(points.get()),
+            Reduction::Flat(amount) => amount.amount().get(),
+        }
+    }
+
+    /// A stored value, if it is one this kind allows.
+    pub fn from_stored(kind: ReductionType, value: i64, currency: Currency) -> Option<Self> {
+        match kind {
+            ReductionType::Percent => u32::try_from(value)
+                .ok()
+                .and_then(BasisPoints::new)
+                .map(Reduction::Percent),
+            ReductionType::Flat => (value >= 0)
+                .then(|| Reduction::Flat(Money::new(MinorUnits::from_minor(value), currency))),
+        }
+    }
+
+    /// As the editor's field shows it: "12.5" (percent) or "5.00" (flat).
+    pub fn to_input(self) -> String {
+        match self {
+            Reduction::Percent(points) => points.to_string(),
+            Reduction::Flat(amount) => amount.to_input(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttemptRule {
     pub skip: bool,
-    /// Basis points (percent) or minor units (flat), by the profile's reduction type.
-    pub reduction: i64,
+    pub reduction: Reduction,
     pub wait_days: i64,
 }
 
@@ -139,8 +212,10 @@ pub struct AttemptRule {
 pub struct RecycleProfile {
     pub name: String,
     pub bill_on_fridays: bool,
+    /// The currency of the minimum price and of flat reductions.
+    pub currency: Currency,
     pub reduction_type: ReductionType,
-    pub minimum_price: MinorUnits,
+    pub minimum_price: Money,
     pub apply_to: Vec<MidId>,
     /// Attempts 1..=10 at index 0..=9.
     pub attempts: [AttemptRule; ATTEMPTS],

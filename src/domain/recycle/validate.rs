@@ -1,13 +1,13 @@
 //! The validator behind every save and every live check (R-RB-1 ... R-RB-5).
 
 use super::{
-    ATTEMPTS, AttemptRule, Block, BlockMerchant, NAME_MAX, RecycleForm, RecycleProfile,
+    ATTEMPTS, AttemptRule, Block, BlockMerchant, NAME_MAX, RecycleForm, RecycleProfile, Reduction,
     ReductionType, WAIT_MAX_DAYS,
 };
 use crate::domain::FieldErrors;
 use crate::domain::ids::{MidId, RecycleProfileId};
 use crate::domain::mid::Provider;
-use crate::domain::money::{MinorUnits, MoneyError};
+use crate::domain::money::{BasisPoints, Currency, Money};
 
 /// What the validator needs to know about one MID.
 #[derive(Debug, Clone)]
@@ -19,35 +19,23 @@ pub struct MidFacts {
     pub held_by: Option<(RecycleProfileId, String)>,
 }
 
-/// Parses a percent like "12.5" into basis points, or a flat amount into minor units.
-fn parse_reduction(kind: ReductionType, raw: &str) -> Result<i64, String> {
+/// Parses a percent like "12.5" into basis points, or a flat amount in the profile's currency.
+fn parse_reduction(
+    kind: ReductionType,
+    raw: &str,
+    currency: Currency,
+) -> Result<Reduction, String> {
     let raw = raw.trim();
     if raw.is_empty() || raw == "0" {
-        return Ok(0);
+        return Ok(Reduction::none(kind, currency));
     }
     match kind {
-        ReductionType::Percent => {
-            let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
-            let digits_ok = !whole.is_empty()
-                && whole.chars().all(|c| c.is_ascii_digit())
-                && fraction.chars().all(|c| c.is_ascii_digit())
-                && fraction.len() <= 2
-                && whole.len() <= 3;
-            if !digits_ok {
-                return Err("Enter a percent from 0 to 100, like 10 or 12.5.".to_owned());
-            }
-            let bp = whole.parse::<i64>().unwrap_or(i64::MAX).saturating_mul(100)
-                + format!("{fraction:0<2}").parse::<i64>().unwrap_or(0);
-            if bp > 10_000 {
-                return Err("A percent reduction is at most 100.".to_owned());
-            }
-            Ok(bp)
-        }
-        ReductionType::Flat => match MinorUnits::parse_positive(raw) {
-            Ok(amount) => Ok(amount.get()),
-            Err(MoneyError::NotPositive) => Ok(0),
-            Err(e) => Err(format!("Enter an amount like 5 or 5.00. {e}")),
-        },
+        ReductionType::Percent => BasisPoints::parse_percent(raw)
+            .map(Reduction::Percent)
+            .map_err(|e| e.to_string()),
+        ReductionType::Flat => Money::parse(raw, currency)
+            .map(Reduction::Flat)
+            .map_err(|e| format!("Enter an amount like 5 or 5.00. {e}")),
     }
 }
 
@@ -73,16 +61,16 @@ pub fn validate(form: &RecycleForm, mids: &[MidFacts]) -> Result<RecycleProfile,
     if reduction_type.is_none() {
         errors.push("reduction_type", "Pick percent or flat amount.");
     }
+    let currency = match form.currency.trim() {
+        "" => Currency::default(),
+        code => Currency::from_code(code).unwrap_or_else(|| {
+            errors.push("currency", "Pick a currency from the list.");
+            Currency::default()
+        }),
+    };
     let minimum_price = match form.minimum_price.trim() {
-        "" | "0" => Some(MinorUnits::new(0)),
-        raw => match MinorUnits::parse_positive(raw) {
-            Ok(m) => Some(m),
-            Err(MoneyError::NotPositive) => Some(MinorUnits::new(0)),
-            Err(e) => {
-                errors.push("minimum_price", e.to_string());
-                None
-            }
-        },
+        "" => Some(Money::zero(currency)),
+        raw => errors.take("minimum_price", Money::parse(raw, currency)),
     };
 
     // Apply to Merchants: R-RB-5 (at least one), R-RB-2 (no salvage-only), R-RB-1 (no overlap).
@@ -144,22 +132,23 @@ pub fn validate(form: &RecycleForm, mids: &[MidFacts]) -> Result<RecycleProfile,
     }
 
     // Attempts: R-RB-5 ranges; skipped rows keep whatever they hold but are not checked.
+    let no_reduction = Reduction::none(reduction_type.unwrap_or(ReductionType::Percent), currency);
     let mut attempts = [AttemptRule {
         skip: true,
-        reduction: 0,
+        reduction: no_reduction,
         wait_days: 0,
     }; ATTEMPTS];
     for n in 1..=ATTEMPTS {
         let skip = form.skip(n);
         let reduction = match reduction_type {
-            Some(kind) if !skip => match parse_reduction(kind, form.reduction(n)) {
+            Some(kind) if !skip => match parse_reduction(kind, form.reduction(n), currency) {
                 Ok(r) => r,
                 Err(message) => {
                     errors.push(REDUCTION_FIELDS[n - 1], message);
-                    0
+                    no_reduction
                 }
             },
-            _ => 0,
+            _ => no_reduction,
         };
         let wait_days = if skip {
             0
@@ -211,7 +200,7 @@ pub fn validate(form: &RecycleForm, mids: &[MidFacts]) -> Result<RecycleProfile,
                     );
                     continue;
                 }
-                if a.reduction != 0 {
+                if !a.reduction.is_zero() {
                     errors.push(
                         REDUCTION_FIELDS[n - 1],
                         "FlexPay's attempt has no price reduction: set 0.",
@@ -233,6 +222,7 @@ pub fn validate(form: &RecycleForm, mids: &[MidFacts]) -> Result<RecycleProfile,
         (Some(reduction_type), Some(minimum_price)) if errors.is_empty() => Ok(RecycleProfile {
             name: name.to_owned(),
             bill_on_fridays,
+            currency,
             reduction_type,
             minimum_price,
             apply_to,
@@ -266,18 +256,321 @@ pub const WAIT_FIELDS: [&str; ATTEMPTS] = [
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    const STORE_A: MidId = MidId(1);
+    const STORE_B: MidId = MidId(2);
+    const FLEXPAY: MidId = MidId(3);
+    const FLEXFACTOR: MidId = MidId(4);
+    /// Already in the profile "Main" (R-RB-1).
+    const HELD: MidId = MidId(5);
+
+    fn fact(id: MidId, title: &str, provider: Provider) -> MidFacts {
+        MidFacts {
+            id,
+            title: title.to_owned(),
+            provider,
+            held_by: None,
+        }
+    }
+
+    /// The MIDs that exist in these tests.
+    fn facts() -> Vec<MidFacts> {
+        vec![
+            fact(STORE_A, "Store A", Provider::Test),
+            fact(STORE_B, "Store B", Provider::Test),
+            fact(FLEXPAY, "FlexPay MID", Provider::FlexPay),
+            fact(FLEXFACTOR, "FF", Provider::FlexFactor),
+            MidFacts {
+                held_by: Some((RecycleProfileId(99), "Main".to_owned())),
+                ..fact(HELD, "Held store", Provider::Test)
+            },
+        ]
+    }
+
+    /// A valid plain profile on `mids`: all attempts active, no reduction, waits 1, 3, 5, ... days.
+    fn plain(mids: &[MidId]) -> RecycleForm {
+        let mut form = RecycleForm::blank();
+        form.name = "P".to_owned();
+        form.mids = mids.iter().map(|m| m.to_string()).collect();
+        form
+    }
+
+    /// The FlexPay recommended setup on Store A, block 4-6 on the FlexPay MID.
+    fn flexpay_form() -> RecycleForm {
+        let mut form = plain(&[STORE_A]);
+        form.apply_flexpay_setup(FLEXPAY);
+        form
+    }
+
+    fn errors(form: &RecycleForm) -> FieldErrors {
+        validate(form, &facts()).expect_err("the form should be refused")
+    }
+
+    /// The message against `field`; fails the test when the field has none.
+    fn message(form: &RecycleForm, field: &str) -> String {
+        let errors = errors(form);
+        errors
+            .get(field)
+            .unwrap_or_else(|| panic!("no error on {field}: {errors}"))
+            .to_owned()
+    }
 
     #[test]
     fn percent_reductions_parse_to_basis_points() {
-        assert_eq!(parse_reduction(ReductionType::Percent, "12.5"), Ok(1250));
-        assert_eq!(parse_reduction(ReductionType::Percent, "100"), Ok(10_000));
+        let parse = |kind, raw| parse_reduction(kind, raw, Currency::Usd).map(Reduction::stored);
+        assert_eq!(parse(ReductionType::Percent, "12.5"), Ok(1250));
+        assert_eq!(parse(ReductionType::Percent, "100"), Ok(10_000));
         for bad in ["-1", "101", "12.5.5", "ten", "1.234"] {
-            assert!(
-                parse_reduction(ReductionType::Percent, bad).is_err(),
-                "{bad}"
+            assert!(parse(ReductionType::Percent, bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse(ReductionType::Flat, "5.25"), Ok(525));
+        assert_eq!(
+            parse_reduction(ReductionType::Flat, "500", Currency::Jpy).map(Reduction::stored),
+            Ok(500),
+            "a flat reduction is in the profile's currency"
+        );
+    }
+
+    #[test]
+    fn r_rb_1_a_mid_held_by_another_profile_is_refused_naming_both() {
+        let conflict = message(&plain(&[HELD, STORE_A]), "mids");
+        assert!(
+            conflict.contains("Held store") && conflict.contains("Main"),
+            "{conflict}"
+        );
+        assert!(!conflict.contains("Store A"), "only the held MID is named");
+    }
+
+    #[test]
+    fn r_rb_2_salvage_only_mids_only_take_later_blocks() {
+        let applied = message(&plain(&[STORE_A, FLEXFACTOR]), "mids");
+        assert!(applied.contains("FF"), "the MID is named: {applied}");
+
+        let mut basic = plain(&[STORE_A]);
+        basic.set_merchant(Block::Basic, FLEXFACTOR.to_string());
+        message(&basic, Block::Basic.field());
+
+        for block in [Block::Extended1, Block::Extended2, Block::Final] {
+            let mut form = plain(&[STORE_A]);
+            form.set_merchant(block, FLEXFACTOR.to_string());
+            let profile = validate(&form, &facts()).expect("a later block may be salvage-only");
+            assert_eq!(
+                profile.blocks[block.index()],
+                BlockMerchant::Mid(FLEXFACTOR)
             );
         }
-        assert_eq!(parse_reduction(ReductionType::Flat, "5.25"), Ok(525));
+    }
+
+    #[test]
+    fn r_rb_3_flexpay_profiles_do_not_bill_on_fridays() {
+        let mut form = flexpay_form();
+        form.bill_on_fridays = Some("on".into());
+        assert_eq!(
+            errors(&form).iter().map(|e| e.field).collect::<Vec<_>>(),
+            ["bill_on_fridays"]
+        );
+        form.bill_on_fridays = None;
+        validate(&form, &facts()).expect("FlexPay without Bill on Fridays");
+
+        let mut fridays = plain(&[STORE_A]);
+        fridays.bill_on_fridays = Some("on".into());
+        assert!(
+            validate(&fridays, &facts()).is_ok_and(|p| p.bill_on_fridays),
+            "without FlexPay, Bill on Fridays is allowed"
+        );
+    }
+
+    #[test]
+    fn r_rb_4_flexpay_takes_exactly_one_attempt_with_no_reduction_and_one_day() {
+        let mut second = flexpay_form();
+        second.set_attempt(5, false, "0", "1");
+        message(&second, "skip_5");
+
+        let mut reduced = flexpay_form();
+        reduced.set_attempt(4, false, "10", "1");
+        message(&reduced, "reduction_4");
+
+        let mut waits = flexpay_form();
+        waits.set_attempt(4, false, "0", "2");
+        message(&waits, "wait_4");
+
+        let mut skipped = flexpay_form();
+        skipped.set_attempt(4, true, "0", "1");
+        skipped.set_attempt(5, false, "0", "1");
+        message(&skipped, "skip_4");
+
+        let mut two_blocks = flexpay_form();
+        two_blocks.set_merchant(Block::Extended2, FLEXPAY.to_string());
+        message(&two_blocks, Block::Extended2.field());
+
+        let profile = validate(&flexpay_form(), &facts()).expect("the recommended setup is valid");
+        assert_eq!(profile.active_attempts(), [4]);
+        assert_eq!(
+            *profile.attempt(4),
+            AttemptRule {
+                skip: false,
+                reduction: Reduction::none(ReductionType::Percent, Currency::Usd),
+                wait_days: 1
+            }
+        );
+        assert_eq!(
+            profile.blocks[Block::Extended1.index()],
+            BlockMerchant::Mid(FLEXPAY)
+        );
+    }
+
+    #[test]
+    fn r_rb_5_reductions_waits_attempts_and_mids_are_checked() {
+        let reduction = |raw: &str| {
+            let mut form = plain(&[STORE_A]);
+            form.set_attempt(2, false, raw, "3");
+            message(&form, "reduction_2")
+        };
+        let malformed = reduction("ten");
+        for raw in ["-1", "12.5.5"] {
+            assert_eq!(reduction(raw), malformed, "{raw} is not a percent");
+        }
+        assert_ne!(reduction("101"), malformed, "above 100 says so");
+
+        let wait = |raw: &str| {
+            let mut form = plain(&[STORE_A]);
+            form.set_attempt(3, false, "0", raw);
+            message(&form, "wait_3")
+        };
+        let out_of_range = wait("91");
+        assert_eq!(wait("-1"), out_of_range);
+        assert_eq!(wait("2.5"), wait("soon"), "not a whole number");
+        assert_ne!(wait("2.5"), out_of_range);
+
+        let mut flat = plain(&[STORE_A]);
+        flat.reduction_type = "flat".into();
+        flat.set_attempt(1, false, "abc", "1");
+        message(&flat, "reduction_1");
+
+        let mut all_skipped = plain(&[STORE_A]);
+        for n in 1..=ATTEMPTS {
+            all_skipped.set_attempt(n, true, "0", "1");
+        }
+        message(&all_skipped, "attempts");
+
+        let none = message(&plain(&[]), "mids");
+        let mut unknown = plain(&[STORE_A]);
+        unknown.mids.push("99999".into());
+        assert_ne!(
+            message(&unknown, "mids"),
+            none,
+            "a made-up id is not reported as no MID"
+        );
+
+        let mut several = plain(&[]);
+        several.name = String::new();
+        several.set_attempt(1, false, "101", "91");
+        let e = errors(&several);
+        for field in ["name", "mids", "reduction_1", "wait_1"] {
+            assert!(e.get(field).is_some(), "{field} reported at once");
+        }
+    }
+
+    #[test]
+    fn skipped_attempts_are_not_checked() {
+        let mut form = plain(&[STORE_A]);
+        form.set_attempt(2, true, "ten", "soon");
+        let profile = validate(&form, &facts()).expect("a skipped row may hold anything");
+        assert!(profile.attempt(2).skip);
+    }
+
+    // Property: whatever the validator accepts satisfies every rule of SPEC 4.2.
+
+    const PROVIDERS: [Provider; 4] = [
+        Provider::Test,
+        Provider::FlexPay,
+        Provider::FlexFactor,
+        Provider::FlexEcom,
+    ];
+
+    /// MIDs 1 to 8 of every provider; MID 8 is already in another profile.
+    fn mixed_facts() -> Vec<MidFacts> {
+        (1..=8)
+            .map(|i| MidFacts {
+                id: MidId(i),
+                title: format!("MID {i}"),
+                provider: PROVIDERS[(i as usize) % 4],
+                held_by: (i == 8).then(|| (RecycleProfileId(99), "Other".to_owned())),
+            })
+            .collect()
+    }
+
+    prop_compose! {
+        /// Any form: ids 1 to 9 (9 does not exist), in-range and out-of-range values.
+        fn arbitrary_form()(
+            mids in proptest::collection::vec(1i64..=9, 0..4),
+            merchants in proptest::collection::vec(proptest::option::of(1i64..=9), 4),
+            attempts in proptest::collection::vec(
+                (
+                    any::<bool>(),
+                    prop_oneof!["0", "1", "5", "12.5", "100", "101", "-1", "x"],
+                    prop_oneof!["0", "1", "2", "7", "90", "91", "-1", "2.5"],
+                ),
+                ATTEMPTS,
+            ),
+            fridays in any::<bool>(),
+            flat in any::<bool>(),
+        ) -> RecycleForm {
+            let mut form = RecycleForm::blank();
+            form.name = "P".into();
+            form.bill_on_fridays = fridays.then(|| "on".into());
+            form.reduction_type = if flat { "flat".into() } else { "percent".into() };
+            form.mids = mids.iter().map(|m| m.to_string()).collect();
+            for (block, m) in Block::ALL.into_iter().zip(merchants) {
+                form.set_merchant(block, m.map_or_else(|| "original".to_owned(), |m| m.to_string()));
+            }
+            for (i, (skip, r, w)) in attempts.into_iter().enumerate() {
+                form.set_attempt(i + 1, skip, &r, &w);
+            }
+            form
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn any_profile_the_validator_accepts_satisfies_every_rule(form in arbitrary_form()) {
+            let facts = mixed_facts();
+            if let Ok(p) = validate(&form, &facts) {
+                let provider = |id: MidId| facts.iter().find(|f| f.id == id).map(|f| f.provider);
+                prop_assert!(!p.apply_to.is_empty());
+                for m in &p.apply_to {
+                    let fact = facts.iter().find(|f| f.id == *m).unwrap();
+                    prop_assert!(!fact.provider.is_salvage_only() && fact.held_by.is_none());
+                }
+                if let BlockMerchant::Mid(m) = p.blocks[Block::Basic.index()] {
+                    prop_assert!(!provider(m).unwrap().is_salvage_only());
+                }
+                prop_assert!(p.attempts.iter().any(|a| !a.skip));
+                for a in p.attempts.iter().filter(|a| !a.skip) {
+                    prop_assert!((0..=WAIT_MAX_DAYS).contains(&a.wait_days));
+                    prop_assert_eq!(a.reduction.kind(), p.reduction_type);
+                    if p.reduction_type == ReductionType::Percent {
+                        prop_assert!((0..=10_000).contains(&a.reduction.stored()));
+                    }
+                    prop_assert!(a.reduction.stored() >= 0);
+                }
+                let flexpay: Vec<Block> = Block::ALL
+                    .into_iter()
+                    .filter(|b| matches!(p.blocks[b.index()], BlockMerchant::Mid(m) if provider(m) == Some(Provider::FlexPay)))
+                    .collect();
+                if let Some(block) = flexpay.first() {
+                    prop_assert_eq!(flexpay.len(), 1);
+                    prop_assert!(!p.bill_on_fridays);
+                    prop_assert_eq!(p.active_attempts(), vec![block.first_attempt()]);
+                    let only = p.attempt(block.first_attempt());
+                    prop_assert_eq!((only.reduction.is_zero(), only.wait_days), (true, 1));
+                }
+            }
+        }
     }
 }

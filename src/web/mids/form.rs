@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::domain::FieldErrors;
 use crate::domain::ids::{MidId, ProfileId};
 use crate::domain::mid::{Mid, MidDraft, MidForm, Provider};
+use crate::domain::money::Currency;
 use crate::domain::routing::ProfileKind;
 use crate::error::AppError;
 use crate::services::Services;
@@ -79,6 +80,7 @@ struct FormPage {
     pf: ProviderFields,
     errors: FieldErrors,
     providers: Vec<Provider>,
+    currencies: Vec<Currency>,
     cascade_profiles: Vec<(ProfileId, String)>,
 }
 
@@ -122,6 +124,7 @@ async fn form_page(
         form,
         errors,
         providers: Provider::all().collect(),
+        currencies: Currency::all().collect(),
         cascade_profiles: cascade_profiles(services).await?,
     };
     render_status(status, &page)
@@ -225,9 +228,10 @@ fn form_of(mid: &Mid) -> MidForm {
         cs_phone: mid.cs_phone.clone(),
         cs_email: mid.cs_email.clone(),
         descriptor: mid.descriptor.clone(),
+        currency: mid.currency.code().to_owned(),
         monthly_cap: mid
             .monthly_cap
-            .map(|c| format!("{}.{:02}", c.get() / 100, c.get() % 100))
+            .map(|cap| cap.to_input())
             .unwrap_or_default(),
         enabled: on(mid.enabled),
         block_prepaid: on(mid.block_prepaid),

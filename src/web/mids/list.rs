@@ -7,7 +7,6 @@ use serde::Deserialize;
 use crate::db::mids::{MidQuery, MidSort};
 use crate::domain::ids::MidId;
 use crate::domain::mid::{Mid, Provider};
-use crate::domain::money::{Currency, Money};
 use crate::domain::page::{Page, PageRequest};
 use crate::error::AppError;
 use crate::services::Services;
@@ -98,13 +97,7 @@ pub struct MidRow {
 impl MidRow {
     pub fn new(mid: Mid, profiles: Vec<String>) -> Self {
         Self {
-            cap: mid.monthly_cap.map(|amount| {
-                Money {
-                    amount,
-                    currency: Currency::Usd,
-                }
-                .to_string()
-            }),
+            cap: mid.monthly_cap.map(|cap| cap.to_string()),
             accepts: mid.accepts.labels().join(", "),
             profiles: profiles.join(", "),
             mid,

@@ -10,7 +10,8 @@ use chrono::NaiveDate;
 use crate::domain::FieldErrors;
 use crate::domain::ids::{MidId, RecycleProfileId};
 use crate::domain::mid::{Mid, Provider};
-use crate::domain::money::{Currency, MinorUnits, Money};
+use crate::domain::money::{Currency, Money};
+use crate::domain::recycle::flat_reduction_exceeds;
 use crate::domain::recycle::{
     ATTEMPTS, Block, MidFacts, REDUCTION_FIELDS, RecycleForm, RecycleProfile, SKIP_FIELDS,
     WAIT_FIELDS, schedule,
@@ -28,6 +29,7 @@ fn message_fields() -> Vec<&'static str> {
         "name",
         "bill_on_fridays",
         "reduction_type",
+        "currency",
         "minimum_price",
         "mids",
         "attempts",
@@ -98,6 +100,7 @@ struct EditorPage {
     preview: PreviewView,
     filter: String,
     create: bool,
+    currencies: Vec<Currency>,
 }
 
 #[derive(Template)]
@@ -168,14 +171,6 @@ fn mid_options(form: &RecycleForm, facts: &[MidFacts], filter: &str) -> Vec<MidO
         .collect()
 }
 
-fn money(amount: MinorUnits) -> String {
-    Money {
-        amount,
-        currency: Currency::Usd,
-    }
-    .to_string()
-}
-
 /// The schedule for the preview inputs, or why there is none.
 fn preview_of(
     form: &RecycleForm,
@@ -204,26 +199,29 @@ fn preview_of(
         return view;
     };
     let (Ok(amount), Ok(date)) = (
-        MinorUnits::parse_positive(&amount_raw),
+        Money::parse_positive(&amount_raw, profile.currency),
         NaiveDate::parse_from_str(date_raw.trim(), "%Y-%m-%d"),
     ) else {
-        view.note = Some("Enter a sample amount like 49.99 and a date as YYYY-MM-DD.".to_owned());
+        view.note = Some(format!(
+            "Enter a sample amount in {} like 49.99 and a date as YYYY-MM-DD.",
+            profile.currency
+        ));
         return view;
     };
-    let plan = schedule(profile, date, amount);
+    let plan = match schedule(profile, date, amount) {
+        Ok(plan) => plan,
+        Err(e) => {
+            view.note = Some(e.to_string());
+            return view;
+        }
+    };
     if plan.is_empty() {
         view.note = Some(format!(
-            "{} is below the minimum price {}: it would not be recycled.",
-            money(amount),
-            money(profile.minimum_price)
+            "{amount} is below the minimum price {}: it would not be recycled.",
+            profile.minimum_price
         ));
     }
-    if profile.reduction_type == crate::domain::recycle::ReductionType::Flat
-        && profile
-            .active_attempts()
-            .iter()
-            .any(|n| profile.attempt(*n).reduction > amount.get())
-    {
+    if flat_reduction_exceeds(profile, amount) {
         view.note = Some("A flat reduction is larger than the sample price; the price stops at the minimum price.".to_owned());
     }
     view.rows = plan
@@ -235,7 +233,7 @@ fn preview_of(
                 format!("Attempt {}", a.number)
             },
             due: a.due.format("%a %Y-%m-%d").to_string(),
-            amount: money(a.amount),
+            amount: a.amount.to_string(),
             merchant: merchant_label(a.merchant, mids),
         })
         .collect();
@@ -283,6 +281,7 @@ async fn editor(
             |id| format!("/recycle-billing/{id}"),
         ),
         editing: editing.map(|id| id.to_string()).unwrap_or_default(),
+        currencies: Currency::all().collect(),
         blocks: blocks_of(&form),
         mids: mid_options(&form, &facts, &filter),
         merchants,
@@ -350,11 +349,8 @@ fn form_of(p: &RecycleProfile) -> RecycleForm {
         name: p.name.clone(),
         bill_on_fridays: p.bill_on_fridays.then(|| "on".to_owned()),
         reduction_type: p.reduction_type.key().to_owned(),
-        minimum_price: format!(
-            "{}.{:02}",
-            p.minimum_price.get() / 100,
-            p.minimum_price.get() % 100
-        ),
+        currency: p.currency.code().to_owned(),
+        minimum_price: p.minimum_price.to_input(),
         mids: p.apply_to.iter().map(|m| m.to_string()).collect(),
         ..RecycleForm::default()
     };
@@ -367,17 +363,7 @@ fn form_of(p: &RecycleProfile) -> RecycleForm {
     }
     for n in 1..=ATTEMPTS {
         let a = p.attempt(n);
-        let reduction = match p.reduction_type {
-            crate::domain::recycle::ReductionType::Percent if a.reduction % 100 == 0 => {
-                (a.reduction / 100).to_string()
-            }
-            crate::domain::recycle::ReductionType::Percent => {
-                format!("{}.{:02}", a.reduction / 100, a.reduction % 100)
-            }
-            crate::domain::recycle::ReductionType::Flat => {
-                format!("{}.{:02}", a.reduction / 100, a.reduction % 100)
-            }
-        };
+        let reduction = a.reduction.to_input();
         form.set_attempt(n, a.skip, &reduction, &a.wait_days.to_string());
     }
     form
