@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod ceiling;
+pub mod contact;
 pub mod decline;
 pub mod event;
 pub mod ids;

@@ -5,21 +5,12 @@ use std::fmt;
 use secrecy::{ExposeSecret, SecretString};
 use thiserror::Error;
 
+use super::contact::{Email, PersonName};
 use super::ids::{RoleId, UserId};
 use super::permission::{BuiltinRole, PermissionSet};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ParseError {
-    #[error("Enter an email address.")]
-    EmailMissing,
-    #[error("Enter a valid email address, like name@example.com.")]
-    EmailInvalid,
-    #[error("Enter a name.")]
-    NameMissing,
-    #[error("Use at most {0} characters.")]
-    TooLong(usize),
-    #[error("Use letters, numbers and punctuation only.")]
-    ControlCharacters,
     #[error("Use at least {min} characters.", min = Password::MIN_LEN)]
     PasswordTooShort,
     #[error("Use at most {max} characters.", max = Password::MAX_LEN)]
@@ -32,75 +23,6 @@ pub enum ParseError {
         "Role names use 2 to 40 lowercase letters, digits or underscores, starting with a letter."
     )]
     RoleNameInvalid,
-}
-
-/// A normalised (trimmed, lowercase) email address.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Email(String);
-
-impl Email {
-    pub const MAX_LEN: usize = 254;
-
-    pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        let value = raw.trim().to_lowercase();
-        if value.is_empty() {
-            return Err(ParseError::EmailMissing);
-        }
-        if value.chars().count() > Self::MAX_LEN {
-            return Err(ParseError::TooLong(Self::MAX_LEN));
-        }
-        let Some((local, domain)) = value.split_once('@') else {
-            return Err(ParseError::EmailInvalid);
-        };
-        let domain_ok = domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
-            && !domain.contains('@');
-        let chars_ok = !value
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c));
-        if local.is_empty() || !domain_ok || !chars_ok {
-            return Err(ParseError::EmailInvalid);
-        }
-        Ok(Self(value))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A person's display name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonName(String);
-
-impl PersonName {
-    pub const MAX_LEN: usize = 100;
-
-    pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(ParseError::NameMissing);
-        }
-        if value.chars().count() > Self::MAX_LEN {
-            return Err(ParseError::TooLong(Self::MAX_LEN));
-        }
-        if value.chars().any(char::is_control) {
-            return Err(ParseError::ControlCharacters);
-        }
-        Ok(Self(value.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// A new password that passed the policy. Its `Debug` never shows the value.
@@ -315,25 +237,6 @@ impl RoleDraft {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn emails_are_normalised_and_checked() {
-        assert_eq!(
-            Email::parse("  Ann@Example.COM ").map(|e| e.0),
-            Ok("ann@example.com".to_owned())
-        );
-        for bad in [
-            "",
-            "ann",
-            "ann@",
-            "@example.com",
-            "ann@example",
-            "a b@example.com",
-            "ann@@example.com",
-        ] {
-            assert!(Email::parse(bad).is_err(), "{bad} should be refused");
-        }
-    }
 
     #[test]
     fn weak_passwords_are_refused() {

@@ -7,8 +7,8 @@ use super::passwords::HashError;
 use super::{Services, Unexpected, random_token};
 use crate::db;
 use crate::domain::auth::{LoginThrottle, Viewer};
+use crate::domain::contact::Email;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
-use crate::domain::user::Email;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {

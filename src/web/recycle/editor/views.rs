@@ -1,9 +1,8 @@
-//! The decline salvage profile editor: live validation and schedule preview (htmx out-of-band
-//! swaps into every message slot), the FlexPay recommended setup, and a filterable MID list.
-//! Every part also works as a plain form post.
+//! The editor's view models and the page and partials built from a form: message slots, blocks,
+//! the MID list, the schedule preview.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDate;
 
@@ -19,12 +18,11 @@ use crate::domain::recycle::{
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::recycle::RecycleError;
-use crate::web::page::{Layout, PageCtx, is_htmx, parse_form, render, render_status};
+use crate::web::page::{Layout, PageCtx, render_status};
 
-use super::merchant_label;
-
+use super::super::merchant_label;
 /// Every field that can carry a message, so the live check can clear the ones now fixed.
-fn message_fields() -> Vec<&'static str> {
+pub(super) fn message_fields() -> Vec<&'static str> {
     let mut fields = vec![
         "name",
         "bill_on_fridays",
@@ -41,7 +39,7 @@ fn message_fields() -> Vec<&'static str> {
     fields
 }
 
-struct AttemptView {
+pub(super) struct AttemptView {
     number: usize,
     label: String,
     skip: bool,
@@ -52,7 +50,7 @@ struct AttemptView {
     wait_field: &'static str,
 }
 
-struct BlockView {
+pub(super) struct BlockView {
     /// The section heading shown above this block, if it starts one.
     heading: Option<&'static str>,
     label: &'static str,
@@ -61,7 +59,7 @@ struct BlockView {
     attempts: Vec<AttemptView>,
 }
 
-struct MidOption {
+pub(super) struct MidOption {
     id: MidId,
     title: String,
     provider: &'static str,
@@ -71,14 +69,14 @@ struct MidOption {
     hidden: bool,
 }
 
-struct PreviewRow {
+pub(super) struct PreviewRow {
     label: String,
     due: String,
     amount: String,
     merchant: String,
 }
 
-struct PreviewView {
+pub(super) struct PreviewView {
     amount: String,
     date: String,
     rows: Vec<PreviewRow>,
@@ -87,7 +85,7 @@ struct PreviewView {
 
 #[derive(Template)]
 #[template(path = "pages/recycle/editor.html")]
-struct EditorPage {
+pub(super) struct EditorPage {
     layout: Layout,
     action: String,
     editing: String,
@@ -105,19 +103,19 @@ struct EditorPage {
 
 #[derive(Template)]
 #[template(path = "partials/recycle/live.html")]
-struct LivePartial {
-    errors: FieldErrors,
-    fields: Vec<&'static str>,
-    preview: PreviewView,
+pub(super) struct LivePartial {
+    pub(super) errors: FieldErrors,
+    pub(super) fields: Vec<&'static str>,
+    pub(super) preview: PreviewView,
 }
 
 #[derive(Template)]
 #[template(path = "partials/recycle/mid_list.html")]
-struct MidListPartial {
-    mids: Vec<MidOption>,
+pub(super) struct MidListPartial {
+    pub(super) mids: Vec<MidOption>,
 }
 
-fn blocks_of(form: &RecycleForm) -> Vec<BlockView> {
+pub(super) fn blocks_of(form: &RecycleForm) -> Vec<BlockView> {
     Block::ALL
         .into_iter()
         .map(|block| BlockView {
@@ -154,7 +152,7 @@ fn blocks_of(form: &RecycleForm) -> Vec<BlockView> {
         .collect()
 }
 
-fn mid_options(form: &RecycleForm, facts: &[MidFacts], filter: &str) -> Vec<MidOption> {
+pub(super) fn mid_options(form: &RecycleForm, facts: &[MidFacts], filter: &str) -> Vec<MidOption> {
     let filter = filter.trim().to_lowercase();
     facts
         .iter()
@@ -172,7 +170,7 @@ fn mid_options(form: &RecycleForm, facts: &[MidFacts], filter: &str) -> Vec<MidO
 }
 
 /// The schedule for the preview inputs, or why there is none.
-fn preview_of(
+pub(super) fn preview_of(
     form: &RecycleForm,
     result: &Result<RecycleProfile, FieldErrors>,
     mids: &[Mid],
@@ -241,7 +239,7 @@ fn preview_of(
 }
 
 /// Everything the editor page needs, from the form as it stands.
-async fn editor(
+pub(super) async fn editor(
     ctx: &PageCtx,
     services: &Services,
     editing: Option<RecycleProfileId>,
@@ -300,7 +298,7 @@ async fn editor(
 }
 
 /// The profile being edited, from the form's hidden `editing` field (ignored when unknown).
-async fn editing_of(
+pub(super) async fn editing_of(
     services: &Services,
     form: &RecycleForm,
 ) -> Result<Option<RecycleProfileId>, AppError> {
@@ -318,33 +316,8 @@ async fn editing_of(
     }
 }
 
-#[derive(serde::Deserialize)]
-pub struct NewQuery {
-    #[serde(default)]
-    from: String,
-}
-
-/// A blank editor, or a copy of `?from=` (name changed, MIDs cleared: a MID is in one profile).
-pub async fn new_form(
-    ctx: PageCtx,
-    services: web::Data<Services>,
-    query: web::Query<NewQuery>,
-) -> Result<HttpResponse, AppError> {
-    let form = match query.from.trim().parse::<i64>() {
-        Ok(id) => {
-            let stored = services.find_recycle_profile(RecycleProfileId(id)).await?;
-            let mut form = form_of(&stored.profile);
-            form.name = format!("Copy of {}", stored.profile.name);
-            form.mids.clear();
-            form
-        }
-        Err(_) => RecycleForm::blank(),
-    };
-    editor(&ctx, &services, None, form, false, StatusCode::OK).await
-}
-
 /// A saved profile as editor values.
-fn form_of(p: &RecycleProfile) -> RecycleForm {
+pub(super) fn form_of(p: &RecycleProfile) -> RecycleForm {
     let mut form = RecycleForm {
         name: p.name.clone(),
         bill_on_fridays: p.bill_on_fridays.then(|| "on".to_owned()),
@@ -367,163 +340,4 @@ fn form_of(p: &RecycleProfile) -> RecycleForm {
         form.set_attempt(n, a.skip, &reduction, &a.wait_days.to_string());
     }
     form
-}
-
-pub async fn edit_form(
-    ctx: PageCtx,
-    services: web::Data<Services>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    let stored = services.find_recycle_profile(RecycleProfileId(*id)).await?;
-    let mut form = form_of(&stored.profile);
-    form.rest
-        .insert("editing".to_owned(), stored.id.to_string());
-    editor(
-        &ctx,
-        &services,
-        Some(stored.id),
-        form,
-        false,
-        StatusCode::OK,
-    )
-    .await
-}
-
-async fn saved(
-    ctx: &PageCtx,
-    services: &Services,
-    editing: Option<RecycleProfileId>,
-    form: RecycleForm,
-    result: Result<(), RecycleError>,
-) -> Result<HttpResponse, AppError> {
-    match result {
-        Ok(()) => Ok(ctx.done(
-            format!("Profile {} saved.", form.name.trim()),
-            "/recycle-billing",
-        )),
-        Err(RecycleError::Invalid(_)) => {
-            editor(
-                ctx,
-                services,
-                editing,
-                form,
-                true,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub async fn create(
-    ctx: PageCtx,
-    services: web::Data<Services>,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
-    let form = parse_form::<RecycleForm>(&body)?;
-    let result = services
-        .create_recycle_profile(&ctx.actor()?, &form)
-        .await
-        .map(drop);
-    saved(&ctx, &services, None, form, result).await
-}
-
-pub async fn update(
-    ctx: PageCtx,
-    services: web::Data<Services>,
-    id: web::Path<i64>,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
-    let id = services
-        .find_recycle_profile(RecycleProfileId(*id))
-        .await?
-        .id;
-    let mut form = parse_form::<RecycleForm>(&body)?;
-    form.rest.insert("editing".to_owned(), id.to_string());
-    let result = services
-        .update_recycle_profile(&ctx.actor()?, id, &form)
-        .await;
-    saved(&ctx, &services, Some(id), form, result).await
-}
-
-/// Live validation: every message slot and the preview, swapped out-of-band. Saves nothing.
-pub async fn validate(
-    req: HttpRequest,
-    ctx: PageCtx,
-    services: web::Data<Services>,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
-    let form = parse_form::<RecycleForm>(&body)?;
-    let editing = editing_of(&services, &form).await?;
-    if !is_htmx(&req) {
-        return editor(&ctx, &services, editing, form, true, StatusCode::OK).await;
-    }
-    let result = services.validate_recycle_profile(&form, editing).await?;
-    let mids = services.all_mids().await?;
-    let preview = preview_of(&form, &result, &mids, services.clock.now().date_naive());
-    render(&LivePartial {
-        errors: result.err().unwrap_or_default(),
-        fields: message_fields(),
-        preview,
-    })
-}
-
-/// The schedule preview; the same as a live check (it shows messages too).
-pub async fn preview(
-    req: HttpRequest,
-    ctx: PageCtx,
-    services: web::Data<Services>,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
-    validate(req, ctx, services, body).await
-}
-
-/// "FlexPay recommended setup": fills seed 000's layout in with the chosen FlexPay MID.
-pub async fn preset(
-    ctx: PageCtx,
-    services: web::Data<Services>,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
-    let mut form = parse_form::<RecycleForm>(&body)?;
-    let editing = editing_of(&services, &form).await?;
-    let flexpay = form
-        .rest
-        .get("preset_mid")
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .map(MidId);
-    let mids = services.all_mids().await?;
-    match flexpay.and_then(|id| {
-        mids.iter()
-            .find(|m| m.id == id && m.provider == Provider::FlexPay)
-    }) {
-        Some(mid) => form.apply_flexpay_setup(mid.id),
-        None => {
-            let page = editor(
-                &ctx,
-                &services,
-                editing,
-                form,
-                true,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await?;
-            return Ok(page);
-        }
-    }
-    editor(&ctx, &services, editing, form, true, StatusCode::OK).await
-}
-
-/// The MID checkboxes, filtered by the filter box; ticked MIDs stay in the form while hidden.
-pub async fn mid_list(
-    services: web::Data<Services>,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
-    let form = parse_form::<RecycleForm>(&body)?;
-    let editing = editing_of(&services, &form).await?;
-    let facts = services.recycle_mid_facts(editing).await?;
-    let filter = form.rest.get("mid_filter").cloned().unwrap_or_default();
-    render(&MidListPartial {
-        mids: mid_options(&form, &facts, &filter),
-    })
 }

@@ -1,0 +1,24 @@
+//! `POST /recycle-billing/mid-list`: the filtered MID checkboxes.
+
+use actix_web::{HttpResponse, web};
+
+use crate::domain::recycle::RecycleForm;
+use crate::error::AppError;
+use crate::services::Services;
+use crate::web::page::{parse_form, render};
+
+use super::views::*;
+
+/// The MID checkboxes, filtered by the filter box; ticked MIDs stay in the form while hidden.
+pub async fn mid_list(
+    services: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = parse_form::<RecycleForm>(&body)?;
+    let editing = editing_of(&services, &form).await?;
+    let facts = services.recycle_mid_facts(editing).await?;
+    let filter = form.rest.get("mid_filter").cloned().unwrap_or_default();
+    render(&MidListPartial {
+        mids: mid_options(&form, &facts, &filter),
+    })
+}
