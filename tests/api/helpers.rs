@@ -72,17 +72,146 @@ async fn fresh_database(backend: Backend) -> Option<(String, Cleanup)> {
                 }
             };
             let name = format!("recoup_test_{}", random_suffix());
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .expect("create test database");
-            let base = admin
-                .rsplit_once('/')
-                .map_or(admin.as_str(), |(b, _)| b)
-                .to_owned();
-            Some((format!("{base}/{name}"), Cleanup::PgDatabase(name)))
+            clone_template(&mut conn, &name).await;
+            let _ = conn.close().await;
+            Some((pg_database_url(&name), Cleanup::PgDatabase(name)))
         }
     }
+}
+
+/// The URL of database `name` on the server of [`pg_admin_url`].
+fn pg_database_url(name: &str) -> String {
+    let admin = pg_admin_url();
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    format!("{base}/{name}")
+}
+
+/// The template this process copies, built on first use. Copying a migrated database takes a
+/// fraction of the time that creating and migrating one does.
+static PG_TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+/// Serialises template building between test processes sharing one server.
+const TEMPLATE_LOCK: i64 = 0x7265_636f_7570_746c;
+
+/// Creates database `name` as a copy of the migrated template.
+async fn clone_template(conn: &mut sqlx::PgConnection, name: &str) {
+    let mut template = PG_TEMPLATE.get_or_init(build_template).await.clone();
+    for _ in 0..3 {
+        let sql = format!("CREATE DATABASE {name} TEMPLATE {template}");
+        match run_while_in_use(conn, &sql).await {
+            Ok(()) => return,
+            // Another process, built from other migrations, dropped our template as stale.
+            Err(e) if sql_state(&e).as_deref() == Some("3D000") => {
+                template = build_template().await
+            }
+            Err(e) => panic!("{sql}: {e}"),
+        }
+    }
+    panic!("the template database {template} keeps disappearing");
+}
+
+/// Runs `sql`, retrying while PostgreSQL says the database involved is being accessed by
+/// other users: a connection that was just closed can take a moment to end on the server.
+async fn run_while_in_use(conn: &mut sqlx::PgConnection, sql: &str) -> Result<(), sqlx::Error> {
+    let mut tries = 0;
+    loop {
+        match sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut *conn)
+            .await
+        {
+            Err(e) if sql_state(&e).as_deref() == Some("55006") && tries < 50 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            result => return result.map(drop),
+        }
+    }
+}
+
+/// The SQLSTATE of a database error: 55006 object in use, 3D000 no such database.
+fn sql_state(e: &sqlx::Error) -> Option<String> {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .map(|c| c.into_owned())
+}
+
+/// Makes sure `recoup_tmpl_<hash of migrations/postgres>` exists, fully migrated, and returns
+/// its name. It is migrated under a temporary name and renamed when done, so a run that dies
+/// half-way never leaves a half-migrated template behind.
+async fn build_template() -> String {
+    use sqlx::Connection;
+    let name = format!("recoup_tmpl_{}", migrations_hash());
+    let mut conn = sqlx::PgConnection::connect(&pg_admin_url())
+        .await
+        .expect("connect to PostgreSQL to build the template");
+    // Held until `conn` closes, so a panic below cannot leave it taken.
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(TEMPLATE_LOCK)
+        .execute(&mut conn)
+        .await
+        .expect("template lock");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await
+            .expect("look for the template");
+    if !exists {
+        let building = format!("{name}_building_{}", random_suffix());
+        run_while_in_use(&mut conn, &format!("CREATE DATABASE {building}"))
+            .await
+            .expect("create the template database");
+        let db = open_database(&test_settings(pg_database_url(&building)))
+            .await
+            .expect("migrate the template database");
+        // A template with a live connection cannot be copied.
+        db.close().await;
+        run_while_in_use(
+            &mut conn,
+            &format!("ALTER DATABASE {building} RENAME TO {name}"),
+        )
+        .await
+        .expect("name the template database");
+        // Nobody may connect to it by mistake and block every copy.
+        run_while_in_use(
+            &mut conn,
+            &format!("ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"),
+        )
+        .await
+        .expect("close the template to connections");
+    }
+    // Templates of older migrations, and any left half-built by a run that died (no other
+    // build can be under way: this process holds the lock). Best effort: one still being
+    // copied by another process is left for a later run.
+    let stale: Vec<String> = sqlx::query_scalar(
+        r"SELECT datname FROM pg_database WHERE datname LIKE 'recoup\_tmpl\_%' AND datname <> $1",
+    )
+    .bind(&name)
+    .fetch_all(&mut conn)
+    .await
+    .expect("list stale templates");
+    for old in stale {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {old}"
+        )))
+        .execute(&mut conn)
+        .await;
+    }
+    let _ = conn.close().await;
+    name
+}
+
+/// A short hash of the migrations in migrations/postgres/ (version and checksum of each file's
+/// contents), so a changed migration gets a template of its own. Taken from the copy compiled
+/// into the app, the one that migrates the template, so the name always matches its schema.
+fn migrations_hash() -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for migration in sqlx::migrate!("./migrations/postgres").iter() {
+        hash.update(migration.version.to_le_bytes());
+        hash.update(&migration.checksum);
+    }
+    hex::encode(&hash.finalize()[..6])
 }
 
 pub fn test_settings(database_url: String) -> Settings {
