@@ -27,6 +27,20 @@ fn create(db: &std::path::Path, email: &str, role: &str, password: &str) -> std:
         .unwrap()
 }
 
+/// The flags a refused command names on stderr (`  --flag: message` lines), each once.
+fn flags_refused(output: &std::process::Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("--"))
+        .filter_map(|rest| rest.split_once(':').map(|(flag, _)| flag.to_owned()))
+        .fold(Vec::new(), |mut flags, flag| {
+            if !flags.contains(&flag) {
+                flags.push(flag);
+            }
+            flags
+        })
+}
+
 #[test]
 fn user_create_makes_a_user_and_refuses_bad_input_clearly() {
     let db = temp_db();
@@ -36,22 +50,22 @@ fn user_create_makes_a_user_and_refuses_bad_input_clearly() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-    assert!(String::from_utf8_lossy(&ok.stdout).contains("Created ann@example.com"));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("ann@example.com"));
 
     let weak = create(&db, "bob@example.com", "admin", "short");
     assert!(!weak.status.success());
-    assert!(
-        String::from_utf8_lossy(&weak.stderr).contains("--password: Use at least 12 characters.")
-    );
+    assert_eq!(flags_refused(&weak), ["password"]);
 
     let role = create(&db, "bob@example.com", "wizard", "violet-harbour-tram-42");
     assert!(!role.status.success());
-    assert!(String::from_utf8_lossy(&role.stderr).contains("There is no role named `wizard`."));
+    assert_eq!(flags_refused(&role), ["role"]);
 
     let taken = create(&db, "ANN@example.com", "merchant", "violet-harbour-tram-42");
     assert!(!taken.status.success());
-    assert!(
-        String::from_utf8_lossy(&taken.stderr).contains("A user with this email already exists.")
+    assert_eq!(
+        flags_refused(&taken),
+        ["email"],
+        "emails are unique whatever the case"
     );
 
     let migrate = recoup(&db).arg("migrate").output().unwrap();
@@ -73,9 +87,10 @@ fn prod_mode_without_keys_stops_with_a_clear_message() {
         .output()
         .unwrap();
     assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("RECOUP_SESSION_KEY is required when RECOUP_ENV=prod")
+        stderr.contains("RECOUP_SESSION_KEY"),
+        "the missing setting is named: {stderr}"
     );
     assert!(!db.exists(), "nothing was created");
 }

@@ -107,12 +107,16 @@ pub fn profile_draft(name: &str, kind: &str, mids: &[MidId]) -> ProfileDraft {
 both_backends! {
     async fn the_gateways_page_offers_each_provider_with_its_hints(app) {
         app.login_as_new("merchant").await;
-        let page = app.get_html("/gateways").await;
-        for (provider, link) in [("Test gateway", "/mids/new?provider=test"), ("FlexPay", "/mids/new?provider=flexpay"), ("FlexFactor", "/mids/new?provider=flexfactor"), ("FlexEcom", "/mids/new?provider=flexecom")] {
-            assert!(page.contains(provider) && page.contains(link), "{provider}");
+        let page = app.get_page("/gateways").await;
+        for provider in [Provider::Test, Provider::FlexPay, Provider::FlexFactor, Provider::FlexEcom] {
+            let card = format!("#gateway-{}", provider.key());
+            assert_eq!(page.text(&format!("{card} h2")), provider.label());
+            assert!(page.has(&format!("{card} a[href='/mids/new?provider={}']", provider.key())), "{card} links to its activation form");
+            assert_eq!(page.has(&format!("{card} p.muted")), provider.is_salvage_only(), "{card}: salvage-only is marked");
         }
-        assert!(page.contains("+ Activate"));
-        assert!(page.contains("for decline salvage only") && page.contains("FlexFactor cascades need the customer&#39;s IP address") || page.contains("FlexFactor cascades need the customer's IP address"));
+        let notes = page.texts(".notes p");
+        assert!(notes.iter().any(|n| n.contains("salvage only")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.contains("FlexFactor") && n.contains("IP address")), "{notes:?}");
     }
 }
 
@@ -121,10 +125,11 @@ both_backends! {
     async fn r_gw_3_salvage_only_mids_cannot_be_in_an_atri_profile(app) {
         let actor = Actor::system("test");
         let test = new_mid(&app, "Main", Provider::Test, &[]).await;
-        let flex = new_mid(&app, "Flex", Provider::FlexPay, &[]).await;
+        let flex = new_mid(&app, "Rescue desk", Provider::FlexPay, &[]).await;
         let err = app.services.create_profile(&actor, &profile_draft("Split", "atri", &[test, flex])).await.unwrap_err();
         let ProfileError::Invalid(errors) = err else { panic!("expected a field error") };
-        assert!(errors.get("members").unwrap().contains("“Flex” is a FlexPay MID"));
+        assert_eq!(errors.iter().map(|e| e.field).collect::<Vec<_>>(), ["members"]);
+        assert!(errors.get("members").unwrap().contains("Rescue desk"), "the MID is named");
         assert!(app.services.list_profiles().await.unwrap().is_empty(), "nothing saved");
         app.services.create_profile(&actor, &profile_draft("Split", "atri", &[test])).await.unwrap();
         app.services.create_profile(&actor, &profile_draft("Rescue", "cascade", &[test, flex])).await.unwrap();
@@ -137,30 +142,36 @@ both_backends! {
         let a = new_mid(&app, "Alpha", Provider::Test, &[]).await;
         let b = new_mid(&app, "Beta", Provider::Test, &[]).await;
         let flex = new_mid(&app, "Flexy", Provider::FlexFactor, &[]).await;
-        let form = app.get_html("/gateways/profiles/new?kind=atri").await;
-        assert!(form.contains("New atri gateway profile") && form.contains(&format!("weight_{a}")));
+        let form = app.get_page("/gateways/profiles/new?kind=atri").await;
+        assert_eq!(form.value_of("kind").as_deref(), Some("atri"));
+        assert!(form.has(&format!("input[name=weight_{a}]")) && !form.has(&format!("input[name=position_{a}]")), "weights, not positions");
 
         let (ia, ib, iflex) = (format!("include_{a}"), format!("include_{b}"), format!("include_{flex}"));
         let (wa, wb, wflex) = (format!("weight_{a}"), format!("weight_{b}"), format!("weight_{flex}"));
         let bad = app.post_form("/gateways/profiles", &[("name", ""), ("kind", "atri"), (&ia, "on"), (&wa, "1.5"), (&ib, "on"), (&wb, "-2")]).await;
         assert_eq!(bad.status().as_u16(), 422);
-        let body = bad.text().await.unwrap();
-        assert!(body.contains("Enter a profile name.") && body.contains("Weights are whole numbers from 1 to 1000."));
+        assert_eq!(page_of(bad).await.fields_with_errors(), ["name", "weights"]);
 
         let salvage = app.post_form("/gateways/profiles", &[("name", "Split"), ("kind", "atri"), (&ia, "on"), (&wa, "2"), (&iflex, "on"), (&wflex, "1")]).await;
         assert_eq!(salvage.status().as_u16(), 422);
-        assert!(salvage.text().await.unwrap().contains("salvage-only MIDs cannot take new sales"));
+        let salvage = page_of(salvage).await;
+        assert_eq!(salvage.fields_with_errors(), ["members"]);
+        assert!(salvage.field_error("members").unwrap().contains("Flexy"), "the MID is named");
 
         let ok = app.post_form("/gateways/profiles", &[("name", "Split"), ("kind", "atri"), (&ia, "on"), (&wa, "2"), (&ib, "on"), (&wb, "1")]).await;
         assert_redirects_to(&ok, "/gateways/profiles");
-        let list = app.get_html("/gateways/profiles").await;
-        assert!(list.contains("Split") && list.contains("weight 2"));
-        assert!(app.get_html("/mids").await.contains("Split"), "the MID list says which profile uses a MID");
+        let profile = app.services.list_profiles().await.unwrap().remove(0);
+        assert_eq!(profile.members.iter().map(|m| (m.mid_title.as_str(), m.weight)).collect::<Vec<_>>(), [("Alpha", 2), ("Beta", 1)]);
+        let list = app.get_page("/gateways/profiles").await;
+        assert_eq!(list.text(&format!("#profile-{} td:first-child", profile.id)), "Split");
+        assert_eq!(list.texts(&format!("#profile-{} li", profile.id)).len(), 2);
+        let row = app.get_page("/mids").await.text(&format!("#mid-{a}"));
+        assert!(row.contains("Split"), "the MID list says which profile uses a MID: {row}");
 
         let dup = app.post_form("/gateways/profiles", &[("name", "split"), ("kind", "atri"), (&ia, "on"), (&wa, "1")]).await;
-        assert!(dup.text().await.unwrap().contains("Another profile already has this name."));
+        assert_eq!(page_of(dup).await.fields_with_errors(), ["name"], "names are unique whatever the case");
         let none = app.post_form("/gateways/profiles", &[("name", "Empty"), ("kind", "cascade")]).await;
-        assert!(none.text().await.unwrap().contains("Pick at least one MID."));
+        assert_eq!(page_of(none).await.fields_with_errors(), ["members"]);
     }
 }
 
@@ -169,13 +180,16 @@ both_backends! {
         app.login_as_new("merchant").await;
         let fixtures = Fixtures::new(&app).await;
         let ask = app.post_form(&format!("/mids/{}/delete", fixtures.mid), &[("confirm", "yes")]).await;
-        let body = ask.text().await.unwrap();
-        assert!(body.contains("It cannot be deleted while it is used by") && body.contains("Fixture cascade"), "{body}");
+        let blocked = page_of(ask).await;
+        let blockers = blocked.texts("section ul li");
+        assert!(blockers.iter().any(|b| b.contains("Fixture cascade")), "{blockers:?}");
+        assert!(blocked.value_of("confirm").is_none(), "no way to confirm the delete");
         assert!(app.services.find_mid(fixtures.mid).await.is_ok());
 
         app.post_form(&format!("/gateways/profiles/{}/delete", fixtures.profile), &[("confirm", "yes")]).await;
-        let ask = app.post_form(&format!("/mids/{}/delete", fixtures.mid), &[]).await;
-        assert!(ask.text().await.unwrap().contains("Delete the MID Fixture MID?"));
+        let ask = page_of(app.post_form(&format!("/mids/{}/delete", fixtures.mid), &[]).await).await;
+        assert!(ask.text("h1").contains("Fixture MID"), "the question names the MID");
+        assert_eq!(ask.value_of("confirm").as_deref(), Some("yes"));
         let done = app.post_form(&format!("/mids/{}/delete", fixtures.mid), &[("confirm", "yes")]).await;
         assert_redirects_to(&done, "/mids");
         assert!(app.services.find_mid(fixtures.mid).await.is_err());
@@ -202,13 +216,14 @@ both_backends! {
 both_backends! {
     async fn decline_mappings_are_added_edited_inline_and_deleted(app) {
         app.login_as_new("merchant").await;
-        let page = app.get_html("/gateways/decline-mapping").await;
-        assert!(page.contains("insufficient funds") && page.contains("stolen card"), "the built-in table is shown");
+        let page = app.get_page("/gateways/decline-mapping").await;
+        let shown = page.texts("table:not(#mappings) tbody tr td:nth-child(2)");
+        let built_in: Vec<&str> = recoup::domain::decline::DEFAULT_RULES.iter().map(|r| r.text).collect();
+        assert_eq!(shown, built_in, "the built-in table is shown");
 
         let bad = app.post_form("/gateways/decline-mapping", &[("provider", "any"), ("code", ""), ("text", ""), ("class", "maybe")]).await;
         assert_eq!(bad.status().as_u16(), 422);
-        let body = bad.text().await.unwrap();
-        assert!(body.contains("Enter a response code, a response text, or both.") && body.contains("Pick soft or hard."));
+        assert_eq!(page_of(bad).await.fields_with_errors(), ["code", "class"]);
 
         let added = app.post_form("/gateways/decline-mapping", &[("provider", "flexpay"), ("code", "05"), ("text", ""), ("class", "hard")]).await;
         assert_redirects_to(&added, "/gateways/decline-mapping");
@@ -216,8 +231,11 @@ both_backends! {
 
         let token = csrf_in(&app.get_html("/gateways/decline-mapping").await);
         let editor = app.client.get(app.url(&format!("/gateways/decline-mapping/{id}/edit"))).header("HX-Request", "true").send().await.unwrap();
-        let editor = editor.text().await.unwrap();
-        assert!(editor.trim_start().starts_with(&format!("<tr id=\"mapping-{id}\" class=\"editing\"")), "{editor}");
+        let editor = page_of(editor).await;
+        assert_eq!(editor.all("tr").len(), 1, "one row");
+        assert_eq!(editor.attr_of("tr", "id"), Some(format!("mapping-{id}")));
+        assert_eq!(editor.attr_of("tr", "class").as_deref(), Some("editing"));
+        assert_eq!(editor.value_of("code").as_deref(), Some("05"), "the editor holds the saved values");
 
         let saved = app
             .client
@@ -229,7 +247,14 @@ both_backends! {
             .await
             .unwrap();
         let row = saved.text().await.unwrap();
-        assert!(row.contains("Any gateway") && row.contains("honor") && !row.contains("<html"));
+        assert!(!row.contains("<html"), "a fragment, not a page: {row}");
+        let row = Page::parse(&row);
+        assert_eq!(row.attr_of("tr", "id"), Some(format!("mapping-{id}")));
+        assert_eq!(row.attr_of("tr", "class"), None, "back to a plain row");
+        assert_eq!(row.texts("td")[1..3], ["05", "honor"]);
+        assert!(row.has("td .status.ok"), "soft");
+        let mapping = app.services.decline_mappings().await.unwrap().remove(0);
+        assert_eq!((mapping.provider, mapping.class), (None, DeclineClass::Soft), "any gateway, soft");
 
         let invalid = app
             .client
@@ -240,11 +265,13 @@ both_backends! {
             .send()
             .await
             .unwrap();
-        assert!(invalid.text().await.unwrap().contains("Enter a response code, a response text, or both."));
+        let invalid = page_of(invalid).await;
+        assert!(invalid.has(&format!("#code-{id}-error")), "the message sits in the row by the code");
+        assert_eq!(invalid.attr_of("tr", "class").as_deref(), Some("editing"), "the row stays open");
         assert_eq!(app.services.decline_mappings().await.unwrap()[0].text, "honor", "the bad edit saved nothing");
 
-        let ask = app.post_form(&format!("/gateways/decline-mapping/{id}/delete"), &[]).await;
-        assert!(ask.text().await.unwrap().contains("Delete the mapping"));
+        let ask = page_of(app.post_form(&format!("/gateways/decline-mapping/{id}/delete"), &[]).await).await;
+        assert!(ask.has(&format!("form[action='/gateways/decline-mapping/{id}/delete'] input[name=confirm][value=yes]")), "a confirming form is offered");
         let gone = app.post_form(&format!("/gateways/decline-mapping/{id}/delete"), &[("confirm", "yes")]).await;
         assert_redirects_to(&gone, "/gateways/decline-mapping");
         assert!(app.services.decline_mappings().await.unwrap().is_empty());

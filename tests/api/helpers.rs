@@ -329,9 +329,141 @@ impl Drop for TestApp {
 
 /// The value of `name="csrf_token"` in a page.
 pub fn csrf_in(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).expect("page has a csrf_token field") + marker.len();
-    html[start..].split('"').next().expect("token").to_owned()
+    Page::parse(html)
+        .value_of("csrf_token")
+        .expect("page has a csrf_token field")
+}
+
+/// A page or an htmx fragment parsed as HTML, so tests read it by structure (ids, names,
+/// attributes) rather than by substrings that depend on attribute order or wording.
+pub struct Page(scraper::Html);
+
+impl Page {
+    pub fn parse(html: &str) -> Self {
+        // Outside a table the parser drops a lone `<tr>`, which is what row fragments are.
+        if html.trim_start().starts_with("<tr") {
+            Self(scraper::Html::parse_fragment(&format!(
+                "<table>{html}</table>"
+            )))
+        } else {
+            Self(scraper::Html::parse_document(html))
+        }
+    }
+
+    /// Every element matching the CSS `selector`, in document order.
+    pub fn all(&self, selector: &str) -> Vec<scraper::ElementRef<'_>> {
+        let parsed = scraper::Selector::parse(selector)
+            .unwrap_or_else(|e| panic!("bad selector {selector}: {e:?}"));
+        self.0.select(&parsed).collect()
+    }
+
+    pub fn has(&self, selector: &str) -> bool {
+        !self.all(selector).is_empty()
+    }
+
+    /// The text of the first element matching `selector`, whitespace collapsed.
+    pub fn text(&self, selector: &str) -> String {
+        let all = self.all(selector);
+        let first = all
+            .first()
+            .unwrap_or_else(|| panic!("nothing matches {selector}"));
+        text_of(first)
+    }
+
+    /// The text of every element matching `selector`, whitespace collapsed.
+    pub fn texts(&self, selector: &str) -> Vec<String> {
+        self.all(selector).iter().map(text_of).collect()
+    }
+
+    /// The message shown by the form field `name` (`#name-error` or the slot `#err-name`), when
+    /// there is one.
+    pub fn field_error(&self, name: &str) -> Option<String> {
+        let message = self
+            .all(&format!(r#"[id="{name}-error"], [id="err-{name}"]"#))
+            .iter()
+            .map(text_of)
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!message.is_empty()).then_some(message)
+    }
+
+    /// The names of the fields that show a message, in page order.
+    pub fn fields_with_errors(&self) -> Vec<String> {
+        self.all(".field-error[id]")
+            .iter()
+            .filter(|e| !text_of(e).is_empty())
+            .filter_map(|e| {
+                let id = e.attr("id")?;
+                id.strip_prefix("err-")
+                    .or_else(|| id.strip_suffix("-error"))
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+
+    /// The value of the first input named `name`.
+    pub fn value_of(&self, name: &str) -> Option<String> {
+        self.all(&format!(r#"input[name="{name}"]"#))
+            .first()
+            .and_then(|e| e.attr("value"))
+            .map(str::to_owned)
+    }
+
+    /// The value of each checked input named `name` (checkboxes sharing a name).
+    pub fn checked_values(&self, name: &str) -> Vec<String> {
+        self.all(&format!(r#"input[name="{name}"][checked]"#))
+            .iter()
+            .filter_map(|e| e.attr("value"))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Whether the first input matching `selector` is checked; fails when there is none.
+    pub fn is_checked(&self, selector: &str) -> bool {
+        self.attr_of(selector, "checked").is_some()
+    }
+
+    /// Attribute `attr` of the first element matching `selector`; fails when there is none.
+    pub fn attr_of(&self, selector: &str, attr: &str) -> Option<String> {
+        let all = self.all(selector);
+        let first = all
+            .first()
+            .unwrap_or_else(|| panic!("nothing matches {selector}"));
+        first.attr(attr).map(str::to_owned)
+    }
+
+    /// The value of the selected option of the select named `name`.
+    pub fn selected(&self, name: &str) -> Option<String> {
+        self.all(&format!(r#"select[name="{name}"] option[selected]"#))
+            .first()
+            .and_then(|e| e.attr("value"))
+            .map(str::to_owned)
+    }
+
+    /// The error notice at the top of the page (a flash or a form status), when there is one.
+    pub fn flash_error(&self) -> Option<String> {
+        self.texts(".flash-error").into_iter().next()
+    }
+
+    /// The success notice at the top of the page, when there is one.
+    pub fn flash_success(&self) -> Option<String> {
+        self.texts(".flash-success").into_iter().next()
+    }
+
+    /// The kinds shown as badges in an event log table.
+    pub fn event_kinds(&self) -> Vec<String> {
+        self.texts("table.events td .badge")
+    }
+}
+
+/// Reads a response body as a page.
+pub async fn page_of(response: reqwest::Response) -> Page {
+    Page::parse(&response.text().await.expect("body"))
+}
+
+fn text_of(element: &scraper::ElementRef<'_>) -> String {
+    let text: String = element.text().collect();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 pub fn location(response: &reqwest::Response) -> String {
@@ -367,6 +499,11 @@ impl TestApp {
 
     pub async fn get_html(&self, path: &str) -> String {
         self.get(path).await.text().await.expect("body")
+    }
+
+    /// GETs `path` and parses the page.
+    pub async fn get_page(&self, path: &str) -> Page {
+        Page::parse(&self.get_html(path).await)
     }
 
     /// Posts a form with this session's CSRF token added.

@@ -49,13 +49,16 @@ both_backends! {
         let created = app.post_form("/mids", &flexfactor_form("FF Main", &[("cs_phone", "+1 555 010 7788"), ("monthly_cap", "15,000.50")])).await;
         assert_redirects_to(&created, "/mids");
         let mid = app.services.all_mids().await.unwrap().remove(0);
-        assert_eq!(mid.monthly_cap.map(|c| c.get()), Some(1_500_050));
+        assert_eq!(mid.monthly_cap.map(|c| c.amount().get()), Some(1_500_050));
 
         let edit = app.get_html(&format!("/mids/{}/edit", mid.id)).await;
         for (_, secret) in FLEXFACTOR_SECRETS {
             assert!(!edit.contains(secret), "the edit page never shows a saved secret");
         }
-        assert!(edit.contains("Saved: ••••6789 (leave blank to keep)"), "masked to the last 4");
+        let edit = Page::parse(&edit);
+        let hmac = "input[name=cred_hmac_signing_key]";
+        assert!(edit.attr_of(hmac, "placeholder").unwrap_or_default().contains("••••6789"), "masked to the last 4");
+        assert_eq!(edit.attr_of(hmac, "value").as_deref(), Some(""), "the field itself is blank");
 
         let mut form: Vec<(&str, &str)> = vec![("title", "FF Main"), ("provider", "flexfactor"), ("enabled", "on"), ("expiry_days", "14"), ("cred_app_key", "ff-appkey-NEW-0001")];
         form.push(("cs_phone", "+1 555 010 7788"));
@@ -67,7 +70,7 @@ both_backends! {
 
         let dup = app.post_form("/mids", &flexfactor_form("ff main", &[])).await;
         assert_eq!(dup.status().as_u16(), 422);
-        assert!(dup.text().await.unwrap().contains("Another MID already has this title."));
+        assert_eq!(page_of(dup).await.fields_with_errors(), ["title"], "titles are unique whatever the case");
 
         let log = app.services.list_events(&Default::default(), recoup::domain::page::PageRequest::new(None, 50)).await.unwrap();
         for event in &log.items {
@@ -101,7 +104,8 @@ both_backends! {
             let form = MidForm { title: format!("{provider} MID"), provider: provider.key().into(), ..MidForm::default() };
             let errors = errors_of(MidDraft::parse(&form, false).map(|_| ()).map_err(MidError::Invalid));
             for f in provider.credential_fields() {
-                assert_eq!(errors.get(f.key), Some(format!("Enter the {}.", f.label).as_str()));
+                let message = errors.get(f.key).unwrap_or_else(|| panic!("{provider}: no error on {}", f.key));
+                assert!(message.contains(f.label), "{provider}: the message names {}: {message}", f.label);
             }
         }
         let test = MidForm { title: "Sandbox".into(), provider: "test".into(), ..MidForm::default() };
@@ -115,12 +119,14 @@ both_backends! {
     /// R-GW-2: FlexFactor expiryDays defaults to 21 and is a whole number 1..=21.
     async fn r_gw_2_expiry_days_is_a_whole_number_from_1_to_21(app) {
         app.login_as_new("merchant").await;
-        let form = app.get_html("/mids/new?provider=flexfactor").await;
-        assert!(form.contains("name=\"expiry_days\" inputmode=\"numeric\" value=\"21\""), "pre-filled 21");
+        let form = app.get_page("/mids/new?provider=flexfactor").await;
+        assert_eq!(form.value_of("expiry_days").as_deref(), Some("21"), "pre-filled 21");
         for bad in ["0", "22", "-1", "1.5", "ten"] {
             let response = app.post_form("/mids", &flexfactor_form("FF", &[("expiry_days", bad)])).await;
             assert_eq!(response.status().as_u16(), 422, "{bad}");
-            assert!(response.text().await.unwrap().contains("expiryDays must be"), "{bad}");
+            let page = page_of(response).await;
+            assert_eq!(page.fields_with_errors(), ["expiry_days"], "{bad}");
+            assert_eq!(page.value_of("expiry_days").as_deref(), Some(bad), "the typed value is kept");
         }
         assert!(app.services.all_mids().await.unwrap().is_empty(), "nothing saved");
         let id = new_mid(&app, "FF", Provider::FlexFactor, &[("expiry_days", "7")]).await;
@@ -139,7 +145,8 @@ both_backends! {
         }
         let draft = MidDraft::parse(&form, false).unwrap();
         let errors = errors_of(app.services.create_mid(&Actor::system("test"), &draft).await);
-        assert!(errors.get("cascade_all").unwrap().contains("“FF One” has it"));
+        assert_eq!(errors.iter().map(|e| e.field).collect::<Vec<_>>(), ["cascade_all"]);
+        assert!(errors.get("cascade_all").unwrap().contains("FF One"), "the holder is named");
         assert_eq!(app.services.all_mids().await.unwrap().len(), 1);
 
         let test = MidForm { title: "Sandbox".into(), provider: "test".into(), cascade_all: Some("on".into()), ..MidForm::default() };
@@ -156,24 +163,16 @@ both_backends! {
             .post_form("/mids", &[("title", &long), ("provider", "flexfactor"), ("cs_phone", "call me"), ("cs_email", "not-an-email"), ("monthly_cap", "12.345"), ("expiry_days", "0"), ("descriptor", "ÅÅÅ")])
             .await;
         assert_eq!(response.status().as_u16(), 422);
-        let body = response.text().await.unwrap();
-        for message in [
-            "Use at most 100 characters.",
-            "Enter the AppKey.",
-            "Enter the HMACSigningKey.",
-            "Enter a phone number like",
-            "Enter a valid email address",
-            "Use at most two decimal places.",
-            "expiryDays must be between 1 and 21.",
-            "Use plain letters, digits, spaces and punctuation.",
-        ] {
-            assert!(body.contains(message), "missing: {message}");
-        }
+        let mut shown = page_of(response).await.fields_with_errors();
+        shown.sort();
+        let mut expected: Vec<String> = ["title", "cs_phone", "cs_email", "monthly_cap", "expiry_days", "descriptor"].map(str::to_owned).into();
+        expected.extend(Provider::FlexFactor.credential_fields().iter().map(|f| f.key.to_owned()));
+        expected.sort();
+        assert_eq!(shown, expected, "every bad field at once");
         let empty = app.post_form("/mids", &[("title", ""), ("provider", "bogus")]).await;
-        let body = empty.text().await.unwrap();
-        assert!(body.contains("Enter a MID title.") && body.contains("Pick a gateway."));
+        assert_eq!(page_of(empty).await.fields_with_errors(), ["title", "provider"]);
         let unknown_profile = app.post_form("/mids", &[("title", "T"), ("provider", "test"), ("cascade_profile_id", "999")]).await;
-        assert!(unknown_profile.text().await.unwrap().contains("Pick a cascade profile from the list."));
+        assert_eq!(page_of(unknown_profile).await.fields_with_errors(), ["cascade_profile_id"]);
         assert!(app.services.all_mids().await.unwrap().is_empty());
     }
 }
@@ -187,17 +186,20 @@ both_backends! {
         let flex = new_mid(&app, "Rescue FlexPay", Provider::FlexPay, &[]).await;
         app.services.set_mid_enabled(&Actor::system("test"), flex, false).await.unwrap();
 
-        let first = app.get_html("/mids").await;
-        assert!(first.contains("Page 1 of 2") && first.contains("28 in all"));
-        let flexpay = app.get_html("/mids?provider=flexpay").await;
-        assert!(flexpay.contains("Rescue FlexPay") && !flexpay.contains("Store 01"));
-        let disabled = app.get_html("/mids?enabled=no").await;
-        assert!(disabled.contains("Rescue FlexPay") && disabled.contains("1 in all"));
-        let search = app.get_html("/mids?q=store+1").await;
-        assert!(search.contains("Store 10") && !search.contains("Store 20"));
-        let desc = app.get_html("/mids?sort=title&dir=desc").await;
-        assert!(desc.find("Store 26").unwrap() < desc.find("Store 25").unwrap());
-        assert!(desc.contains("sort=title&#38;dir=asc"), "the header flips the order");
+        let titles = |page: &Page| page.texts("tr[id^='mid-'] td:first-child");
+        let first = app.get_page("/mids").await;
+        assert_eq!(titles(&first).len(), 25, "25 a page");
+        assert!(first.has("nav.pager a[rel=next]"));
+        assert_eq!(titles(&app.get_page("/mids?page=2").await).len(), 3, "28 in all");
+        assert_eq!(titles(&app.get_page("/mids?provider=flexpay").await), ["Rescue FlexPay"]);
+        assert_eq!(titles(&app.get_page("/mids?enabled=no").await), ["Rescue FlexPay"]);
+        let search = titles(&app.get_page("/mids?q=store+1").await);
+        assert_eq!(search.len(), 10, "Store 10 to 19: {search:?}");
+        assert!(search.iter().all(|t| t.starts_with("Store 1")), "{search:?}");
+        let desc = app.get_page("/mids?sort=title&dir=desc").await;
+        assert_eq!(titles(&desc)[..3], ["Store 26", "Store 25", "Store 24"], "MIDs sort by title, descending");
+        let flip = desc.attr_of("thead th:first-child a", "href").unwrap_or_default();
+        assert!(flip.contains("sort=title") && flip.contains("dir=asc"), "the header flips the order: {flip}");
         assert_eq!(app.get("/mids?sort=%27;drop&dir=x&page=zz&enabled=maybe").await.status().as_u16(), 200);
     }
 }
@@ -219,7 +221,12 @@ both_backends! {
             .text()
             .await
             .unwrap();
-        assert!(row.trim_start().starts_with(&format!("<tr id=\"mid-{id}\"")) && row.contains("Disabled") && !row.contains("<html"));
+        assert!(!row.contains("<html"), "a fragment, not a page: {row}");
+        let row = Page::parse(&row);
+        assert_eq!(row.all("tr").len(), 1, "one row");
+        assert_eq!(row.attr_of("tr", "id"), Some(format!("mid-{id}")));
+        assert!(row.has(".status.off"), "shown as disabled");
+        assert_eq!(row.value_of("enabled").as_deref(), Some("true"), "its button now enables");
         assert!(!app.services.find_mid(id).await.unwrap().enabled);
         let plain = app.post_form(&format!("/mids/{id}/enabled"), &[("enabled", "true")]).await;
         assert_redirects_to(&plain, "/mids");
@@ -240,11 +247,20 @@ both_backends! {
             .text()
             .await
             .unwrap();
-        assert!(fragment.starts_with("<div id=\"provider-fields\">") && fragment.contains("signingSecret") && !fragment.contains("<html"));
-        assert!(fragment.contains("cascadeAll") && !fragment.contains("expiryDays"));
+        assert!(!fragment.contains("<html"), "a fragment, not a page: {fragment}");
+        let fragment = Page::parse(&fragment);
+        assert_eq!(fragment.all("body > *").len(), 1, "one element");
+        assert!(fragment.has("body > #provider-fields"));
+        for f in Provider::FlexEcom.credential_fields() {
+            assert!(fragment.has(&format!("input[name=cred_{}]", f.key)), "{}", f.key);
+        }
+        assert!(fragment.has("input[name=cascade_all]") && !fragment.has("input[name=expiry_days]"), "FlexEcom offers cascadeAll, not expiryDays");
         assert_redirects_to(&app.get("/mids/credential-fields?provider=flexpay").await, "/mids/new?provider=flexpay");
-        let no_js = app.get_html("/mids/new?title=Kept&provider=flexpay&cs_phone=555-010-7788").await;
-        assert!(no_js.contains("value=\"Kept\"") && no_js.contains("cred_apikey"), "the form without JavaScript keeps typed values");
+        let no_js = app.get_page("/mids/new?title=Kept&provider=flexpay&cs_phone=555-010-7788").await;
+        assert_eq!(no_js.value_of("title").as_deref(), Some("Kept"), "the form without JavaScript keeps typed values");
+        assert_eq!(no_js.value_of("cs_phone").as_deref(), Some("555-010-7788"));
+        assert_eq!(no_js.selected("provider").as_deref(), Some("flexpay"));
+        assert!(no_js.has("input[name=cred_apikey]"), "with the provider's credential fields");
     }
 }
 
@@ -300,7 +316,9 @@ both_backends! {
         new_mid(&app, "FF One", Provider::FlexFactor, &[("cascade_all", "on")]).await;
         let second = app.post_form("/mids", &flexfactor_form("FF Two", &[("cascade_all", "on")])).await;
         assert_eq!(second.status().as_u16(), 422);
-        assert!(second.text().await.unwrap().contains("Only one MID may have cascadeAll on; “FF One” has it."));
+        let second = page_of(second).await;
+        assert_eq!(second.fields_with_errors(), ["cascade_all"]);
+        assert!(second.field_error("cascade_all").unwrap().contains("FF One"), "the holder is named");
 
         let fixtures = crate::gateways::Fixtures::new(&app).await;
         let profile = fixtures.profile.to_string();
@@ -308,7 +326,7 @@ both_backends! {
         assert_redirects_to(&ok, "/mids");
         let mid = app.services.all_mids().await.unwrap().into_iter().find(|m| m.title == "Main store").unwrap();
         assert_eq!(mid.cascade_profile_id, Some(fixtures.profile));
-        let edit = app.get_html(&format!("/mids/{}/edit", mid.id)).await;
-        assert!(edit.contains(&format!("<option value=\"{profile}\" selected>Fixture cascade</option>")));
+        let edit = app.get_page(&format!("/mids/{}/edit", mid.id)).await;
+        assert_eq!(edit.selected("cascade_profile_id"), Some(profile));
     }
 }
