@@ -78,10 +78,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let db = open_database(&settings).await?;
             let services = services(db, &settings, Arc::new(SystemClock))?;
-            let changed = services.rotate_secrets(&Actor::system("cli")).await?;
+            let changed = services.mids.rotate_secrets(&Actor::system("cli")).await?;
             say(&format!(
                 "Re-encrypted {changed} credential(s) under key {}.",
-                services.cipher.current_key_id()
+                services.mids.current_key_id()
             ))
         }
     }
@@ -134,7 +134,7 @@ fn spawn_housekeeping(services: crate::services::Services) {
         let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every_hour.tick().await;
-            if let Err(e) = services.prune_sessions().await {
+            if let Err(e) = services.auth.prune_sessions().await {
                 tracing::warn!(error = %e, "session housekeeping failed");
             }
         }
@@ -162,7 +162,7 @@ async fn create_user(
     let new = NewUser::parse(email, name, role, &password).map_err(|errors| describe(&errors))?;
     let db = open_database(settings).await?;
     let services = services(db, settings, Arc::new(SystemClock))?;
-    match services.create_user(&Actor::system("cli"), new).await {
+    match services.users.create(&Actor::system("cli"), new).await {
         Ok(user) => say(&format!(
             "Created {} ({}) with role {}.",
             user.email, user.name, user.role_name

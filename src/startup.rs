@@ -59,13 +59,13 @@ pub fn services(
         .ok_or_else(|| {
             crate::services::Unexpected::Config("RECOUP_SECRET_KEY must be 32 bytes".into())
         })?;
-    Ok(Services {
+    Ok(Services::new(crate::services::Deps {
         db,
         clock,
         hasher: PasswordHasher::new(cores)?,
         cipher: Arc::new(cipher),
         session_policy: settings.session_policy,
-    })
+    }))
 }
 
 /// `RECOUP_PUBLIC_URL`, or in dev the address the server is bound to (with `localhost` too when

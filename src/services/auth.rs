@@ -1,11 +1,17 @@
 //! Signing in and out, and resuming a session on each request (SPEC R-AU-1, R-AU-4).
 
+use std::sync::Arc;
+
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::passwords::HashError;
-use super::{Services, Unexpected, random_token};
+use super::passwords::PasswordHasher;
+use super::{Unexpected, random_token};
+use crate::clock::Clock;
 use crate::db;
+use crate::db::Db;
+use crate::domain::auth::SessionPolicy;
 use crate::domain::auth::{LoginThrottle, Viewer};
 use crate::domain::contact::Email;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
@@ -71,7 +77,32 @@ pub struct LoginAttempt<'a> {
     pub ip: &'a str,
 }
 
-impl Services {
+/// Signing in and out, and resuming sessions.
+#[derive(Clone)]
+pub struct AuthService {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    hasher: PasswordHasher,
+    session_policy: SessionPolicy,
+}
+
+impl AuthService {
+    pub(super) fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        hasher: PasswordHasher,
+        session_policy: SessionPolicy,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            hasher,
+            session_policy,
+        }
+    }
+}
+
+impl AuthService {
     /// Checks the throttles, then the password; on success opens a new server-side session.
     pub async fn login(
         &self,

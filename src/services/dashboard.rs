@@ -27,8 +27,8 @@ impl Services {
     pub async fn dashboard(&self, viewer: &Viewer) -> Result<Dashboard, Unexpected> {
         let mut dashboard = Dashboard::default();
         if viewer.can(Permission::MidsManage) {
-            let mids = self.all_mids().await?;
-            let profiles = self.list_recycle_profiles().await?;
+            let mids = self.mids.all().await?;
+            let profiles = self.recycle.list().await?;
             let covered = |id| profiles.iter().any(|p| p.profile.apply_to.contains(&id));
             dashboard.mids = Some(MidSummary {
                 total: mids.len(),
@@ -44,7 +44,8 @@ impl Services {
         }
         if viewer.can(Permission::EventsView) {
             let page = self
-                .list_events(&EventFilter::default(), PageRequest::new(None, 8))
+                .events
+                .list(&EventFilter::default(), PageRequest::new(None, 8))
                 .await?;
             dashboard.recent_events = Some(page.items);
         }

@@ -1,9 +1,13 @@
 //! Decline message mapping, and the one `classify` every later feature asks (R-GW-6).
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
-use super::{Services, Unexpected, service_error};
+use super::{Unexpected, service_error};
+use crate::clock::Clock;
 use crate::db;
+use crate::db::Db;
 use crate::db::decline_mappings::MappingWrite;
 use crate::domain::FieldErrors;
 use crate::domain::decline::{DeclineClass, DeclineMapping, GatewayResponse, classify};
@@ -113,8 +117,21 @@ fn snapshot(provider: Option<Provider>, code: &str, text: &str, class: DeclineCl
     json!({ "provider": provider.map_or("any", Provider::key), "code": code, "text": text, "class": class.key() })
 }
 
-impl Services {
-    pub async fn decline_mappings(&self) -> Result<Vec<DeclineMapping>, Unexpected> {
+/// Decline message mapping and classification.
+#[derive(Clone)]
+pub struct DeclineService {
+    db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+impl DeclineService {
+    pub(super) fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+}
+
+impl DeclineService {
+    pub async fn list(&self) -> Result<Vec<DeclineMapping>, Unexpected> {
         Ok(db::decline_mappings::all(&self.db).await?)
     }
 
@@ -123,10 +140,10 @@ impl Services {
         &self,
         response: &GatewayResponse<'_>,
     ) -> Result<DeclineClass, Unexpected> {
-        Ok(classify(&self.decline_mappings().await?, response))
+        Ok(classify(&self.list().await?, response))
     }
 
-    pub async fn create_mapping(
+    pub async fn create(
         &self,
         actor: &Actor,
         draft: &MappingDraft,
@@ -144,7 +161,7 @@ impl Services {
         Ok(id)
     }
 
-    pub async fn update_mapping(
+    pub async fn update(
         &self,
         actor: &Actor,
         id: MappingId,
@@ -171,7 +188,7 @@ impl Services {
         Ok(after)
     }
 
-    pub async fn delete_mapping(&self, actor: &Actor, id: MappingId) -> Result<(), MappingError> {
+    pub async fn delete(&self, actor: &Actor, id: MappingId) -> Result<(), MappingError> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let before = db::decline_mappings::find(&mut tx, id)

@@ -33,7 +33,7 @@ impl Services {
             let name = demo_name(role);
             let new =
                 NewUser::parse(&email, name, role.name(), &password).map_err(UserError::Invalid)?;
-            self.create_user(&actor, new).await?;
+            self.users.create(&actor, new).await?;
             logins.push(DemoLogin {
                 role: role.name(),
                 email,
@@ -70,7 +70,8 @@ impl Services {
             }
             let draft = MidDraft::parse(&form, false).map_err(|e| demo(e.to_string()))?;
             ids.push(
-                self.create_mid(actor, &draft)
+                self.mids
+                    .create(actor, &draft)
                     .await
                     .map_err(|e| demo(e.to_string()))?,
             );
@@ -89,14 +90,16 @@ impl Services {
                 .insert(format!("position_{id}"), (position + 1).to_string());
         }
         let draft = ProfileDraft::parse(&cascade, &ids).map_err(|e| demo(e.to_string()))?;
-        self.create_profile(actor, &draft)
+        self.routing
+            .create(actor, &draft)
             .await
             .map_err(|e| demo(e.to_string()))?;
         let mut recycle = RecycleForm::blank();
         recycle.name = "FlexPay recovery".to_owned();
         recycle.mids = vec![ids[0].to_string(), ids[1].to_string()];
         recycle.apply_flexpay_setup(ids[2]);
-        self.create_recycle_profile(actor, &recycle)
+        self.recycle
+            .create(actor, &recycle)
             .await
             .map_err(|e| demo(e.to_string()))?;
         Ok(())

@@ -1,13 +1,26 @@
 //! Reading the event log (SPEC R-AU-5). Writing happens inside each service's own transaction.
 
-use super::{Services, Unexpected};
+use super::Unexpected;
 use crate::db;
+use crate::db::Db;
 use crate::domain::event::{Event, EventFilter};
 use crate::domain::ids::UserId;
 use crate::domain::page::{Page, PageRequest};
 
-impl Services {
-    pub async fn list_events(
+/// The event log.
+#[derive(Clone)]
+pub struct EventService {
+    db: Db,
+}
+
+impl EventService {
+    pub(super) fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+impl EventService {
+    pub async fn list(
         &self,
         filter: &EventFilter,
         page: PageRequest,
@@ -16,7 +29,7 @@ impl Services {
     }
 
     /// The users the event log can be filtered by.
-    pub async fn event_actors(&self) -> Result<Vec<(UserId, String)>, Unexpected> {
+    pub async fn actors(&self) -> Result<Vec<(UserId, String)>, Unexpected> {
         Ok(db::users::all_labels(&self.db).await?)
     }
 }

@@ -1,9 +1,14 @@
 //! MIDs and their credentials (R-MID-1, R-GW-1, R-GW-2, R-GW-4).
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 
-use super::{Services, Unexpected, field_error, service_error};
+use super::{Unexpected, field_error, service_error};
+use crate::clock::Clock;
+use crate::crypto::SecretCipher;
 use crate::db;
+use crate::db::Db;
 use crate::db::mids::MidQuery;
 use crate::domain::FieldErrors;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
@@ -97,20 +102,30 @@ fn snapshot(mid: &Mid, masks: &[(&'static str, String)]) -> Value {
 
 const CASCADE_ALL_TAKEN: &str = "Only one MID may have cascadeAll on";
 
-impl Services {
-    pub async fn list_mids(
-        &self,
-        query: &MidQuery,
-        page: PageRequest,
-    ) -> Result<Page<Mid>, Unexpected> {
+/// MIDs and their encrypted credentials.
+#[derive(Clone)]
+pub struct MidService {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    cipher: Arc<SecretCipher>,
+}
+
+impl MidService {
+    pub(super) fn new(db: Db, clock: Arc<dyn Clock>, cipher: Arc<SecretCipher>) -> Self {
+        Self { db, clock, cipher }
+    }
+}
+
+impl MidService {
+    pub async fn list(&self, query: &MidQuery, page: PageRequest) -> Result<Page<Mid>, Unexpected> {
         Ok(db::mids::list(&self.db, query, page).await?)
     }
 
-    pub async fn all_mids(&self) -> Result<Vec<Mid>, Unexpected> {
+    pub async fn all(&self) -> Result<Vec<Mid>, Unexpected> {
         Ok(db::mids::all(&self.db).await?)
     }
 
-    pub async fn find_mid(&self, id: MidId) -> Result<Mid, MidError> {
+    pub async fn find(&self, id: MidId) -> Result<Mid, MidError> {
         db::mids::find(&self.db, id)
             .await?
             .ok_or(MidError::NotFound)
@@ -195,7 +210,7 @@ impl Services {
             .collect()
     }
 
-    pub async fn create_mid(&self, actor: &Actor, draft: &MidDraft) -> Result<MidId, MidError> {
+    pub async fn create(&self, actor: &Actor, draft: &MidDraft) -> Result<MidId, MidError> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         self.check_mid(&mut tx, draft, None).await?;
@@ -218,12 +233,7 @@ impl Services {
     }
 
     /// Saves an edit. The provider never changes; a blank credential keeps the stored one.
-    pub async fn update_mid(
-        &self,
-        actor: &Actor,
-        id: MidId,
-        draft: &MidDraft,
-    ) -> Result<(), MidError> {
+    pub async fn update(&self, actor: &Actor, id: MidId, draft: &MidDraft) -> Result<(), MidError> {
         let before_masks = self.credential_masks(id).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
@@ -282,7 +292,7 @@ impl Services {
         }
     }
 
-    pub async fn set_mid_enabled(
+    pub async fn set_enabled(
         &self,
         actor: &Actor,
         id: MidId,
@@ -318,12 +328,12 @@ impl Services {
     }
 
     /// Where a MID is used; empty when it can be deleted.
-    pub async fn mid_usages(&self, id: MidId) -> Result<Vec<MidUsage>, Unexpected> {
+    pub async fn usages(&self, id: MidId) -> Result<Vec<MidUsage>, Unexpected> {
         Ok(db::mids::usages(&self.db, id).await?)
     }
 
-    pub async fn delete_mid(&self, actor: &Actor, id: MidId) -> Result<(), MidError> {
-        let usages = self.mid_usages(id).await?;
+    pub async fn delete(&self, actor: &Actor, id: MidId) -> Result<(), MidError> {
+        let usages = self.usages(id).await?;
         if !usages.is_empty() {
             return Err(MidError::InUse { by: usages });
         }
@@ -338,7 +348,7 @@ impl Services {
             // A profile took the MID between the check and the delete.
             Err(db::DbError::ForeignKey) => {
                 return Err(MidError::InUse {
-                    by: self.mid_usages(id).await?,
+                    by: self.usages(id).await?,
                 });
             }
             Err(e) => return Err(e.into()),
@@ -350,6 +360,11 @@ impl Services {
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
+    }
+
+    /// The id of the key new credentials are sealed under.
+    pub fn current_key_id(&self) -> &str {
+        self.cipher.current_key_id()
     }
 
     /// Re-encrypts every credential not under the current key; answers how many changed.

@@ -21,14 +21,65 @@ use crate::db::Db;
 use crate::domain::auth::SessionPolicy;
 use passwords::PasswordHasher;
 
-/// What every service needs, built once at start-up and shared by all requests.
-#[derive(Clone)]
-pub struct Services {
+pub use auth::AuthService;
+pub use declines::DeclineService;
+pub use events::EventService;
+pub use mids::MidService;
+pub use recycle::RecycleService;
+pub use roles::RoleService;
+pub use routing::RoutingService;
+pub use users::UserService;
+
+/// What the services are built from, once at start-up.
+pub struct Deps {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
     pub cipher: Arc<SecretCipher>,
     pub session_policy: SessionPolicy,
+}
+
+/// One service per area, shared by all requests. Each keeps its dependencies private; handlers
+/// (and the JSON API to come) call `services.mids.create(..)`, never the database.
+#[derive(Clone)]
+pub struct Services {
+    pub auth: AuthService,
+    pub users: UserService,
+    pub roles: RoleService,
+    pub mids: MidService,
+    pub routing: RoutingService,
+    pub declines: DeclineService,
+    pub recycle: RecycleService,
+    pub events: EventService,
+    db: Db,
+}
+
+impl Services {
+    pub fn new(deps: Deps) -> Self {
+        let Deps {
+            db,
+            clock,
+            hasher,
+            cipher,
+            session_policy,
+        } = deps;
+        Self {
+            auth: AuthService::new(db.clone(), clock.clone(), hasher.clone(), session_policy),
+            users: UserService::new(db.clone(), clock.clone(), hasher),
+            roles: RoleService::new(db.clone(), clock.clone()),
+            mids: MidService::new(db.clone(), clock.clone(), cipher),
+            routing: RoutingService::new(db.clone(), clock.clone()),
+            declines: DeclineService::new(db.clone(), clock.clone()),
+            recycle: RecycleService::new(db.clone(), clock),
+            events: EventService::new(db.clone()),
+            db,
+        }
+    }
+
+    /// Whether the database answers (the health check).
+    pub async fn health(&self) -> Result<(), Unexpected> {
+        Ok(self.db.ping().await?)
+    }
 }
 
 /// How a service failure answers, whatever area named it. The web layer turns each class into a

@@ -1,10 +1,14 @@
 //! Recycle billing profiles (SPEC 4.2): the validator every save and every live check runs, the
 //! schedule preview, and saving under the database's one-profile-per-MID constraint (R-RB-1).
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
-use super::{Services, Unexpected, field_error, service_error};
+use super::{Unexpected, field_error, service_error};
+use crate::clock::Clock;
 use crate::db;
+use crate::db::Db;
 use crate::db::recycle::StoredProfile;
 use crate::domain::FieldErrors;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
@@ -52,27 +56,44 @@ fn snapshot(p: &RecycleProfile) -> Value {
     })
 }
 
-impl Services {
-    pub async fn list_recycle_profiles(&self) -> Result<Vec<StoredProfile>, Unexpected> {
+/// Recycle billing (decline salvage) profiles.
+#[derive(Clone)]
+pub struct RecycleService {
+    db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+impl RecycleService {
+    pub(super) fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+}
+
+impl RecycleService {
+    /// Today's date (UTC), where the schedule preview starts by default.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.now().date_naive()
+    }
+}
+
+impl RecycleService {
+    pub async fn list(&self) -> Result<Vec<StoredProfile>, Unexpected> {
         Ok(db::recycle::all(&self.db).await?)
     }
 
-    pub async fn find_recycle_profile(
-        &self,
-        id: RecycleProfileId,
-    ) -> Result<StoredProfile, RecycleError> {
+    pub async fn find(&self, id: RecycleProfileId) -> Result<StoredProfile, RecycleError> {
         db::recycle::find(&self.db, id)
             .await?
             .ok_or(RecycleError::NotFound)
     }
 
     /// Every MID with the profile that holds it, leaving out `editing` itself.
-    pub async fn recycle_mid_facts(
+    pub async fn mid_facts(
         &self,
         editing: Option<RecycleProfileId>,
     ) -> Result<Vec<MidFacts>, Unexpected> {
         let held = db::recycle::memberships(&self.db).await?;
-        let mids = self.all_mids().await?;
+        let mids = db::mids::all(&self.db).await?;
         Ok(mids
             .into_iter()
             .map(|m| MidFacts {
@@ -88,22 +109,22 @@ impl Services {
     }
 
     /// The validator behind live validation and every save.
-    pub async fn validate_recycle_profile(
+    pub async fn validate(
         &self,
         form: &RecycleForm,
         editing: Option<RecycleProfileId>,
     ) -> Result<Result<RecycleProfile, FieldErrors>, Unexpected> {
-        let facts = self.recycle_mid_facts(editing).await?;
+        let facts = self.mid_facts(editing).await?;
         Ok(validate(form, &facts))
     }
 
-    pub async fn create_recycle_profile(
+    pub async fn create(
         &self,
         actor: &Actor,
         form: &RecycleForm,
     ) -> Result<RecycleProfileId, RecycleError> {
         let profile = self
-            .validate_recycle_profile(form, None)
+            .validate(form, None)
             .await?
             .map_err(RecycleError::Invalid)?;
         let now = self.clock.now();
@@ -128,15 +149,15 @@ impl Services {
         Ok(id)
     }
 
-    pub async fn update_recycle_profile(
+    pub async fn update(
         &self,
         actor: &Actor,
         id: RecycleProfileId,
         form: &RecycleForm,
     ) -> Result<(), RecycleError> {
-        let before = self.find_recycle_profile(id).await?;
+        let before = self.find(id).await?;
         let profile = self
-            .validate_recycle_profile(form, Some(id))
+            .validate(form, Some(id))
             .await?
             .map_err(RecycleError::Invalid)?;
         let now = self.clock.now();
@@ -171,7 +192,7 @@ impl Services {
         form: &RecycleForm,
         editing: Option<RecycleProfileId>,
     ) -> RecycleError {
-        match self.validate_recycle_profile(form, editing).await {
+        match self.validate(form, editing).await {
             Ok(Err(errors)) => RecycleError::Invalid(errors),
             Ok(Ok(_)) => RecycleError::Invalid(field_error(
                 "name",
@@ -181,12 +202,8 @@ impl Services {
         }
     }
 
-    pub async fn delete_recycle_profile(
-        &self,
-        actor: &Actor,
-        id: RecycleProfileId,
-    ) -> Result<(), RecycleError> {
-        let before = self.find_recycle_profile(id).await?;
+    pub async fn delete(&self, actor: &Actor, id: RecycleProfileId) -> Result<(), RecycleError> {
+        let before = self.find(id).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         db::recycle::delete(&mut tx, id).await?;

@@ -1,9 +1,13 @@
 //! Roles: built-ins are read-only; admins build custom roles from the fixed permission list.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
-use super::{Services, Unexpected, service_error};
+use super::{Unexpected, service_error};
+use crate::clock::Clock;
 use crate::db;
+use crate::db::Db;
 use crate::domain::FieldErrors;
 use crate::domain::ceiling::Overreach;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
@@ -52,15 +56,28 @@ fn name_taken() -> RoleError {
     RoleError::Invalid(errors)
 }
 
-impl Services {
-    pub async fn list_roles(&self) -> Result<Vec<Role>, Unexpected> {
+/// Roles: custom roles from the fixed permission list.
+#[derive(Clone)]
+pub struct RoleService {
+    db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+impl RoleService {
+    pub(super) fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+}
+
+impl RoleService {
+    pub async fn list(&self) -> Result<Vec<Role>, Unexpected> {
         Ok(db::roles::list(&self.db).await?)
     }
 
     /// The roles `actor` may give someone (R-AU-6), for the pickers; the service checks again.
-    pub async fn roles_grantable_by(&self, actor: &Actor) -> Result<Vec<Role>, Unexpected> {
-        let grantor = self.grantor(actor).await?;
-        let mut roles = self.list_roles().await?;
+    pub async fn grantable_by(&self, actor: &Actor) -> Result<Vec<Role>, Unexpected> {
+        let grantor = super::users::grantor(&self.db, actor).await?;
+        let mut roles = self.list().await?;
         roles.retain(|role| {
             let reach = crate::domain::ceiling::RoleReach::new(role.builtin, &role.permissions);
             grantor.may_reach(reach).is_ok()
@@ -68,14 +85,16 @@ impl Services {
         Ok(roles)
     }
 
-    pub async fn find_role(&self, id: RoleId) -> Result<Role, RoleError> {
+    pub async fn find(&self, id: RoleId) -> Result<Role, RoleError> {
         db::roles::find(&self.db, id)
             .await?
             .ok_or(RoleError::NotFound)
     }
 
-    pub async fn create_role(&self, actor: &Actor, draft: &RoleDraft) -> Result<RoleId, RoleError> {
-        self.grantor(actor).await?.may_grant(&draft.permissions)?;
+    pub async fn create(&self, actor: &Actor, draft: &RoleDraft) -> Result<RoleId, RoleError> {
+        super::users::grantor(&self.db, actor)
+            .await?
+            .may_grant(&draft.permissions)?;
         let now = self.clock.now();
         let write = db::roles::RoleWrite {
             name: draft.name.as_str(),
@@ -99,17 +118,17 @@ impl Services {
         Ok(id)
     }
 
-    pub async fn update_role(
+    pub async fn update(
         &self,
         actor: &Actor,
         id: RoleId,
         draft: &RoleDraft,
     ) -> Result<(), RoleError> {
-        let before = self.find_role(id).await?;
+        let before = self.find(id).await?;
         if before.builtin.is_some() {
             return Err(RoleError::BuiltinReadOnly);
         }
-        let grantor = self.grantor(actor).await?;
+        let grantor = super::users::grantor(&self.db, actor).await?;
         grantor.may_edit_role(id, &before.permissions)?;
         grantor.may_grant(&draft.permissions)?;
         let now = self.clock.now();
@@ -141,12 +160,12 @@ impl Services {
         Ok(())
     }
 
-    pub async fn delete_role(&self, actor: &Actor, id: RoleId) -> Result<(), RoleError> {
-        let role = self.find_role(id).await?;
+    pub async fn delete(&self, actor: &Actor, id: RoleId) -> Result<(), RoleError> {
+        let role = self.find(id).await?;
         if role.builtin.is_some() {
             return Err(RoleError::BuiltinReadOnly);
         }
-        self.grantor(actor)
+        super::users::grantor(&self.db, actor)
             .await?
             .may_edit_role(id, &role.permissions)?;
         let now = self.clock.now();

@@ -1,9 +1,13 @@
 //! ATRI gateway profiles and cascade profiles (R-GW-3).
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
-use super::{Services, Unexpected, field_error, service_error};
+use super::{Unexpected, field_error, service_error};
+use crate::clock::Clock;
 use crate::db;
+use crate::db::Db;
 use crate::domain::FieldErrors;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::ProfileId;
@@ -48,12 +52,25 @@ fn profile_snapshot(p: &RoutingProfile) -> Value {
     snapshot(&p.name, p.kind, &members)
 }
 
-impl Services {
-    pub async fn list_profiles(&self) -> Result<Vec<RoutingProfile>, Unexpected> {
+/// ATRI and cascade routing profiles.
+#[derive(Clone)]
+pub struct RoutingService {
+    db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+impl RoutingService {
+    pub(super) fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+}
+
+impl RoutingService {
+    pub async fn list(&self) -> Result<Vec<RoutingProfile>, Unexpected> {
         Ok(db::profiles::all(&self.db).await?)
     }
 
-    pub async fn find_profile(&self, id: ProfileId) -> Result<RoutingProfile, ProfileError> {
+    pub async fn find(&self, id: ProfileId) -> Result<RoutingProfile, ProfileError> {
         db::profiles::find(&self.db, id)
             .await?
             .ok_or(ProfileError::NotFound)
@@ -65,7 +82,7 @@ impl Services {
         &self,
         draft: &ProfileDraft,
     ) -> Result<Vec<(String, i64, i64)>, ProfileError> {
-        let mids = self.all_mids().await?;
+        let mids = db::mids::all(&self.db).await?;
         let mut errors = FieldErrors::default();
         let mut described = Vec::new();
         for (mid_id, weight, position) in &draft.members {
@@ -85,7 +102,7 @@ impl Services {
         }
     }
 
-    pub async fn create_profile(
+    pub async fn create(
         &self,
         actor: &Actor,
         draft: &ProfileDraft,
@@ -112,13 +129,13 @@ impl Services {
         Ok(id)
     }
 
-    pub async fn update_profile(
+    pub async fn update(
         &self,
         actor: &Actor,
         id: ProfileId,
         draft: &ProfileDraft,
     ) -> Result<(), ProfileError> {
-        let before = self.find_profile(id).await?;
+        let before = self.find(id).await?;
         if before.kind != draft.kind {
             return Err(ProfileError::Invalid(field_error(
                 "kind",
@@ -151,8 +168,8 @@ impl Services {
     }
 
     /// Deletes a profile; MIDs that used it as their direct cascade profile lose that setting.
-    pub async fn delete_profile(&self, actor: &Actor, id: ProfileId) -> Result<(), ProfileError> {
-        let before = self.find_profile(id).await?;
+    pub async fn delete(&self, actor: &Actor, id: ProfileId) -> Result<(), ProfileError> {
+        let before = self.find(id).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         db::profiles::delete(&mut tx, id).await?;

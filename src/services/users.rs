@@ -1,11 +1,16 @@
 //! Managing users (admin pages and the CLI). Every change is written to the event log in the
 //! same transaction.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use super::passwords::HashError;
-use super::{Services, Unexpected, random_token, service_error};
+use super::passwords::PasswordHasher;
+use super::{Unexpected, random_token, service_error};
+use crate::clock::Clock;
 use crate::db;
+use crate::db::Db;
 use crate::domain::FieldErrors;
 use crate::domain::ceiling::{Grantor, Overreach, RoleReach};
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
@@ -68,8 +73,22 @@ fn snapshot(user: &User) -> Value {
 
 const LAST_ADMIN: &str = "At least one active admin must remain.";
 
-impl Services {
-    pub async fn list_users(
+/// Users: create, change role, disable, reset password.
+#[derive(Clone)]
+pub struct UserService {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    hasher: PasswordHasher,
+}
+
+impl UserService {
+    pub(super) fn new(db: Db, clock: Arc<dyn Clock>, hasher: PasswordHasher) -> Self {
+        Self { db, clock, hasher }
+    }
+}
+
+impl UserService {
+    pub async fn list(
         &self,
         search: Option<&str>,
         page: PageRequest,
@@ -77,17 +96,17 @@ impl Services {
         Ok(db::users::list(&self.db, search, page).await?)
     }
 
-    pub async fn find_user(&self, id: UserId) -> Result<User, UserError> {
+    pub async fn find(&self, id: UserId) -> Result<User, UserError> {
         db::users::find(&self.db, id)
             .await?
             .ok_or(UserError::NotFound)
     }
 
-    pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<User, UserError> {
+    pub async fn create(&self, actor: &Actor, new: NewUser) -> Result<User, UserError> {
         let role = db::roles::find_by_name(&self.db, &new.role)
             .await?
             .ok_or_else(|| field("role", &format!("There is no role named `{}`.", new.role)))?;
-        self.grantor(actor)
+        grantor(&self.db, actor)
             .await?
             .may_reach(RoleReach::new(role.builtin, &role.permissions))?;
         let hash = self.hasher.hash(new.password.expose()).await?;
@@ -138,7 +157,7 @@ impl Services {
         if actor.user_id == Some(id) {
             return Err(UserError::Refused("You cannot change your own role."));
         }
-        let grantor = self.grantor(actor).await?;
+        let grantor = grantor(&self.db, actor).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let before = db::users::find(&mut tx, id)
@@ -167,7 +186,7 @@ impl Services {
     }
 
     /// Disables or re-enables a user. Disabling ends every session of theirs at once.
-    pub async fn set_user_active(
+    pub async fn set_active(
         &self,
         actor: &Actor,
         id: UserId,
@@ -176,7 +195,7 @@ impl Services {
         if actor.user_id == Some(id) && !active {
             return Err(UserError::Refused("You cannot disable your own account."));
         }
-        let grantor = self.grantor(actor).await?;
+        let grantor = grantor(&self.db, actor).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let before = db::users::find(&mut tx, id)
@@ -217,8 +236,9 @@ impl Services {
         actor: &Actor,
         id: UserId,
     ) -> Result<(User, String), UserError> {
-        let user = self.find_user(id).await?;
-        self.may_manage(&self.grantor(actor).await?, &user).await?;
+        let user = self.find(id).await?;
+        self.may_manage(&grantor(&self.db, actor).await?, &user)
+            .await?;
         let password = generate_password()?;
         let hash = self.hasher.hash(&password).await?;
         let now = self.clock.now();
@@ -232,30 +252,6 @@ impl Services {
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok((user, password))
-    }
-
-    /// The actor as a grantor (R-AU-6), with their role as the database has it now: a role
-    /// changed a moment ago counts, not the one they signed in with.
-    pub(super) async fn grantor(&self, actor: &Actor) -> Result<Grantor, Unexpected> {
-        let Some(user_id) = actor.user_id else {
-            return Ok(Grantor::Operator);
-        };
-        // A user who no longer exists holds nothing.
-        let Some(user) = db::users::find(&self.db, user_id).await? else {
-            return Ok(Grantor::User {
-                role_id: crate::domain::ids::RoleId(0),
-                is_admin: false,
-                permissions: Default::default(),
-            });
-        };
-        let builtin = BuiltinRole::from_name(&user.role_name);
-        let permissions =
-            db::roles::permissions_for_role(&self.db, user.role_id, &user.role_name).await?;
-        Ok(Grantor::User {
-            role_id: user.role_id,
-            is_admin: builtin == Some(BuiltinRole::Admin),
-            permissions,
-        })
     }
 
     /// Refuses to act on a user whose role holds more than the grantor's (R-AU-6).
@@ -288,4 +284,27 @@ pub fn generate_password() -> Result<String, Unexpected> {
             return Ok(candidate);
         }
     }
+}
+
+/// The actor as a grantor (R-AU-6), with their role as the database has it now: a role
+/// changed a moment ago counts, not the one they signed in with.
+pub(super) async fn grantor(db: &Db, actor: &Actor) -> Result<Grantor, Unexpected> {
+    let Some(user_id) = actor.user_id else {
+        return Ok(Grantor::Operator);
+    };
+    // A user who no longer exists holds nothing.
+    let Some(user) = db::users::find(db, user_id).await? else {
+        return Ok(Grantor::User {
+            role_id: crate::domain::ids::RoleId(0),
+            is_admin: false,
+            permissions: Default::default(),
+        });
+    };
+    let builtin = BuiltinRole::from_name(&user.role_name);
+    let permissions = db::roles::permissions_for_role(db, user.role_id, &user.role_name).await?;
+    Ok(Grantor::User {
+        role_id: user.role_id,
+        is_admin: builtin == Some(BuiltinRole::Admin),
+        permissions,
+    })
 }

@@ -61,7 +61,7 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
 
 /// 200 when the database answers, 503 when it does not.
 pub async fn healthz(services: web::Data<Services>) -> HttpResponse {
-    match services.db.ping().await {
+    match services.health().await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok"),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");

@@ -222,7 +222,7 @@ both_backends! {
         let boss = app.create_user("boss@example.com", "Bo Boss", "admin").await;
         let actor = recoup::domain::event::Actor { user_id: Some(boss.id), label: boss.email.clone(), ip: None };
         let draft = recoup::domain::user::RoleDraft::parse("auditor", "", &["events.view".to_owned()]).unwrap();
-        let role = app.services.create_role(&actor, &draft).await.unwrap();
+        let role = app.services.roles.create(&actor, &draft).await.unwrap();
         let fixtures = crate::gateways::Fixtures::new(&app).await;
         let ids = Ids {
             user: target.id.to_string(),
@@ -324,7 +324,7 @@ both_backends! {
         let boss = app.create_user("boss@example.com", "Bo Boss", "admin").await;
         let actor = recoup::domain::event::Actor { user_id: Some(boss.id), label: boss.email.clone(), ip: None };
         let draft = recoup::domain::user::RoleDraft::parse("auditor", "Reads the log", &["events.view".to_owned(), "dashboard.view".to_owned()]).unwrap();
-        app.services.create_role(&actor, &draft).await.unwrap();
+        app.services.roles.create(&actor, &draft).await.unwrap();
         app.login_as_new("auditor").await;
         assert_eq!(app.get("/admin/events").await.status().as_u16(), 200);
         assert_eq!(app.get("/admin").await.status().as_u16(), 200);

@@ -49,7 +49,7 @@ both_backends! {
             .await;
         assert_eq!(page_of(weak).await.fields_with_errors(), ["password"]);
 
-        let users = app.services.list_users(Some("x@example.com"), recoup::domain::page::PageRequest::new(None, 10)).await.unwrap();
+        let users = app.services.users.list(Some("x@example.com"), recoup::domain::page::PageRequest::new(None, 10)).await.unwrap();
         assert_eq!(users.total, 0);
     }
 }
@@ -112,7 +112,7 @@ both_backends! {
         let me = app.login_as_new("admin").await;
         let demote = app.post_form(&format!("/admin/users/{}/role", me.id), &[("role", "cs_agent")]).await;
         assert_eq!(demote.status().as_u16(), 409);
-        assert_eq!(app.services.find_user(me.id).await.unwrap().role_name, "admin", "the role is unchanged");
+        assert_eq!(app.services.users.find(me.id).await.unwrap().role_name, "admin", "the role is unchanged");
         let disable = app.post_form(&format!("/admin/users/{}/active", me.id), &[("active", "false")]).await;
         assert_eq!(disable.status().as_u16(), 303);
         assert_eq!(app.get("/admin/users").await.status().as_u16(), 200, "still signed in and still admin");
@@ -124,13 +124,13 @@ both_backends! {
         let admin = app.create_user("only@example.com", "Only Admin", "admin").await;
         let helper = app.create_user("helper@example.com", "Helper", "admin").await;
         let actor = recoup::domain::event::Actor { user_id: Some(helper.id), label: helper.email.clone(), ip: None };
-        app.services.set_user_active(&actor, admin.id, false).await.unwrap();
+        app.services.users.set_active(&actor, admin.id, false).await.unwrap();
         let other = recoup::domain::event::Actor { user_id: None, label: "cli".into(), ip: None };
-        let err = app.services.set_user_active(&other, helper.id, false).await.unwrap_err();
+        let err = app.services.users.set_active(&other, helper.id, false).await.unwrap_err();
         assert_eq!(err.code(), "user_change_refused", "{err}");
-        let err = app.services.change_role(&other, helper.id, "merchant").await.unwrap_err();
+        let err = app.services.users.change_role(&other, helper.id, "merchant").await.unwrap_err();
         assert_eq!(err.code(), "user_change_refused", "{err}");
-        let helper = app.services.find_user(helper.id).await.unwrap();
+        let helper = app.services.users.find(helper.id).await.unwrap();
         assert!(helper.active && helper.role_name == "admin", "the last admin is untouched");
     }
 }
@@ -157,11 +157,11 @@ both_backends! {
         assert_eq!(row.attr_of("tr", "id"), Some(format!("user-{}", agent.id)));
         assert!(row.has(".status.off"), "shown as disabled");
         assert_eq!(row.value_of("active").as_deref(), Some("true"), "its button now enables");
-        assert!(!app.services.find_user(agent.id).await.unwrap().active);
+        assert!(!app.services.users.find(agent.id).await.unwrap().active);
 
         let enable = app.post_form(&format!("/admin/users/{}/active", agent.id), &[("active", "true")]).await;
         assert_eq!(enable.status().as_u16(), 303, "without htmx it is a plain post and redirect");
-        assert!(app.services.find_user(agent.id).await.unwrap().active);
+        assert!(app.services.users.find(agent.id).await.unwrap().active);
     }
 }
 

@@ -109,7 +109,7 @@ both_backends! {
 
         let admin = app.create_user("boss@example.com", "Bo Boss", "admin").await;
         let actor = recoup::domain::event::Actor { user_id: Some(admin.id), label: admin.email.clone(), ip: None };
-        app.services.set_user_active(&actor, agent.id, false).await.unwrap();
+        app.services.users.set_active(&actor, agent.id, false).await.unwrap();
 
         assert_redirects_to(&app.get("/customers").await, "/login?next=%2Fcustomers");
         let again = app.login("agent@example.com", PASSWORD).await;
@@ -125,7 +125,7 @@ both_backends! {
 
         let admin = app.create_user("boss@example.com", "Bo Boss", "admin").await;
         let actor = recoup::domain::event::Actor { user_id: Some(admin.id), label: admin.email.clone(), ip: None };
-        app.services.change_role(&actor, user.id, "cs_agent").await.unwrap();
+        app.services.users.change_role(&actor, user.id, "cs_agent").await.unwrap();
 
         assert_eq!(app.get("/mids").await.status().as_u16(), 403);
         assert_eq!(app.get("/customers").await.status().as_u16(), 200);
@@ -180,7 +180,7 @@ both_backends! {
             .unwrap();
         assert_eq!(htmx_wrong.status().as_u16(), 403);
 
-        let users = app.services.list_users(Some("new@example.com"), recoup::domain::page::PageRequest::new(None, 10)).await.unwrap();
+        let users = app.services.users.list(Some("new@example.com"), recoup::domain::page::PageRequest::new(None, 10)).await.unwrap();
         assert_eq!(users.total, 0, "nothing was created");
 
         let ok = app.post_form("/admin/users", &fields).await;

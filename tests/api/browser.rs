@@ -364,7 +364,8 @@ async fn admin_creates_a_cs_agent_who_cannot_see_admin() {
     );
     let agent = app
         .services
-        .list_users(
+        .users
+        .list(
             Some("agent@"),
             recoup::domain::page::PageRequest::new(None, 5),
         )
@@ -412,7 +413,7 @@ async fn admin_creates_a_cs_agent_who_cannot_see_admin() {
             "the row shows the agent disabled",
         )
         .await;
-    assert!(!app.services.find_user(agent.id).await.unwrap().active);
+    assert!(!app.services.users.find(agent.id).await.unwrap().active);
     assert!(
         browser.marker_survived().await,
         "disabling reloaded the page"
@@ -425,7 +426,7 @@ async fn admin_creates_a_cs_agent_who_cannot_see_admin() {
             "the row shows the agent active again",
         )
         .await;
-    assert!(app.services.find_user(agent.id).await.unwrap().active);
+    assert!(app.services.users.find(agent.id).await.unwrap().active);
     assert!(
         browser.marker_survived().await,
         "enabling reloaded the page"
@@ -525,7 +526,7 @@ async fn merchant_activates_flexfactor_and_toggles_it_inline() {
         .wait_for_text(".flash-success", "FlexFactor Rescue")
         .await;
 
-    let mid = app.services.all_mids().await.unwrap().remove(0);
+    let mid = app.services.mids.all().await.unwrap().remove(0);
     let row = format!("#mid-{}", mid.id);
     assert!(browser.text(&row).await.contains("FlexFactor"));
     browser.screenshot("mids").await;
@@ -541,7 +542,7 @@ async fn merchant_activates_flexfactor_and_toggles_it_inline() {
         browser.marker_survived().await,
         "the row changed without a page reload"
     );
-    assert!(!app.services.find_mid(mid.id).await.unwrap().enabled);
+    assert!(!app.services.mids.find(mid.id).await.unwrap().enabled);
     for page in [
         "/gateways/decline-mapping",
         "/gateways/profiles/new?kind=cascade",
@@ -625,13 +626,7 @@ async fn merchant_follows_seed_000_to_build_a_flexpay_salvage_profile() {
     browser
         .wait_for_text(".flash-success", "FlexPay recovery")
         .await;
-    let saved = app
-        .services
-        .list_recycle_profiles()
-        .await
-        .unwrap()
-        .remove(0)
-        .profile;
+    let saved = app.services.recycle.list().await.unwrap().remove(0).profile;
     assert_eq!(saved.active_attempts(), [4]);
     assert_eq!(saved.apply_to, [store_a, store_b]);
 
@@ -643,7 +638,7 @@ async fn merchant_follows_seed_000_to_build_a_flexpay_salvage_profile() {
         .await;
     browser.screenshot("recycle-editor").await;
     assert!(
-        !app.services.list_recycle_profiles().await.unwrap()[0]
+        !app.services.recycle.list().await.unwrap()[0]
             .profile
             .bill_on_fridays,
         "nothing saved"

@@ -114,9 +114,12 @@ async fn secrets_rotate_re_encrypts_under_the_new_key() {
     };
     let old = services_with(0xab, None);
     let conn = recoup::startup::open_database(&old).await.unwrap();
-    let services =
-        recoup::startup::services(conn, &old, std::sync::Arc::new(recoup::clock::SystemClock))
-            .unwrap();
+    let services = recoup::startup::services(
+        conn.clone(),
+        &old,
+        std::sync::Arc::new(recoup::clock::SystemClock),
+    )
+    .unwrap();
     let mut form = MidForm {
         title: "Rotating".into(),
         provider: "flexpay".into(),
@@ -125,13 +128,14 @@ async fn secrets_rotate_re_encrypts_under_the_new_key() {
     form.extra
         .insert("cred_apikey".into(), "fp-live-key-000123456789".into());
     let id = services
-        .create_mid(
+        .mids
+        .create(
             &Actor::system("test"),
             &MidDraft::parse(&form, false).unwrap(),
         )
         .await
         .unwrap();
-    services.db.close().await;
+    conn.close().await;
 
     let out = recoup(&db)
         .args(["secrets", "rotate"])
@@ -148,14 +152,17 @@ async fn secrets_rotate_re_encrypts_under_the_new_key() {
 
     let new = services_with(0xcd, None);
     let conn = recoup::startup::open_database(&new).await.unwrap();
-    let rotated =
-        recoup::startup::services(conn, &new, std::sync::Arc::new(recoup::clock::SystemClock))
-            .unwrap();
+    let rotated = recoup::startup::services(
+        conn.clone(),
+        &new,
+        std::sync::Arc::new(recoup::clock::SystemClock),
+    )
+    .unwrap();
     assert_eq!(
-        rotated.credential_masks(id).await.unwrap(),
+        rotated.mids.credential_masks(id).await.unwrap(),
         [("apikey", "••••6789".to_owned())]
     );
-    rotated.db.close().await;
+    conn.close().await;
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }

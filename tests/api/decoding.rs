@@ -10,7 +10,7 @@ use recoup::domain::permission::Permission;
 
 /// Runs raw SQL on one connection of the app's pool (so a per-connection pragma holds).
 async fn raw(app: &TestApp, sqlite: &[&str], postgres: &[&str]) -> Result<(), sqlx::Error> {
-    match &app.services.db {
+    match &app.db {
         Db::Sqlite(pool) => {
             let mut conn = pool.acquire().await?;
             for sql in sqlite {
@@ -86,7 +86,7 @@ both_backends! {
         )
         .await
         .unwrap();
-        assert!(app.services.decline_mappings().await.is_err(), "the service refuses to guess");
+        assert!(app.services.declines.list().await.is_err(), "the service refuses to guess");
         app.login_as_new("merchant").await;
         assert_eq!(app.get("/gateways/decline-mapping").await.status().as_u16(), 500);
     }

@@ -30,7 +30,7 @@ both_backends! {
         let boss = app.create_user("boss@example.com", "Boss", "admin").await;
         let keys = vec!["users.manage".to_owned(), "dashboard.view".to_owned()];
         let draft = recoup::domain::user::RoleDraft::parse("people", "", &keys).unwrap();
-        app.services.create_role(&recoup::domain::event::Actor::system("test"), &draft).await.unwrap();
+        app.services.roles.create(&recoup::domain::event::Actor::system("test"), &draft).await.unwrap();
         app.create_user("people@example.com", "People", "people").await;
         assert_eq!(app.login("people@example.com", PASSWORD).await.status().as_u16(), 303);
         let response = app.post_form(&format!("/admin/users/{}/password", boss.id), &[("confirm", "yes")]).await;

@@ -19,7 +19,7 @@ both_backends! {
         assert!(failed.event_kinds().iter().all(|k| k == "login.failed") && !failed.event_kinds().is_empty());
         assert!(failed.texts("table.events tbody tr").iter().any(|row| row.contains("wrong password")), "the reason is logged");
 
-        let ann = app.services.list_users(Some("ann@"), recoup::domain::page::PageRequest::new(None, 5)).await.unwrap().items.remove(0);
+        let ann = app.services.users.list(Some("ann@"), recoup::domain::page::PageRequest::new(None, 5)).await.unwrap().items.remove(0);
         let by_ann = app.get_page(&format!("/admin/events?user={}", ann.id)).await.event_kinds();
         assert!(by_ann.iter().any(|k| k == "role.created"), "{by_ann:?}");
         assert!(!by_ann.iter().any(|k| k == "login.failed"), "failed logins have no signed-in actor");

@@ -24,7 +24,8 @@ impl Fixtures {
         let mid = new_mid(app, "Fixture MID", Provider::Test, &[]).await;
         let profile = app
             .services
-            .create_profile(&actor, &profile_draft("Fixture cascade", "cascade", &[mid]))
+            .routing
+            .create(&actor, &profile_draft("Fixture cascade", "cascade", &[mid]))
             .await
             .unwrap();
         let form = MappingForm {
@@ -35,18 +36,15 @@ impl Fixtures {
         };
         let mapping = app
             .services
-            .create_mapping(&actor, &MappingDraft::parse(&form).unwrap())
+            .declines
+            .create(&actor, &MappingDraft::parse(&form).unwrap())
             .await
             .unwrap();
         let store = new_mid(app, "Fixture store", Provider::Test, &[]).await;
         let mut recycle = recoup::domain::recycle::RecycleForm::blank();
         recycle.name = "Fixture salvage".into();
         recycle.mids = vec![store.to_string()];
-        let recycle = app
-            .services
-            .create_recycle_profile(&actor, &recycle)
-            .await
-            .unwrap();
+        let recycle = app.services.recycle.create(&actor, &recycle).await.unwrap();
         Self {
             mid,
             profile,
@@ -84,7 +82,8 @@ pub async fn new_mid(
     }
     let draft = MidDraft::parse(&form, false).unwrap();
     app.services
-        .create_mid(&Actor::system("test"), &draft)
+        .mids
+        .create(&Actor::system("test"), &draft)
         .await
         .unwrap()
 }
@@ -126,13 +125,13 @@ both_backends! {
         let actor = Actor::system("test");
         let test = new_mid(&app, "Main", Provider::Test, &[]).await;
         let flex = new_mid(&app, "Rescue desk", Provider::FlexPay, &[]).await;
-        let err = app.services.create_profile(&actor, &profile_draft("Split", "atri", &[test, flex])).await.unwrap_err();
+        let err = app.services.routing.create(&actor, &profile_draft("Split", "atri", &[test, flex])).await.unwrap_err();
         let ProfileError::Invalid(errors) = err else { panic!("expected a field error") };
         assert_eq!(errors.iter().map(|e| e.field).collect::<Vec<_>>(), ["members"]);
         assert!(errors.get("members").unwrap().contains("Rescue desk"), "the MID is named");
-        assert!(app.services.list_profiles().await.unwrap().is_empty(), "nothing saved");
-        app.services.create_profile(&actor, &profile_draft("Split", "atri", &[test])).await.unwrap();
-        app.services.create_profile(&actor, &profile_draft("Rescue", "cascade", &[test, flex])).await.unwrap();
+        assert!(app.services.routing.list().await.unwrap().is_empty(), "nothing saved");
+        app.services.routing.create(&actor, &profile_draft("Split", "atri", &[test])).await.unwrap();
+        app.services.routing.create(&actor, &profile_draft("Rescue", "cascade", &[test, flex])).await.unwrap();
     }
 }
 
@@ -160,7 +159,7 @@ both_backends! {
 
         let ok = app.post_form("/gateways/profiles", &[("name", "Split"), ("kind", "atri"), (&ia, "on"), (&wa, "2"), (&ib, "on"), (&wb, "1")]).await;
         assert_redirects_to(&ok, "/gateways/profiles");
-        let profile = app.services.list_profiles().await.unwrap().remove(0);
+        let profile = app.services.routing.list().await.unwrap().remove(0);
         assert_eq!(profile.members.iter().map(|m| (m.mid_title.as_str(), m.weight)).collect::<Vec<_>>(), [("Alpha", 2), ("Beta", 1)]);
         let list = app.get_page("/gateways/profiles").await;
         assert_eq!(list.text(&format!("#profile-{} td:first-child", profile.id)), "Split");
@@ -184,7 +183,7 @@ both_backends! {
         let blockers = blocked.texts("section ul li");
         assert!(blockers.iter().any(|b| b.contains("Fixture cascade")), "{blockers:?}");
         assert!(blocked.value_of("confirm").is_none(), "no way to confirm the delete");
-        assert!(app.services.find_mid(fixtures.mid).await.is_ok());
+        assert!(app.services.mids.find(fixtures.mid).await.is_ok());
 
         app.post_form(&format!("/gateways/profiles/{}/delete", fixtures.profile), &[("confirm", "yes")]).await;
         let ask = page_of(app.post_form(&format!("/mids/{}/delete", fixtures.mid), &[]).await).await;
@@ -192,7 +191,7 @@ both_backends! {
         assert_eq!(ask.value_of("confirm").as_deref(), Some("yes"));
         let done = app.post_form(&format!("/mids/{}/delete", fixtures.mid), &[("confirm", "yes")]).await;
         assert_redirects_to(&done, "/mids");
-        assert!(app.services.find_mid(fixtures.mid).await.is_err());
+        assert!(app.services.mids.find(fixtures.mid).await.is_err());
     }
 }
 
@@ -201,15 +200,15 @@ both_backends! {
     /// place that answers.
     async fn r_gw_6_decline_mapping_overrides_the_default_classification(app) {
         let stolen = GatewayResponse { provider: Some(Provider::Test), code: "43", text: "Stolen card" };
-        assert_eq!(app.services.classify(&stolen).await.unwrap(), DeclineClass::Hard);
+        assert_eq!(app.services.declines.classify(&stolen).await.unwrap(), DeclineClass::Hard);
         let insufficient = GatewayResponse { provider: None, code: "", text: "Insufficient Funds" };
-        assert_eq!(app.services.classify(&insufficient).await.unwrap(), DeclineClass::Soft);
+        assert_eq!(app.services.declines.classify(&insufficient).await.unwrap(), DeclineClass::Soft);
 
         let form = MappingForm { provider: "test".into(), code: "43".into(), text: String::new(), class: "soft".into() };
-        app.services.create_mapping(&Actor::system("test"), &MappingDraft::parse(&form).unwrap()).await.unwrap();
-        assert_eq!(app.services.classify(&stolen).await.unwrap(), DeclineClass::Soft);
+        app.services.declines.create(&Actor::system("test"), &MappingDraft::parse(&form).unwrap()).await.unwrap();
+        assert_eq!(app.services.declines.classify(&stolen).await.unwrap(), DeclineClass::Soft);
         let elsewhere = GatewayResponse { provider: Some(Provider::FlexPay), ..stolen };
-        assert_eq!(app.services.classify(&elsewhere).await.unwrap(), DeclineClass::Hard, "the mapping names one gateway");
+        assert_eq!(app.services.declines.classify(&elsewhere).await.unwrap(), DeclineClass::Hard, "the mapping names one gateway");
     }
 }
 
@@ -227,7 +226,7 @@ both_backends! {
 
         let added = app.post_form("/gateways/decline-mapping", &[("provider", "flexpay"), ("code", "05"), ("text", ""), ("class", "hard")]).await;
         assert_redirects_to(&added, "/gateways/decline-mapping");
-        let id = app.services.decline_mappings().await.unwrap()[0].id;
+        let id = app.services.declines.list().await.unwrap()[0].id;
 
         let token = csrf_in(&app.get_html("/gateways/decline-mapping").await);
         let editor = app.client.get(app.url(&format!("/gateways/decline-mapping/{id}/edit"))).header("HX-Request", "true").send().await.unwrap();
@@ -253,7 +252,7 @@ both_backends! {
         assert_eq!(row.attr_of("tr", "class"), None, "back to a plain row");
         assert_eq!(row.texts("td")[1..3], ["05", "honor"]);
         assert!(row.has("td .status.ok"), "soft");
-        let mapping = app.services.decline_mappings().await.unwrap().remove(0);
+        let mapping = app.services.declines.list().await.unwrap().remove(0);
         assert_eq!((mapping.provider, mapping.class), (None, DeclineClass::Soft), "any gateway, soft");
 
         let invalid = app
@@ -268,15 +267,15 @@ both_backends! {
         let invalid = page_of(invalid).await;
         assert!(invalid.has(&format!("#code-{id}-error")), "the message sits in the row by the code");
         assert_eq!(invalid.attr_of("tr", "class").as_deref(), Some("editing"), "the row stays open");
-        assert_eq!(app.services.decline_mappings().await.unwrap()[0].text, "honor", "the bad edit saved nothing");
+        assert_eq!(app.services.declines.list().await.unwrap()[0].text, "honor", "the bad edit saved nothing");
 
         let ask = page_of(app.post_form(&format!("/gateways/decline-mapping/{id}/delete"), &[]).await).await;
         assert!(ask.has(&format!("form[action='/gateways/decline-mapping/{id}/delete'] input[name=confirm][value=yes]")), "a confirming form is offered");
         let gone = app.post_form(&format!("/gateways/decline-mapping/{id}/delete"), &[("confirm", "yes")]).await;
         assert_redirects_to(&gone, "/gateways/decline-mapping");
-        assert!(app.services.decline_mappings().await.unwrap().is_empty());
+        assert!(app.services.declines.list().await.unwrap().is_empty());
         let filter = recoup::domain::event::EventFilter { kind: Some(recoup::domain::event::EventKind::MappingUpdated), ..Default::default() };
-        let updates = app.services.list_events(&filter, recoup::domain::page::PageRequest::new(None, 10)).await.unwrap();
+        let updates = app.services.events.list(&filter, recoup::domain::page::PageRequest::new(None, 10)).await.unwrap();
         assert_eq!(updates.total, 1, "one successful edit, logged with before and after");
         assert!(updates.items[0].before.as_deref().unwrap().contains("flexpay"));
     }

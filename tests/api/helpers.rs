@@ -24,6 +24,8 @@ pub enum Backend {
 pub struct TestApp {
     pub address: String,
     pub services: Services,
+    /// The app's own pool, for tests that read or break the database behind its back.
+    pub db: recoup::db::Db,
     pub clock: ManualClock,
     pub client: reqwest::Client,
     cleanup: Cleanup,
@@ -254,13 +256,14 @@ pub async fn spawn_app_with(backend: Backend, edit: impl FnOnce(&mut Settings)) 
             .single()
             .expect("valid time"),
     );
-    let services = services(db, &settings, Arc::new(clock.clone())).expect("services");
+    let services = services(db.clone(), &settings, Arc::new(clock.clone())).expect("services");
     let app = Application::build(&settings, services.clone(), 1).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
         address,
         services,
+        db,
         clock,
         client: new_client(),
         cleanup,
@@ -538,7 +541,8 @@ impl TestApp {
     ) -> recoup::domain::user::User {
         let new = NewUser::parse(email, name, role, PASSWORD).expect("valid new user");
         self.services
-            .create_user(&Actor::system("test"), new)
+            .users
+            .create(&Actor::system("test"), new)
             .await
             .expect("create user")
     }

@@ -48,7 +48,7 @@ both_backends! {
         app.login_as_new("merchant").await;
         let created = app.post_form("/mids", &flexfactor_form("FF Main", &[("cs_phone", "+1 555 010 7788"), ("monthly_cap", "15,000.50")])).await;
         assert_redirects_to(&created, "/mids");
-        let mid = app.services.all_mids().await.unwrap().remove(0);
+        let mid = app.services.mids.all().await.unwrap().remove(0);
         assert_eq!(mid.monthly_cap.map(|c| c.amount().get()), Some(1_500_050));
 
         let edit = app.get_html(&format!("/mids/{}/edit", mid.id)).await;
@@ -63,7 +63,7 @@ both_backends! {
         let mut form: Vec<(&str, &str)> = vec![("title", "FF Main"), ("provider", "flexfactor"), ("enabled", "on"), ("expiry_days", "14"), ("cred_app_key", "ff-appkey-NEW-0001")];
         form.push(("cs_phone", "+1 555 010 7788"));
         assert_redirects_to(&app.post_form(&format!("/mids/{}", mid.id), &form).await, "/mids");
-        let masks = app.services.credential_masks(mid.id).await.unwrap();
+        let masks = app.services.mids.credential_masks(mid.id).await.unwrap();
         assert_eq!(masks.len(), 6, "blank fields kept their values");
         assert!(masks.contains(&("app_key", "••••0001".to_owned())));
         assert!(masks.contains(&("hmac_signing_key", "••••6789".to_owned())));
@@ -72,7 +72,7 @@ both_backends! {
         assert_eq!(dup.status().as_u16(), 422);
         assert_eq!(page_of(dup).await.fields_with_errors(), ["title"], "titles are unique whatever the case");
 
-        let log = app.services.list_events(&Default::default(), recoup::domain::page::PageRequest::new(None, 50)).await.unwrap();
+        let log = app.services.events.list(&Default::default(), recoup::domain::page::PageRequest::new(None, 50)).await.unwrap();
         for event in &log.items {
             for (_, secret) in FLEXFACTOR_SECRETS {
                 let all = format!("{:?}{:?}", event.before, event.after);
@@ -86,11 +86,11 @@ both_backends! {
 both_backends! {
     async fn a_tampered_credential_is_an_error_not_a_fallback(app) {
         let id = new_mid(&app, "Tamper", Provider::FlexPay, &[]).await;
-        match &app.services.db {
+        match &app.db {
             recoup::db::Db::Sqlite(pool) => sqlx::query("UPDATE mid_credentials SET ciphertext = '00' || substr(ciphertext, 3)").execute(pool).await.map(drop).unwrap(),
             recoup::db::Db::Postgres(pool) => sqlx::query("UPDATE mid_credentials SET ciphertext = '00' || substr(ciphertext, 3)").execute(pool).await.map(drop).unwrap(),
         }
-        assert!(app.services.credential_masks(id).await.is_err());
+        assert!(app.services.mids.credential_masks(id).await.is_err());
         app.login_as_new("merchant").await;
         assert_eq!(app.get(&format!("/mids/{id}/edit")).await.status().as_u16(), 500);
     }
@@ -110,7 +110,7 @@ both_backends! {
         }
         let test = MidForm { title: "Sandbox".into(), provider: "test".into(), ..MidForm::default() };
         let draft = MidDraft::parse(&test, false).unwrap();
-        app.services.create_mid(&actor, &draft).await.unwrap();
+        app.services.mids.create(&actor, &draft).await.unwrap();
         assert_eq!(Provider::FlexEcom.credential_fields().iter().map(|f| f.label).collect::<Vec<_>>(), ["publicKey", "secretKey", "signingSecret"]);
     }
 }
@@ -128,9 +128,9 @@ both_backends! {
             assert_eq!(page.fields_with_errors(), ["expiry_days"], "{bad}");
             assert_eq!(page.value_of("expiry_days").as_deref(), Some(bad), "the typed value is kept");
         }
-        assert!(app.services.all_mids().await.unwrap().is_empty(), "nothing saved");
+        assert!(app.services.mids.all().await.unwrap().is_empty(), "nothing saved");
         let id = new_mid(&app, "FF", Provider::FlexFactor, &[("expiry_days", "7")]).await;
-        assert_eq!(app.services.find_mid(id).await.unwrap().expiry_days.map(|d| d.get()), Some(7));
+        assert_eq!(app.services.mids.find(id).await.unwrap().expiry_days.map(|d| d.get()), Some(7));
     }
 }
 
@@ -144,14 +144,14 @@ both_backends! {
             form.extra.insert(format!("cred_{}", f.key), "some-long-secret-value".into());
         }
         let draft = MidDraft::parse(&form, false).unwrap();
-        let errors = errors_of(app.services.create_mid(&Actor::system("test"), &draft).await);
+        let errors = errors_of(app.services.mids.create(&Actor::system("test"), &draft).await);
         assert_eq!(errors.iter().map(|e| e.field).collect::<Vec<_>>(), ["cascade_all"]);
         assert!(errors.get("cascade_all").unwrap().contains("FF One"), "the holder is named");
-        assert_eq!(app.services.all_mids().await.unwrap().len(), 1);
+        assert_eq!(app.services.mids.all().await.unwrap().len(), 1);
 
         let test = MidForm { title: "Sandbox".into(), provider: "test".into(), cascade_all: Some("on".into()), ..MidForm::default() };
         assert!(!MidDraft::parse(&test, false).unwrap().cascade_all, "only FlexFactor and FlexEcom offer it");
-        assert!(app.services.find_mid(first).await.unwrap().cascade_all);
+        assert!(app.services.mids.find(first).await.unwrap().cascade_all);
     }
 }
 
@@ -173,7 +173,7 @@ both_backends! {
         assert_eq!(page_of(empty).await.fields_with_errors(), ["title", "provider"]);
         let unknown_profile = app.post_form("/mids", &[("title", "T"), ("provider", "test"), ("cascade_profile_id", "999")]).await;
         assert_eq!(page_of(unknown_profile).await.fields_with_errors(), ["cascade_profile_id"]);
-        assert!(app.services.all_mids().await.unwrap().is_empty());
+        assert!(app.services.mids.all().await.unwrap().is_empty());
     }
 }
 
@@ -184,7 +184,7 @@ both_backends! {
             new_mid(&app, &format!("Store {i:02}"), Provider::Test, &[]).await;
         }
         let flex = new_mid(&app, "Rescue FlexPay", Provider::FlexPay, &[]).await;
-        app.services.set_mid_enabled(&Actor::system("test"), flex, false).await.unwrap();
+        app.services.mids.set_enabled(&Actor::system("test"), flex, false).await.unwrap();
 
         let titles = |page: &Page| page.texts("tr[id^='mid-'] td:first-child");
         let first = app.get_page("/mids").await;
@@ -227,10 +227,10 @@ both_backends! {
         assert_eq!(row.attr_of("tr", "id"), Some(format!("mid-{id}")));
         assert!(row.has(".status.off"), "shown as disabled");
         assert_eq!(row.value_of("enabled").as_deref(), Some("true"), "its button now enables");
-        assert!(!app.services.find_mid(id).await.unwrap().enabled);
+        assert!(!app.services.mids.find(id).await.unwrap().enabled);
         let plain = app.post_form(&format!("/mids/{id}/enabled"), &[("enabled", "true")]).await;
         assert_redirects_to(&plain, "/mids");
-        assert!(app.services.find_mid(id).await.unwrap().enabled);
+        assert!(app.services.mids.find(id).await.unwrap().enabled);
     }
 }
 
@@ -268,14 +268,14 @@ both_backends! {
     async fn no_saved_secret_appears_in_any_page_or_in_the_database_in_clear(app) {
         app.login_as_new("admin").await;
         assert_redirects_to(&app.post_form("/mids", &flexfactor_form("Secret FF", &[])).await, "/mids");
-        let id = app.services.all_mids().await.unwrap()[0].id;
+        let id = app.services.mids.all().await.unwrap()[0].id;
         for path in ["/mids".to_owned(), format!("/mids/{id}/edit"), "/gateways".into(), "/gateways/profiles/new?kind=cascade".into(), "/admin/events".into()] {
             let page = app.get_html(&path).await;
             for (_, secret) in FLEXFACTOR_SECRETS {
                 assert!(!page.contains(secret), "{path} shows a secret");
             }
         }
-        let dump: Vec<String> = match &app.services.db {
+        let dump: Vec<String> = match &app.db {
             recoup::db::Db::Sqlite(pool) => {
                 sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await.unwrap();
                 let path: String = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(pool).await.unwrap();
@@ -295,18 +295,25 @@ both_backends! {
 both_backends! {
     async fn rotating_the_key_re_encrypts_every_credential(app) {
         let id = new_mid(&app, "Rotate", Provider::FlexEcom, &[]).await;
-        let before = app.services.credential_masks(id).await.unwrap();
+        let before = app.services.mids.credential_masks(id).await.unwrap();
         let old = SecretSlice::from(vec![9u8; 32]);
         let new = SecretSlice::from(vec![3u8; 32]);
-        let mut rotated = app.services.clone();
-        rotated.cipher = Arc::new(SecretCipher::new(&new, &[old]).unwrap());
-        assert_eq!(rotated.rotate_secrets(&Actor::system("test")).await.unwrap(), 3);
-        assert_eq!(rotated.rotate_secrets(&Actor::system("test")).await.unwrap(), 0, "nothing left under the old key");
+        let with_cipher = |cipher: SecretCipher| {
+            recoup::services::Services::new(recoup::services::Deps {
+                db: app.db.clone(),
+                clock: Arc::new(app.clock.clone()),
+                hasher: recoup::services::passwords::PasswordHasher::new(1).unwrap(),
+                cipher: Arc::new(cipher),
+                session_policy: Default::default(),
+            })
+        };
+        let rotated = with_cipher(SecretCipher::new(&new, &[old]).unwrap());
+        assert_eq!(rotated.mids.rotate_secrets(&Actor::system("test")).await.unwrap(), 3);
+        assert_eq!(rotated.mids.rotate_secrets(&Actor::system("test")).await.unwrap(), 0, "nothing left under the old key");
 
-        let mut new_only = app.services.clone();
-        new_only.cipher = Arc::new(SecretCipher::new(&new, &[]).unwrap());
-        assert_eq!(new_only.credential_masks(id).await.unwrap(), before, "readable with the new key alone");
-        assert!(app.services.credential_masks(id).await.is_err(), "the old key alone no longer reads them");
+        let new_only = with_cipher(SecretCipher::new(&new, &[]).unwrap());
+        assert_eq!(new_only.mids.credential_masks(id).await.unwrap(), before, "readable with the new key alone");
+        assert!(app.services.mids.credential_masks(id).await.is_err(), "the old key alone no longer reads them");
     }
 }
 
@@ -324,7 +331,7 @@ both_backends! {
         let profile = fixtures.profile.to_string();
         let ok = app.post_form("/mids", &[("title", "Main store"), ("provider", "test"), ("enabled", "on"), ("cascade_profile_id", &profile)]).await;
         assert_redirects_to(&ok, "/mids");
-        let mid = app.services.all_mids().await.unwrap().into_iter().find(|m| m.title == "Main store").unwrap();
+        let mid = app.services.mids.all().await.unwrap().into_iter().find(|m| m.title == "Main store").unwrap();
         assert_eq!(mid.cascade_profile_id, Some(fixtures.profile));
         let edit = app.get_page(&format!("/mids/{}/edit", mid.id)).await;
         assert_eq!(edit.selected("cascade_profile_id"), Some(profile));

@@ -53,7 +53,7 @@ both_backends! {
 both_backends! {
     async fn health_answers_200_with_a_database_and_503_without(app) {
         assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
-        app.services.db.close().await;
+        app.db.close().await;
         assert_eq!(app.get("/healthz").await.status().as_u16(), 503);
     }
 }
@@ -61,7 +61,7 @@ both_backends! {
 both_backends! {
     async fn an_internal_failure_shows_the_error_page_with_a_request_id(app) {
         app.login_as_new("admin").await;
-        app.services.db.close().await;
+        app.db.close().await;
         let response = app.get("/admin/users").await;
         assert_eq!(response.status().as_u16(), 500);
         let id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
@@ -145,7 +145,7 @@ both_backends! {
         let page = page_of(response).await;
         assert_eq!(page.text(".status-code"), "400", "the 400 page");
         assert!(page.has("form[action='/logout']"), "inside the layout");
-        assert!(app.services.all_mids().await.unwrap().is_empty());
+        assert!(app.services.mids.all().await.unwrap().is_empty());
     }
 }
 
@@ -163,7 +163,7 @@ both_backends! {
         let mut form = recoup::domain::recycle::RecycleForm::blank();
         form.name = "Main".into();
         form.mids = vec![a.to_string()];
-        app.services.create_recycle_profile(&recoup::domain::event::Actor::system("test"), &form).await.unwrap();
+        app.services.recycle.create(&recoup::domain::event::Actor::system("test"), &form).await.unwrap();
         assert!(!app.get_page("/").await.has("#uncovered"));
 
         let admin = new_client();

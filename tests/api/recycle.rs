@@ -36,7 +36,8 @@ fn errors(result: Result<RecycleProfileId, RecycleError>) -> FieldErrors {
 
 async fn create(app: &TestApp, form: &RecycleForm) -> Result<RecycleProfileId, RecycleError> {
     app.services
-        .create_recycle_profile(&Actor::system("test"), form)
+        .recycle
+        .create(&Actor::system("test"), form)
         .await
 }
 
@@ -50,9 +51,9 @@ both_backends! {
         assert_eq!(e.iter().map(|e| e.field).collect::<Vec<_>>(), ["mids"]);
         let conflict = e.get("mids").unwrap();
         assert!(conflict.contains("Store A") && conflict.contains("Main") && !conflict.contains("Store B"), "names the MID and the profile: {conflict}");
-        assert_eq!(app.services.list_recycle_profiles().await.unwrap().len(), 1, "nothing saved");
+        assert_eq!(app.services.recycle.list().await.unwrap().len(), 1, "nothing saved");
         // Saving the profile that holds it is no conflict.
-        app.services.update_recycle_profile(&Actor::system("test"), first, &plain("Main", &[a, b])).await.unwrap();
+        app.services.recycle.update(&Actor::system("test"), first, &plain("Main", &[a, b])).await.unwrap();
     }
 }
 
@@ -67,8 +68,8 @@ both_backends! {
             assert_eq!(ok, 1, "exactly one save wins");
             let loser = if x.is_ok() { y } else { x };
             assert!(errors(loser).get("mids").unwrap().contains("Store A"), "the loser is told which MID");
-            for p in app.services.list_recycle_profiles().await.unwrap() {
-                app.services.delete_recycle_profile(&Actor::system("test"), p.id).await.unwrap();
+            for p in app.services.recycle.list().await.unwrap() {
+                app.services.recycle.delete(&Actor::system("test"), p.id).await.unwrap();
             }
         }
     }
@@ -87,7 +88,7 @@ both_backends! {
         let a = new_mid(&app, "Store A", Provider::Test, &[]).await;
         let fp = new_mid(&app, "FlexPay MID", Provider::FlexPay, &[]).await;
         let id = create(&app, &flexpay_form(&[a], fp)).await.unwrap();
-        let saved = app.services.find_recycle_profile(id).await.unwrap().profile;
+        let saved = app.services.recycle.find(id).await.unwrap().profile;
         assert_eq!(saved.active_attempts(), [4]);
         assert_eq!(saved.blocks, [BlockMerchant::Original, BlockMerchant::Mid(fp), BlockMerchant::Original, BlockMerchant::Original]);
         assert_eq!((saved.apply_to.as_slice(), saved.bill_on_fridays), ([a].as_slice(), false));
@@ -106,7 +107,7 @@ both_backends! {
         }
         form.minimum_price = "40".into();
         let id = create(&app, &form).await.unwrap();
-        let profile = app.services.find_recycle_profile(id).await.unwrap().profile;
+        let profile = app.services.recycle.find(id).await.unwrap().profile;
         let monday = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
         let plan = schedule(&profile, monday, usd(5000)).unwrap();
         assert_eq!(plan.iter().map(|p| p.due).collect::<Vec<_>>(), [monday + Duration::days(2), monday + Duration::days(4), monday + Duration::days(6)]);
@@ -114,8 +115,8 @@ both_backends! {
         assert!(schedule(&profile, monday, usd(3999)).unwrap().is_empty(), "below the minimum price: not recycled");
 
         form.bill_on_fridays = Some("on".into());
-        app.services.update_recycle_profile(&Actor::system("test"), id, &form).await.unwrap();
-        let fridays = app.services.find_recycle_profile(id).await.unwrap().profile;
+        app.services.recycle.update(&Actor::system("test"), id, &form).await.unwrap();
+        let fridays = app.services.recycle.find(id).await.unwrap().profile;
         let plan = schedule(&fridays, monday, usd(5000)).unwrap();
         let friday = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         assert_eq!(plan.iter().map(|p| p.due).collect::<Vec<_>>(), [friday, friday + Duration::days(7), friday + Duration::days(14)]);
@@ -171,7 +172,7 @@ both_backends! {
 
         let created = app.post_form("/recycle-billing", &refs(&seed_fields(&[a, b], fp))).await;
         assert_redirects_to(&created, "/recycle-billing");
-        let id = app.services.list_recycle_profiles().await.unwrap()[0].id;
+        let id = app.services.recycle.list().await.unwrap()[0].id;
         let list = app.get_page("/recycle-billing").await;
         let row = format!("#recycle-{id}");
         assert_eq!(list.text(&format!("{row} td:first-child")), "FlexPay recovery");
@@ -189,7 +190,7 @@ both_backends! {
         let mut fields = seed_fields(&[a], fp);
         fields[0].1 = "FlexPay recovery (A only)".into();
         assert_redirects_to(&app.post_form(&format!("/recycle-billing/{id}"), &refs(&fields)).await, "/recycle-billing");
-        assert_eq!(app.services.find_recycle_profile(id).await.unwrap().profile.apply_to, [a]);
+        assert_eq!(app.services.recycle.find(id).await.unwrap().profile.apply_to, [a]);
 
         let copy = app.get_page(&format!("/recycle-billing/new?from={id}")).await;
         let name = copy.value_of("name").unwrap_or_default();
@@ -200,10 +201,10 @@ both_backends! {
 
         let ask = page_of(app.post_form(&format!("/recycle-billing/{id}/delete"), &[]).await).await;
         assert!(ask.has(&format!("form[action='/recycle-billing/{id}/delete'] input[name=confirm][value=yes]")), "a confirming form is offered");
-        assert!(app.services.find_recycle_profile(id).await.is_ok(), "asking deletes nothing");
+        assert!(app.services.recycle.find(id).await.is_ok(), "asking deletes nothing");
         assert_redirects_to(&app.post_form(&format!("/recycle-billing/{id}/delete"), &[("confirm", "yes")]).await, "/recycle-billing");
-        assert!(app.services.list_recycle_profiles().await.unwrap().is_empty());
-        let log = app.services.list_events(&Default::default(), recoup::domain::page::PageRequest::new(None, 100)).await.unwrap();
+        assert!(app.services.recycle.list().await.unwrap().is_empty());
+        let log = app.services.events.list(&Default::default(), recoup::domain::page::PageRequest::new(None, 100)).await.unwrap();
         for kind in ["recycle_profile.created", "recycle_profile.updated", "recycle_profile.deleted"] {
             assert!(log.items.iter().any(|e| e.kind == kind), "{kind}");
         }
@@ -246,7 +247,7 @@ both_backends! {
         let mut second = seed_fields(&[a], fp);
         second.retain(|(k, _)| k != "skip_5");
         assert_eq!(page_of(app.post_form("/recycle-billing", &refs(&second)).await).await.fields_with_errors(), ["skip_5"], "only attempt 4 stays active");
-        assert_eq!(app.services.list_recycle_profiles().await.unwrap().len(), 1, "only the first profile exists");
+        assert_eq!(app.services.recycle.list().await.unwrap().len(), 1, "only the first profile exists");
         let junk = app.post_form("/recycle-billing/999999", &refs(&seed_fields(&[a], fp))).await;
         assert_eq!(junk.status().as_u16(), 404);
     }
@@ -276,7 +277,7 @@ both_backends! {
         }
         assert_eq!(live.field_error("name"), None, "fixed fields are cleared");
         assert!(live.flash_error().is_some(), "the form status says it is not saved");
-        assert!(app.services.list_recycle_profiles().await.unwrap().is_empty(), "validation saves nothing");
+        assert!(app.services.recycle.list().await.unwrap().is_empty(), "validation saves nothing");
 
         let mut preview = seed_fields(&[a], fp);
         preview.push(("preview_amount".into(), "49.99".into()));

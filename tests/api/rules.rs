@@ -19,26 +19,26 @@ both_backends! {
     /// session stops at once.
     async fn r_au_1_passwords_are_argon2id_and_sessions_end(app) {
         let user = app.create_user("ann@example.com", "Ann", "admin").await;
-        let hash: String = match &app.services.db {
+        let hash: String = match &app.db {
             recoup::db::Db::Sqlite(pool) => sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(pool).await.unwrap(),
             recoup::db::Db::Postgres(pool) => sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(pool).await.unwrap(),
         };
         assert!(hash.starts_with("$argon2id$"), "{hash}");
 
-        let (token, viewer) = app.services.login(&attempt("ann@example.com", PASSWORD)).await.unwrap();
-        assert!(app.services.resume_session(token.as_str()).await.unwrap().is_some());
-        app.services.logout(token.as_str(), &viewer, None).await.unwrap();
-        assert!(app.services.resume_session(token.as_str()).await.unwrap().is_none());
+        let (token, viewer) = app.services.auth.login(&attempt("ann@example.com", PASSWORD)).await.unwrap();
+        assert!(app.services.auth.resume_session(token.as_str()).await.unwrap().is_some());
+        app.services.auth.logout(token.as_str(), &viewer, None).await.unwrap();
+        assert!(app.services.auth.resume_session(token.as_str()).await.unwrap().is_none());
 
-        let (token, _) = app.services.login(&attempt("ann@example.com", PASSWORD)).await.unwrap();
+        let (token, _) = app.services.auth.login(&attempt("ann@example.com", PASSWORD)).await.unwrap();
         app.clock.advance(chrono::Duration::minutes(31));
-        assert!(app.services.resume_session(token.as_str()).await.unwrap().is_none(), "idle timeout");
+        assert!(app.services.auth.resume_session(token.as_str()).await.unwrap().is_none(), "idle timeout");
 
-        let (token, _) = app.services.login(&attempt("ann@example.com", PASSWORD)).await.unwrap();
+        let (token, _) = app.services.auth.login(&attempt("ann@example.com", PASSWORD)).await.unwrap();
         let other = app.create_user("bo@example.com", "Bo", "admin").await;
         let actor = Actor { user_id: Some(other.id), label: other.email, ip: None };
-        app.services.set_user_active(&actor, user.id, false).await.unwrap();
-        assert!(app.services.resume_session(token.as_str()).await.unwrap().is_none(), "disabled");
+        app.services.users.set_active(&actor, user.id, false).await.unwrap();
+        assert!(app.services.auth.resume_session(token.as_str()).await.unwrap().is_none(), "disabled");
     }
 }
 
@@ -56,11 +56,11 @@ both_backends! {
         assert_eq!(BuiltinRole::Admin.permissions().len(), Permission::all().count());
 
         let user = app.create_user("mo@example.com", "Mo", "merchant").await;
-        let (token, viewer) = app.services.login(&attempt("mo@example.com", PASSWORD)).await.unwrap();
+        let (token, viewer) = app.services.auth.login(&attempt("mo@example.com", PASSWORD)).await.unwrap();
         assert!(viewer.can(Permission::MidsManage));
         let actor = Actor::system("test");
-        app.services.change_role(&actor, user.id, "cs_agent").await.unwrap();
-        let viewer = app.services.resume_session(token.as_str()).await.unwrap().unwrap();
+        app.services.users.change_role(&actor, user.id, "cs_agent").await.unwrap();
+        let viewer = app.services.auth.resume_session(token.as_str()).await.unwrap().unwrap();
         assert!(!viewer.can(Permission::MidsManage) && viewer.can(Permission::CustomersView));
     }
 }
@@ -70,26 +70,26 @@ both_backends! {
     async fn r_au_4_failed_logins_lock_out_per_account_and_per_address(app) {
         app.create_user("ann@example.com", "Ann", "admin").await;
         for _ in 0..5 {
-            assert!(matches!(app.services.login(&attempt("ann@example.com", "nope-nope-nope")).await, Err(LoginError::InvalidCredentials)));
+            assert!(matches!(app.services.auth.login(&attempt("ann@example.com", "nope-nope-nope")).await, Err(LoginError::InvalidCredentials)));
         }
-        assert!(matches!(app.services.login(&attempt("ann@example.com", PASSWORD)).await, Err(LoginError::AccountLocked)));
+        assert!(matches!(app.services.auth.login(&attempt("ann@example.com", PASSWORD)).await, Err(LoginError::AccountLocked)));
         app.clock.advance(chrono::Duration::minutes(16));
-        assert!(app.services.login(&attempt("ann@example.com", PASSWORD)).await.is_ok());
+        assert!(app.services.auth.login(&attempt("ann@example.com", PASSWORD)).await.is_ok());
 
         // Failures spread over time only count inside the window.
         for _ in 0..4 {
-            app.services.login(&attempt("ann@example.com", "nope-nope-nope")).await.ok();
+            app.services.auth.login(&attempt("ann@example.com", "nope-nope-nope")).await.ok();
         }
         app.clock.advance(chrono::Duration::minutes(16));
-        app.services.login(&attempt("ann@example.com", "nope-nope-nope")).await.ok();
-        assert!(app.services.login(&attempt("ann@example.com", PASSWORD)).await.is_ok());
+        app.services.auth.login(&attempt("ann@example.com", "nope-nope-nope")).await.ok();
+        assert!(app.services.auth.login(&attempt("ann@example.com", PASSWORD)).await.is_ok());
 
         for i in 0..30 {
-            app.services.login(&LoginAttempt { email: &format!("x{i}@example.com"), password: "nope-nope-nope", ip: "198.51.100.7" }).await.ok();
+            app.services.auth.login(&LoginAttempt { email: &format!("x{i}@example.com"), password: "nope-nope-nope", ip: "198.51.100.7" }).await.ok();
         }
-        let blocked = app.services.login(&LoginAttempt { email: "ann@example.com", password: PASSWORD, ip: "198.51.100.7" }).await;
+        let blocked = app.services.auth.login(&LoginAttempt { email: "ann@example.com", password: PASSWORD, ip: "198.51.100.7" }).await;
         assert!(matches!(blocked, Err(LoginError::AddressThrottled)));
-        assert!(app.services.login(&attempt("ann@example.com", PASSWORD)).await.is_ok(), "another address is not affected");
+        assert!(app.services.auth.login(&attempt("ann@example.com", PASSWORD)).await.is_ok(), "another address is not affected");
     }
 }
 
@@ -100,11 +100,11 @@ both_backends! {
         let boss = app.create_user("boss@example.com", "Bo", "admin").await;
         let user = app.create_user("mo@example.com", "Mo", "merchant").await;
         let actor = Actor { user_id: Some(boss.id), label: boss.email.clone(), ip: Some("192.0.2.1".into()) };
-        app.services.change_role(&actor, user.id, "cs_admin").await.unwrap();
-        app.services.change_role(&actor, user.id, "wizard").await.unwrap_err();
+        app.services.users.change_role(&actor, user.id, "cs_admin").await.unwrap();
+        app.services.users.change_role(&actor, user.id, "wizard").await.unwrap_err();
 
         let filter = EventFilter { kind: Some(EventKind::UserRoleChanged), ..EventFilter::default() };
-        let events = app.services.list_events(&filter, PageRequest::new(None, 10)).await.unwrap();
+        let events = app.services.events.list(&filter, PageRequest::new(None, 10)).await.unwrap();
         assert_eq!(events.total, 1, "the refused change left no event");
         let event = &events.items[0];
         assert_eq!(event.actor_id, Some(boss.id));
@@ -114,7 +114,7 @@ both_backends! {
         assert!(event.before.as_deref().unwrap().contains("\"role\":\"merchant\""));
         assert!(event.after.as_deref().unwrap().contains("\"role\":\"cs_admin\""));
 
-        let all = app.services.list_events(&EventFilter::default(), PageRequest::new(None, 100)).await.unwrap();
+        let all = app.services.events.list(&EventFilter::default(), PageRequest::new(None, 100)).await.unwrap();
         assert!(all.items.iter().all(|e| !e.after.as_deref().unwrap_or_default().contains("argon2")), "no hash in the log");
     }
 }
@@ -124,12 +124,12 @@ both_backends! {
         let logins = app.services.seed_demo().await.unwrap();
         assert_eq!(logins.iter().map(|l| l.role).collect::<Vec<_>>(), ["admin", "merchant", "cs_admin", "cs_agent"]);
         for login in &logins {
-            assert!(app.services.login(&attempt(&login.email, &login.password)).await.is_ok(), "{} can sign in", login.role);
+            assert!(app.services.auth.login(&attempt(&login.email, &login.password)).await.is_ok(), "{} can sign in", login.role);
         }
         assert!(app.services.seed_demo().await.unwrap().is_empty(), "a second run changes nothing");
-        assert_eq!(app.services.all_mids().await.unwrap().len(), 4);
-        assert_eq!(app.services.list_profiles().await.unwrap().len(), 1);
-        let salvage = app.services.list_recycle_profiles().await.unwrap();
+        assert_eq!(app.services.mids.all().await.unwrap().len(), 4);
+        assert_eq!(app.services.routing.list().await.unwrap().len(), 1);
+        let salvage = app.services.recycle.list().await.unwrap();
         assert_eq!(salvage.len(), 1);
         assert_eq!(salvage[0].profile.active_attempts(), [4]);
     }

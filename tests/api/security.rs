@@ -29,7 +29,8 @@ async fn custom_user(
     let draft = RoleDraft::parse(role, "", &keys).unwrap();
     let id = app
         .services
-        .create_role(&Actor::system("test"), &draft)
+        .roles
+        .create(&Actor::system("test"), &draft)
         .await
         .unwrap();
     let user = app
@@ -76,7 +77,7 @@ both_backends! {
             let response = app.post_form(path, &fields).await;
             assert!(matches!(response.status().as_u16(), 403 | 404), "{path}: {}", response.status());
         }
-        let found = app.services.list_users(Some("mallory@example.com"), recoup::domain::page::PageRequest::new(None, 10)).await.unwrap();
+        let found = app.services.users.list(Some("mallory@example.com"), recoup::domain::page::PageRequest::new(None, 10)).await.unwrap();
         assert_eq!(found.total, 0, "nobody was created");
         let login = app.login_with(&new_client(), "mallory@example.com", "amber-quartz-ferry-77").await;
         assert_eq!(login.status().as_u16(), 401);
@@ -104,15 +105,15 @@ both_backends! {
     async fn r_au_6_a_user_manager_cannot_create_an_admin_or_a_role_above_their_own(app) {
         let (_, manager) = custom_user(&app, "people", &["users.manage", "dashboard.view", "customers.view"]).await;
         let actor = actor_of(&manager);
-        let admin = app.services.create_user(&actor, new_user("a@example.com", "admin")).await;
+        let admin = app.services.users.create(&actor, new_user("a@example.com", "admin")).await;
         assert!(matches!(admin, Err(UserError::Overreach(Overreach::AdminsOnly))), "{admin:?}");
-        let merchant = app.services.create_user(&actor, new_user("m@example.com", "merchant")).await;
+        let merchant = app.services.users.create(&actor, new_user("m@example.com", "merchant")).await;
         assert!(matches!(merchant, Err(UserError::Overreach(Overreach::Lacks(_)))), "{merchant:?}");
         // A role within the manager's own permissions can be given.
         let draft = RoleDraft::parse("viewer", "", &["dashboard.view".to_owned(), "customers.view".to_owned()]).unwrap();
-        app.services.create_role(&Actor::system("test"), &draft).await.unwrap();
-        assert!(app.services.create_user(&actor, new_user("v@example.com", "viewer")).await.is_ok());
-        let grantable: Vec<String> = app.services.roles_grantable_by(&actor).await.unwrap().into_iter().map(|r| r.name).collect();
+        app.services.roles.create(&Actor::system("test"), &draft).await.unwrap();
+        assert!(app.services.users.create(&actor, new_user("v@example.com", "viewer")).await.is_ok());
+        let grantable: Vec<String> = app.services.roles.grantable_by(&actor).await.unwrap().into_iter().map(|r| r.name).collect();
         assert!(grantable.contains(&"viewer".to_owned()) && !grantable.contains(&"admin".to_owned()) && !grantable.contains(&"merchant".to_owned()), "{grantable:?}");
     }
 }
@@ -124,18 +125,18 @@ both_backends! {
         let agent = app.create_user("agent@example.com", "Agent", "cs_agent").await;
         let boss = app.create_user("boss@example.com", "Boss", "admin").await;
 
-        let promote = app.services.change_role(&actor, agent.id, "admin").await;
+        let promote = app.services.users.change_role(&actor, agent.id, "admin").await;
         assert!(matches!(promote, Err(UserError::Overreach(Overreach::AdminsOnly))), "{promote:?}");
-        let demote = app.services.change_role(&actor, boss.id, "cs_agent").await;
+        let demote = app.services.users.change_role(&actor, boss.id, "cs_agent").await;
         assert!(matches!(demote, Err(UserError::Overreach(Overreach::AdminsOnly))), "{demote:?}");
-        let reset = app.services.reset_password(&actor, boss.id).await;
+        let reset = app.services.users.reset_password(&actor, boss.id).await;
         assert!(matches!(reset, Err(UserError::Overreach(Overreach::AdminsOnly))), "{reset:?}");
-        let disable = app.services.set_user_active(&actor, boss.id, false).await;
+        let disable = app.services.users.set_active(&actor, boss.id, false).await;
         assert!(matches!(disable, Err(UserError::Overreach(Overreach::AdminsOnly))), "{disable:?}");
         // Within reach: an agent holds nothing the manager lacks.
-        assert!(app.services.reset_password(&actor, agent.id).await.is_ok());
+        assert!(app.services.users.reset_password(&actor, agent.id).await.is_ok());
 
-        let after = app.services.find_user(boss.id).await.unwrap();
+        let after = app.services.users.find(boss.id).await.unwrap();
         assert_eq!(after.role_name, "admin");
         assert!(after.active);
     }
@@ -167,22 +168,22 @@ both_backends! {
         let (own, manager) = custom_user(&app, "rolesmith", &["roles.manage", "dashboard.view", "events.view"]).await;
         let actor = actor_of(&manager);
         let widened = RoleDraft::parse("rolesmith", "", &["roles.manage".to_owned(), "users.manage".to_owned()]).unwrap();
-        let own_edit = app.services.update_role(&actor, own, &widened).await;
+        let own_edit = app.services.roles.update(&actor, own, &widened).await;
         assert!(matches!(own_edit, Err(RoleError::Overreach(Overreach::OwnRole))), "{own_edit:?}");
         let narrowed = RoleDraft::parse("rolesmith", "", &["dashboard.view".to_owned()]).unwrap();
-        assert!(matches!(app.services.update_role(&actor, own, &narrowed).await, Err(RoleError::Overreach(Overreach::OwnRole))));
-        assert!(matches!(app.services.delete_role(&actor, own).await, Err(RoleError::Overreach(Overreach::OwnRole))));
+        assert!(matches!(app.services.roles.update(&actor, own, &narrowed).await, Err(RoleError::Overreach(Overreach::OwnRole))));
+        assert!(matches!(app.services.roles.delete(&actor, own).await, Err(RoleError::Overreach(Overreach::OwnRole))));
 
         let beyond = RoleDraft::parse("helpers", "", &["users.manage".to_owned()]).unwrap();
-        let created = app.services.create_role(&actor, &beyond).await;
+        let created = app.services.roles.create(&actor, &beyond).await;
         assert!(matches!(&created, Err(RoleError::Overreach(Overreach::Lacks(missing))) if missing == &[recoup::domain::permission::Permission::UsersManage]), "{created:?}");
 
         let within = RoleDraft::parse("readers", "", &["events.view".to_owned()]).unwrap();
-        let readers = app.services.create_role(&actor, &within).await.unwrap();
+        let readers = app.services.roles.create(&actor, &within).await.unwrap();
         let widen_other = RoleDraft::parse("readers", "", &["events.view".to_owned(), "mids.manage".to_owned()]).unwrap();
-        assert!(matches!(app.services.update_role(&actor, readers, &widen_other).await, Err(RoleError::Overreach(Overreach::Lacks(_)))));
+        assert!(matches!(app.services.roles.update(&actor, readers, &widen_other).await, Err(RoleError::Overreach(Overreach::Lacks(_)))));
 
-        let role = app.services.find_role(own).await.unwrap();
+        let role = app.services.roles.find(own).await.unwrap();
         assert!(!role.permissions.contains(recoup::domain::permission::Permission::UsersManage), "nothing changed");
 
         // Over HTTP: the form says why, next to the permissions, with a 403.
@@ -198,9 +199,9 @@ both_backends! {
         let boss = app.create_user("boss@example.com", "Boss", "admin").await;
         let other = app.create_user("other@example.com", "Other", "admin").await;
         let actor = actor_of(&boss);
-        assert!(app.services.create_user(&actor, new_user("a2@example.com", "admin")).await.is_ok());
-        assert!(app.services.reset_password(&actor, other.id).await.is_ok());
-        assert!(app.services.change_role(&actor, other.id, "merchant").await.is_ok());
+        assert!(app.services.users.create(&actor, new_user("a2@example.com", "admin")).await.is_ok());
+        assert!(app.services.users.reset_password(&actor, other.id).await.is_ok());
+        assert!(app.services.users.change_role(&actor, other.id, "merchant").await.is_ok());
     }
 }
 
@@ -215,6 +216,7 @@ async fn concurrent_logins(
         let services = app.services.clone();
         tasks.push(tokio::spawn(async move {
             services
+                .auth
                 .login(&LoginAttempt {
                     email: &email,
                     password: &password,

@@ -30,7 +30,7 @@ const ROUNDS: usize = 60;
 
 /// Bulk data straight in SQL: one statement per table and backend.
 async fn generate(app: &TestApp) {
-    let hash: String = match &app.services.db {
+    let hash: String = match &app.db {
         Db::Sqlite(pool) => sqlx::query_scalar("SELECT password_hash FROM users LIMIT 1")
             .fetch_one(pool)
             .await
@@ -40,7 +40,7 @@ async fn generate(app: &TestApp) {
             .await
             .unwrap(),
     };
-    match &app.services.db {
+    match &app.db {
         Db::Sqlite(pool) => {
             let series =
                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) ";

@@ -101,9 +101,10 @@ pub async fn list(
     let query = query.into_inner();
     let (filter, errors) = query.filter();
     let events = services
-        .list_events(&filter, PageRequest::new(query.page.parse().ok(), 50))
+        .events
+        .list(&filter, PageRequest::new(query.page.parse().ok(), 50))
         .await?;
-    let users = services.event_actors().await?;
+    let users = services.events.actors().await?;
     let page = EventsPage {
         layout: ctx.layout("Event log", "admin"),
         events,

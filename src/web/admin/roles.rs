@@ -24,7 +24,7 @@ struct RolesPage {
 }
 
 pub async fn list(ctx: PageCtx, services: web::Data<Services>) -> Result<HttpResponse, AppError> {
-    let roles = services.list_roles().await?;
+    let roles = services.roles.list().await?;
     render(&RolesPage {
         layout: ctx.layout("Roles", "admin"),
         roles,
@@ -127,7 +127,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let form = parse_form::<RoleForm>(&body)?;
     let result = match RoleDraft::parse(&form.name, &form.description, &form.permissions) {
-        Ok(draft) => services.create_role(&ctx.actor()?, &draft).await,
+        Ok(draft) => services.roles.create(&ctx.actor()?, &draft).await,
         Err(errors) => Err(RoleError::Invalid(errors)),
     };
     match result {
@@ -152,7 +152,7 @@ pub async fn edit_form(
     services: web::Data<Services>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let role = services.find_role(RoleId(*id)).await?;
+    let role = services.roles.find(RoleId(*id)).await?;
     if role.builtin.is_some() {
         ctx.flash(
             FlashKind::Error,
@@ -177,7 +177,7 @@ pub async fn update(
     let id = RoleId(*id);
     let form = parse_form::<RoleForm>(&body)?;
     let result = match RoleDraft::parse(&form.name, &form.description, &form.permissions) {
-        Ok(draft) => services.update_role(&ctx.actor()?, id, &draft).await,
+        Ok(draft) => services.roles.update(&ctx.actor()?, id, &draft).await,
         Err(errors) => Err(RoleError::Invalid(errors)),
     };
     match result {
@@ -221,13 +221,13 @@ pub async fn delete(
     let id = RoleId(*id);
     let form = parse_form::<RoleForm>(&body)?;
     if form.confirm != "yes" {
-        let role = services.find_role(id).await?;
+        let role = services.roles.find(id).await?;
         return render(&DeleteRolePage {
             layout: ctx.layout("Delete role", "admin"),
             role,
         });
     }
-    match services.delete_role(&ctx.actor()?, id).await {
+    match services.roles.delete(&ctx.actor()?, id).await {
         Ok(()) => ctx.flash(FlashKind::Success, "Role deleted."),
         Err(e @ (RoleError::InUse(_) | RoleError::BuiltinReadOnly | RoleError::Overreach(_))) => {
             ctx.flash(FlashKind::Error, e.to_string())

@@ -45,7 +45,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let q = query.q.trim().to_owned();
     let page = PageRequest::new(query.page.parse().ok(), PageRequest::DEFAULT_SIZE);
-    let users = services.list_users(Some(&q), page).await?;
+    let users = services.users.list(Some(&q), page).await?;
     let me = ctx.viewer()?.user_id;
     let pager_base = format!(
         "/admin/users?{}&",
@@ -99,7 +99,7 @@ pub async fn new_form(
     ctx: PageCtx,
     services: web::Data<Services>,
 ) -> Result<HttpResponse, AppError> {
-    let roles = services.roles_grantable_by(&ctx.actor()?).await?;
+    let roles = services.roles.grantable_by(&ctx.actor()?).await?;
     render(&NewUserPage {
         layout: ctx.layout("New user", "admin"),
         roles,
@@ -120,7 +120,7 @@ pub async fn create(
         errors.push("password_confirm", "The two passwords do not match.");
     }
     let result = match parsed {
-        Ok(new) if errors.is_empty() => services.create_user(&ctx.actor()?, new).await,
+        Ok(new) if errors.is_empty() => services.users.create(&ctx.actor()?, new).await,
         _ => Err(UserError::Invalid(errors)),
     };
     match result {
@@ -157,7 +157,7 @@ async fn new_user_again(
 ) -> Result<HttpResponse, AppError> {
     let page = NewUserPage {
         layout: ctx.layout("New user", "admin"),
-        roles: services.roles_grantable_by(&ctx.actor()?).await?,
+        roles: services.roles.grantable_by(&ctx.actor()?).await?,
         form: NewUserForm {
             password: String::new(),
             password_confirm: String::new(),
@@ -183,7 +183,7 @@ pub async fn show(
     services: web::Data<Services>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let user = services.find_user(UserId(*id)).await?;
+    let user = services.users.find(UserId(*id)).await?;
     show_page(&ctx, &services, user, None, StatusCode::OK).await
 }
 
@@ -194,7 +194,7 @@ async fn show_page(
     role_error: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let roles = services.roles_grantable_by(&ctx.actor()?).await?;
+    let roles = services.roles.grantable_by(&ctx.actor()?).await?;
     let is_me = ctx.viewer()?.user_id == user.id;
     let layout = ctx.layout(user.name.clone(), "admin");
     render_status(
@@ -222,13 +222,17 @@ pub async fn change_role(
     form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = UserId(*id);
-    match services.change_role(&ctx.actor()?, id, &form.role).await {
+    match services
+        .users
+        .change_role(&ctx.actor()?, id, &form.role)
+        .await
+    {
         Ok(user) => Ok(ctx.done(
             format!("{} now has the role {}.", user.email, user.role_name),
             &format!("/admin/users/{id}"),
         )),
         Err(UserError::Invalid(errors)) => {
-            let user = services.find_user(id).await?;
+            let user = services.users.find(id).await?;
             let message = errors.get("role").map(str::to_owned);
             show_page(
                 &ctx,
@@ -244,7 +248,7 @@ pub async fn change_role(
                 UserError::Overreach(_) => StatusCode::FORBIDDEN,
                 _ => StatusCode::CONFLICT,
             };
-            let user = services.find_user(id).await?;
+            let user = services.users.find(id).await?;
             show_page(&ctx, &services, user, Some(e.to_string()), status).await
         }
         Err(e) => Err(e.into()),
@@ -271,13 +275,13 @@ pub async fn set_active(
     let id = UserId(*id);
     let active = form.active == "true";
     let me = ctx.viewer()?.user_id;
-    let (user, error) = match services.set_user_active(&ctx.actor()?, id, active).await {
+    let (user, error) = match services.users.set_active(&ctx.actor()?, id, active).await {
         Ok(user) => (user, None),
         Err(UserError::Refused(message)) => {
-            (services.find_user(id).await?, Some(message.to_owned()))
+            (services.users.find(id).await?, Some(message.to_owned()))
         }
         Err(UserError::Overreach(refused)) => {
-            (services.find_user(id).await?, Some(refused.to_string()))
+            (services.users.find(id).await?, Some(refused.to_string()))
         }
         Err(e) => return Err(e.into()),
     };
@@ -329,14 +333,14 @@ pub async fn reset_password(
 ) -> Result<HttpResponse, AppError> {
     let id = UserId(*id);
     if !form.confirmed() {
-        let user = services.find_user(id).await?;
+        let user = services.users.find(id).await?;
         return render(&PasswordPage {
             layout: ctx.layout("Reset password", "admin"),
             user,
             new_password: None,
         });
     }
-    let (user, password) = services.reset_password(&ctx.actor()?, id).await?;
+    let (user, password) = services.users.reset_password(&ctx.actor()?, id).await?;
     render(&PasswordPage {
         layout: ctx.layout("Password reset", "admin"),
         user,

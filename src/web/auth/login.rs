@@ -88,7 +88,7 @@ pub async fn submit(
         password: &form.password,
         ip: &ip,
     };
-    match services.login(&attempt).await {
+    match services.auth.login(&attempt).await {
         Ok((token, _viewer)) => {
             // A fresh cookie and a fresh CSRF token: nothing from before sign-in carries over.
             ctx.session.renew();

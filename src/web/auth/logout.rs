@@ -11,7 +11,10 @@ pub async fn submit(ctx: PageCtx, services: web::Data<Services>) -> Result<HttpR
         ctx.session.get::<String>(SESSION_TOKEN_KEY)?,
         ctx.viewer.as_ref(),
     ) {
-        services.logout(&token, viewer, ctx.ip.as_deref()).await?;
+        services
+            .auth
+            .logout(&token, viewer, ctx.ip.as_deref())
+            .await?;
     }
     ctx.session.purge();
     Ok(ctx.done("You are signed out.", "/login"))

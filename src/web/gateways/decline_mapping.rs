@@ -83,7 +83,8 @@ async fn page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let mut rows: Vec<RowView> = services
-        .decline_mappings()
+        .declines
+        .list()
         .await?
         .iter()
         .map(RowView::of)
@@ -129,7 +130,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let result = match MappingDraft::parse(&form) {
-        Ok(draft) => services.create_mapping(&ctx.actor()?, &draft).await,
+        Ok(draft) => services.declines.create(&ctx.actor()?, &draft).await,
         Err(errors) => Err(MappingError::Invalid(errors)),
     };
     match result {
@@ -151,7 +152,8 @@ pub async fn create(
 
 async fn find_row(services: &Services, id: MappingId) -> Result<RowView, AppError> {
     services
-        .decline_mappings()
+        .declines
+        .list()
         .await?
         .iter()
         .find(|m| m.id == id)
@@ -206,7 +208,7 @@ pub async fn update(
     let id = MappingId(*id);
     let form = form.into_inner();
     let result = match MappingDraft::parse(&form) {
-        Ok(draft) => services.update_mapping(&ctx.actor()?, id, &draft).await,
+        Ok(draft) => services.declines.update(&ctx.actor()?, id, &draft).await,
         Err(errors) => Err(MappingError::Invalid(errors)),
     };
     let htmx = is_htmx(&req);
@@ -262,7 +264,7 @@ pub async fn delete(
         };
         return render(&page);
     }
-    services.delete_mapping(&ctx.actor()?, row.id).await?;
+    services.declines.delete(&ctx.actor()?, row.id).await?;
     if is_htmx(&req) {
         return Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")

@@ -24,7 +24,7 @@ struct ProfilesPage {
 }
 
 pub async fn list(ctx: PageCtx, services: web::Data<Services>) -> Result<HttpResponse, AppError> {
-    let profiles = services.list_profiles().await?;
+    let profiles = services.routing.list().await?;
     render(&ProfilesPage {
         layout: ctx.layout("Routing profiles", "gateways"),
         profiles,
@@ -60,7 +60,8 @@ async fn form_page(
 ) -> Result<HttpResponse, AppError> {
     let kind = ProfileKind::from_key(&form.kind);
     let rows = services
-        .all_mids()
+        .mids
+        .all()
         .await?
         .into_iter()
         .map(|mid| MemberRow {
@@ -128,7 +129,8 @@ async fn save(
     form: ProfileForm,
 ) -> Result<HttpResponse, AppError> {
     let offered: Vec<_> = services
-        .all_mids()
+        .mids
+        .all()
         .await?
         .into_iter()
         .map(|m| m.id)
@@ -136,10 +138,11 @@ async fn save(
     let result = match ProfileDraft::parse(&form, &offered) {
         Ok(draft) => match profile_id {
             Some(id) => services
-                .update_profile(&ctx.actor()?, id, &draft)
+                .routing
+                .update(&ctx.actor()?, id, &draft)
                 .await
                 .map(|()| id),
-            None => services.create_profile(&ctx.actor()?, &draft).await,
+            None => services.routing.create(&ctx.actor()?, &draft).await,
         },
         Err(errors) => Err(ProfileError::Invalid(errors)),
     };
@@ -176,7 +179,7 @@ pub async fn edit_form(
     services: web::Data<Services>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let profile = services.find_profile(ProfileId(*id)).await?;
+    let profile = services.routing.find(ProfileId(*id)).await?;
     let mut form = ProfileForm {
         name: profile.name.clone(),
         kind: profile.kind.key().to_owned(),
@@ -207,7 +210,7 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let profile = services.find_profile(ProfileId(*id)).await?;
+    let profile = services.routing.find(ProfileId(*id)).await?;
     save(
         ctx,
         &services,
@@ -223,7 +226,7 @@ pub async fn delete(
     id: web::Path<i64>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
-    let profile = services.find_profile(ProfileId(*id)).await?;
+    let profile = services.routing.find(ProfileId(*id)).await?;
     if !form.confirmed() {
         let page = ConfirmPage {
             layout: ctx.layout("Delete profile", "gateways"),
@@ -238,7 +241,7 @@ pub async fn delete(
         };
         return render(&page);
     }
-    services.delete_profile(&ctx.actor()?, profile.id).await?;
+    services.routing.delete(&ctx.actor()?, profile.id).await?;
     Ok(ctx.done(
         format!("Profile {} deleted.", profile.name),
         "/gateways/profiles",

@@ -52,7 +52,7 @@ async fn viewer(services: &Services, session: &Session) -> Result<Option<Viewer>
     let Some(token) = session.get::<String>(SESSION_TOKEN_KEY)? else {
         return Ok(None);
     };
-    let viewer = services.resume_session(&token).await?;
+    let viewer = services.auth.resume_session(&token).await?;
     if viewer.is_none() {
         session.remove(SESSION_TOKEN_KEY);
     }

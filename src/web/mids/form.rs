@@ -92,7 +92,8 @@ struct FieldsPartial {
 
 async fn cascade_profiles(services: &Services) -> Result<Vec<(ProfileId, String)>, AppError> {
     Ok(services
-        .list_profiles()
+        .routing
+        .list()
         .await?
         .into_iter()
         .filter(|p| p.kind == ProfileKind::Cascade)
@@ -109,7 +110,7 @@ async fn form_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let masks = match mid_id {
-        Some(id) => services.credential_masks(id).await?,
+        Some(id) => services.mids.credential_masks(id).await?,
         None => Vec::new(),
     };
     let title = match (mid_id, Provider::from_key(&form.provider)) {
@@ -196,8 +197,8 @@ async fn save(
 ) -> Result<HttpResponse, AppError> {
     let result = match MidDraft::parse(&form, id.is_some()) {
         Ok(draft) => match id {
-            Some(id) => services.update_mid(&ctx.actor()?, id, &draft).await,
-            None => services.create_mid(&ctx.actor()?, &draft).await.map(drop),
+            Some(id) => services.mids.update(&ctx.actor()?, id, &draft).await,
+            None => services.mids.create(&ctx.actor()?, &draft).await.map(drop),
         },
         Err(errors) => Err(MidError::Invalid(errors)),
     };
@@ -259,7 +260,7 @@ pub async fn edit_form(
     services: web::Data<Services>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let mid = services.find_mid(MidId(*id)).await?;
+    let mid = services.mids.find(MidId(*id)).await?;
     form_page(
         &ctx,
         &services,
@@ -277,7 +278,7 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let stored = services.find_mid(MidId(*id)).await?;
+    let stored = services.mids.find(MidId(*id)).await?;
     let mut form = parse_form::<MidForm>(&body)?;
     // The gateway is fixed once a MID exists, whatever a hand-made post says.
     form.provider = stored.provider.key().to_owned();
@@ -291,9 +292,10 @@ pub async fn delete(
     id: web::Path<i64>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
-    let mid = services.find_mid(MidId(*id)).await?;
+    let mid = services.mids.find(MidId(*id)).await?;
     let blockers: Vec<String> = services
-        .mid_usages(mid.id)
+        .mids
+        .usages(mid.id)
         .await?
         .iter()
         .map(ToString::to_string)
@@ -311,6 +313,6 @@ pub async fn delete(
         };
         return render(&page);
     }
-    services.delete_mid(&ctx.actor()?, mid.id).await?;
+    services.mids.delete(&ctx.actor()?, mid.id).await?;
     Ok(ctx.done(format!("MID {} deleted.", mid.title), "/mids"))
 }

@@ -126,8 +126,8 @@ struct RowPartial<'a> {
 
 /// For each MID, the routing and recycle billing profiles that use it.
 async fn profiles_by_mid(services: &Services) -> Result<Vec<(MidId, String)>, AppError> {
-    let routing = services.list_profiles().await?;
-    let recycling = services.list_recycle_profiles().await?;
+    let routing = services.routing.list().await?;
+    let recycling = services.recycle.list().await?;
     let mut usage: Vec<(MidId, String)> = routing
         .into_iter()
         .flat_map(|p| {
@@ -172,7 +172,8 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let page = services
-        .list_mids(
+        .mids
+        .list(
             &query.to_query(),
             PageRequest::new(query.page.parse().ok(), PageRequest::DEFAULT_SIZE),
         )
@@ -217,7 +218,8 @@ pub async fn set_enabled(
     form: web::Form<EnabledForm>,
 ) -> Result<HttpResponse, AppError> {
     let mid = services
-        .set_mid_enabled(&ctx.actor()?, MidId(*id), form.enabled == "true")
+        .mids
+        .set_enabled(&ctx.actor()?, MidId(*id), form.enabled == "true")
         .await?;
     if is_htmx(&req) {
         let usage = profiles_by_mid(&services).await?;

@@ -86,9 +86,10 @@ struct ListPage {
 }
 
 pub async fn list(ctx: PageCtx, services: web::Data<Services>) -> Result<HttpResponse, AppError> {
-    let mids = services.all_mids().await?;
+    let mids = services.mids.all().await?;
     let rows = services
-        .list_recycle_profiles()
+        .recycle
+        .list()
         .await?
         .into_iter()
         .map(|p| row(p, &mids))
@@ -105,7 +106,7 @@ pub async fn delete(
     id: web::Path<i64>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
-    let stored = services.find_recycle_profile(RecycleProfileId(*id)).await?;
+    let stored = services.recycle.find(RecycleProfileId(*id)).await?;
     if !form.confirmed() {
         let page = ConfirmPage {
             layout: ctx.layout("Delete profile", "recycle"),
@@ -118,9 +119,7 @@ pub async fn delete(
         };
         return render(&page);
     }
-    services
-        .delete_recycle_profile(&ctx.actor()?, stored.id)
-        .await?;
+    services.recycle.delete(&ctx.actor()?, stored.id).await?;
     Ok(ctx.done(
         format!("Profile {} deleted.", stored.profile.name),
         "/recycle-billing",

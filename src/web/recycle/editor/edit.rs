@@ -15,7 +15,7 @@ pub async fn edit_form(
     services: web::Data<Services>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let stored = services.find_recycle_profile(RecycleProfileId(*id)).await?;
+    let stored = services.recycle.find(RecycleProfileId(*id)).await?;
     let mut form = form_of(&stored.profile);
     form.rest
         .insert("editing".to_owned(), stored.id.to_string());

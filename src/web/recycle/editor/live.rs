@@ -23,9 +23,9 @@ pub async fn validate(
     if !is_htmx(&req) {
         return editor(&ctx, &services, editing, form, true, StatusCode::OK).await;
     }
-    let result = services.validate_recycle_profile(&form, editing).await?;
-    let mids = services.all_mids().await?;
-    let preview = preview_of(&form, &result, &mids, services.clock.now().date_naive());
+    let result = services.recycle.validate(&form, editing).await?;
+    let mids = services.mids.all().await?;
+    let preview = preview_of(&form, &result, &mids, services.recycle.today());
     render(&LivePartial {
         errors: result.err().unwrap_or_default(),
         fields: message_fields(),

@@ -16,7 +16,7 @@ pub async fn mid_list(
 ) -> Result<HttpResponse, AppError> {
     let form = parse_form::<RecycleForm>(&body)?;
     let editing = editing_of(&services, &form).await?;
-    let facts = services.recycle_mid_facts(editing).await?;
+    let facts = services.recycle.mid_facts(editing).await?;
     let filter = form.rest.get("mid_filter").cloned().unwrap_or_default();
     render(&MidListPartial {
         mids: mid_options(&form, &facts, &filter),

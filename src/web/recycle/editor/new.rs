@@ -25,7 +25,7 @@ pub async fn new_form(
 ) -> Result<HttpResponse, AppError> {
     let form = match query.from.trim().parse::<i64>() {
         Ok(id) => {
-            let stored = services.find_recycle_profile(RecycleProfileId(id)).await?;
+            let stored = services.recycle.find(RecycleProfileId(id)).await?;
             let mut form = form_of(&stored.profile);
             form.name = format!("Copy of {}", stored.profile.name);
             form.mids.clear();

@@ -25,7 +25,7 @@ pub async fn preset(
         .get("preset_mid")
         .and_then(|v| v.trim().parse::<i64>().ok())
         .map(MidId);
-    let mids = services.all_mids().await?;
+    let mids = services.mids.all().await?;
     match flexpay.and_then(|id| {
         mids.iter()
             .find(|m| m.id == id && m.provider == Provider::FlexPay)

@@ -47,7 +47,8 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let form = parse_form::<RecycleForm>(&body)?;
     let result = services
-        .create_recycle_profile(&ctx.actor()?, &form)
+        .recycle
+        .create(&ctx.actor()?, &form)
         .await
         .map(drop);
     saved(&ctx, &services, None, form, result).await
@@ -59,14 +60,9 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let id = services
-        .find_recycle_profile(RecycleProfileId(*id))
-        .await?
-        .id;
+    let id = services.recycle.find(RecycleProfileId(*id)).await?.id;
     let mut form = parse_form::<RecycleForm>(&body)?;
     form.rest.insert("editing".to_owned(), id.to_string());
-    let result = services
-        .update_recycle_profile(&ctx.actor()?, id, &form)
-        .await;
+    let result = services.recycle.update(&ctx.actor()?, id, &form).await;
     saved(&ctx, &services, Some(id), form, result).await
 }

@@ -247,10 +247,10 @@ pub(super) async fn editor(
     show_errors: bool,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let facts = services.recycle_mid_facts(editing).await?;
-    let mids = services.all_mids().await?;
+    let facts = services.recycle.mid_facts(editing).await?;
+    let mids = services.mids.all().await?;
     let result = crate::domain::recycle::validate(&form, &facts);
-    let today = services.clock.now().date_naive();
+    let today = services.recycle.today();
     let preview = preview_of(&form, &result, &mids, today);
     let errors = if show_errors {
         result.err().unwrap_or_default()
@@ -309,7 +309,7 @@ pub(super) async fn editing_of(
     else {
         return Ok(None);
     };
-    match services.find_recycle_profile(RecycleProfileId(id)).await {
+    match services.recycle.find(RecycleProfileId(id)).await {
         Ok(p) => Ok(Some(p.id)),
         Err(RecycleError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
