@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{Conn, DbError, on_conn};
 use crate::domain::decline::{DeclineClass, DeclineMapping};
 use crate::domain::ids::MappingId;
-use crate::domain::mid::Provider;
+use crate::domain::provider::Provider;
 
 #[derive(sqlx::FromRow)]
 struct Row {

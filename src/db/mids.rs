@@ -6,9 +6,10 @@ use const_format::concatcp;
 use super::{Conn, DbError, on_conn};
 use crate::crypto::Sealed;
 use crate::domain::ids::{MidId, ProfileId};
-use crate::domain::mid::{Accepts, ExpiryDays, Mid, MidDraft, MidUsage, Provider};
+use crate::domain::mid::{Accepts, ExpiryDays, Mid, MidDraft, MidUsage};
 use crate::domain::money::{Currency, MinorUnits, Money};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::provider::Provider;
 
 #[derive(sqlx::FromRow)]
 struct MidRow {

@@ -4,7 +4,7 @@
 //! [`classify`], is the only place the engine and pages ask.
 
 use super::ids::MappingId;
-use super::mid::Provider;
+use super::provider::Provider;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
@@ -31,6 +31,15 @@ impl DeclineClass {
     pub fn from_key(key: &str) -> Option<Self> {
         key.parse().ok()
     }
+}
+
+/// A valid mapping row.
+#[derive(Debug, Clone)]
+pub struct MappingDraft {
+    pub provider: Option<Provider>,
+    pub code: String,
+    pub text: String,
+    pub class: DeclineClass,
 }
 
 /// A gateway's answer to a payment.

@@ -10,6 +10,7 @@ pub mod mid;
 pub mod money;
 pub mod page;
 pub mod permission;
+pub mod provider;
 pub mod recycle;
 pub mod routing;
 pub mod user;

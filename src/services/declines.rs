@@ -10,10 +10,12 @@ use crate::db;
 use crate::db::Db;
 use crate::db::decline_mappings::MappingWrite;
 use crate::domain::FieldErrors;
-use crate::domain::decline::{DeclineClass, DeclineMapping, GatewayResponse, classify};
+use crate::domain::decline::{
+    DeclineClass, DeclineMapping, GatewayResponse, MappingDraft, classify,
+};
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::MappingId;
-use crate::domain::mid::Provider;
+use crate::domain::provider::Provider;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
@@ -37,79 +39,13 @@ impl From<crate::db::DbError> for MappingError {
     }
 }
 
-/// The mapping form as typed.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct MappingForm {
-    pub provider: String,
-    pub code: String,
-    pub text: String,
-    pub class: String,
-}
-
-/// A valid mapping row.
-#[derive(Debug, Clone)]
-pub struct MappingDraft {
-    pub provider: Option<Provider>,
-    pub code: String,
-    pub text: String,
-    pub class: DeclineClass,
-}
-
-impl MappingDraft {
-    pub fn parse(form: &MappingForm) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::default();
-        let provider = match form.provider.trim() {
-            "" | "any" => None,
-            key => errors
-                .take(
-                    "provider",
-                    Provider::from_key(key)
-                        .map(Some)
-                        .ok_or("Pick a gateway or “any”."),
-                )
-                .flatten(),
-        };
-        let code = form.code.trim();
-        let text = form.text.trim();
-        if code.is_empty() && text.is_empty() {
-            errors.push("code", "Enter a response code, a response text, or both.");
-        }
-        if code.chars().count() > 20
-            || !code
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-        {
-            errors.push(
-                "code",
-                "Codes are up to 20 letters, digits, dots or dashes.",
-            );
-        }
-        if text.chars().count() > 200 {
-            errors.push("text", "Use at most 200 characters.");
-        }
-        let class = errors.take(
-            "class",
-            DeclineClass::from_key(form.class.trim()).ok_or("Pick soft or hard."),
-        );
-        match class {
-            Some(class) if errors.is_empty() => Ok(Self {
-                provider,
-                code: code.to_owned(),
-                text: text.to_owned(),
-                class,
-            }),
-            _ => Err(errors),
-        }
-    }
-
-    fn write(&self) -> MappingWrite<'_> {
-        MappingWrite {
-            provider: self.provider,
-            code: &self.code,
-            text: &self.text,
-            class: self.class,
-        }
+/// The row to write for a draft.
+fn write(draft: &MappingDraft) -> MappingWrite<'_> {
+    MappingWrite {
+        provider: draft.provider,
+        code: &draft.code,
+        text: &draft.text,
+        class: draft.class,
     }
 }
 
@@ -150,7 +86,7 @@ impl DeclineService {
     ) -> Result<MappingId, MappingError> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let id = db::decline_mappings::insert(&mut tx, &draft.write(), now).await?;
+        let id = db::decline_mappings::insert(&mut tx, &write(draft), now).await?;
         let after = snapshot(draft.provider, &draft.code, &draft.text, draft.class);
         let event = NewEvent {
             kind: EventKind::MappingCreated,
@@ -172,7 +108,7 @@ impl DeclineService {
         let before = db::decline_mappings::find(&mut tx, id)
             .await?
             .ok_or(MappingError::NotFound)?;
-        db::decline_mappings::update(&mut tx, id, &draft.write()).await?;
+        db::decline_mappings::update(&mut tx, id, &write(draft)).await?;
         let after = db::decline_mappings::find(&mut tx, id)
             .await?
             .ok_or(MappingError::NotFound)?;

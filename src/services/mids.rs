@@ -13,8 +13,9 @@ use crate::db::mids::MidQuery;
 use crate::domain::FieldErrors;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::MidId;
-use crate::domain::mid::{CredentialField, Mid, MidDraft, MidUsage, mask};
+use crate::domain::mid::{Mid, MidDraft, MidUsage, mask};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::provider::CredentialField;
 use crate::domain::routing::ProfileKind;
 
 #[derive(Debug, thiserror::Error)]

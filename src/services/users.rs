@@ -17,7 +17,7 @@ use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::UserId;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::permission::BuiltinRole;
-use crate::domain::user::{NewUser, Password, User};
+use crate::domain::user::{NewUser, Password, RoleName, User};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
@@ -144,14 +144,14 @@ impl UserService {
         &self,
         actor: &Actor,
         id: UserId,
-        role_name: &str,
+        role_name: &RoleName,
     ) -> Result<User, UserError> {
-        let role = db::roles::find_by_name(&self.db, role_name.trim())
+        let role = db::roles::find_by_name(&self.db, role_name.as_str())
             .await?
             .ok_or_else(|| {
                 field(
                     "role",
-                    &format!("There is no role named `{}`.", role_name.trim()),
+                    &format!("There is no role named `{}`.", role_name.as_str()),
                 )
             })?;
         if actor.user_id == Some(id) {

@@ -128,7 +128,7 @@ both_backends! {
         let other = recoup::domain::event::Actor { user_id: None, label: "cli".into(), ip: None };
         let err = app.services.users.set_active(&other, helper.id, false).await.unwrap_err();
         assert_eq!(err.code(), "user_change_refused", "{err}");
-        let err = app.services.users.change_role(&other, helper.id, "merchant").await.unwrap_err();
+        let err = app.services.users.change_role(&other, helper.id, &recoup::domain::user::RoleName::parse("merchant").unwrap()).await.unwrap_err();
         assert_eq!(err.code(), "user_change_refused", "{err}");
         let helper = app.services.users.find(helper.id).await.unwrap();
         assert!(helper.active && helper.role_name == "admin", "the last admin is untouched");

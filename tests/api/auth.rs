@@ -125,7 +125,7 @@ both_backends! {
 
         let admin = app.create_user("boss@example.com", "Bo Boss", "admin").await;
         let actor = recoup::domain::event::Actor { user_id: Some(admin.id), label: admin.email.clone(), ip: None };
-        app.services.users.change_role(&actor, user.id, "cs_agent").await.unwrap();
+        app.services.users.change_role(&actor, user.id, &recoup::domain::user::RoleName::parse("cs_agent").unwrap()).await.unwrap();
 
         assert_eq!(app.get("/mids").await.status().as_u16(), 403);
         assert_eq!(app.get("/customers").await.status().as_u16(), 200);

@@ -497,7 +497,7 @@ async fn merchant_activates_flexfactor_and_toggles_it_inline() {
         browser
             .text("h1")
             .await
-            .contains(recoup::domain::mid::Provider::FlexFactor.label())
+            .contains(recoup::domain::provider::Provider::FlexFactor.label())
     );
     assert_eq!(browser.path().await, "/mids/new");
     browser.fill("#title", "FlexFactor Rescue").await;
@@ -556,7 +556,7 @@ async fn merchant_activates_flexfactor_and_toggles_it_inline() {
 
 #[tokio::test]
 async fn merchant_follows_seed_000_to_build_a_flexpay_salvage_profile() {
-    use recoup::domain::mid::Provider;
+    use recoup::domain::provider::Provider;
     let Some((browser, app)) = signed_in("mo@example.com", "Mo Merchant", "merchant").await else {
         return;
     };

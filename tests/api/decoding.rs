@@ -5,8 +5,8 @@
 use crate::both_backends;
 use crate::helpers::*;
 use recoup::db::Db;
-use recoup::domain::mid::Provider;
 use recoup::domain::permission::Permission;
+use recoup::domain::provider::Provider;
 
 /// Runs raw SQL on one connection of the app's pool (so a per-connection pragma holds).
 async fn raw(app: &TestApp, sqlite: &[&str], postgres: &[&str]) -> Result<(), sqlx::Error> {

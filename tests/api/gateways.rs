@@ -2,12 +2,13 @@
 
 use crate::both_backends;
 use crate::helpers::TestApp;
+use recoup::domain::decline::MappingDraft;
 use recoup::domain::decline::{DeclineClass, GatewayResponse};
 use recoup::domain::event::Actor;
 use recoup::domain::ids::{MappingId, MidId, ProfileId};
-use recoup::domain::mid::{MidDraft, MidForm, Provider};
+use recoup::domain::mid::{MidDraft, MidForm};
+use recoup::domain::provider::Provider;
 use recoup::domain::routing::{ProfileDraft, ProfileForm};
-use recoup::services::declines::{MappingDraft, MappingForm};
 use recoup::services::routing::ProfileError;
 
 /// A MID, a cascade profile holding it and a decline mapping, for tests that need ids.
@@ -28,18 +29,13 @@ impl Fixtures {
             .create(&actor, &profile_draft("Fixture cascade", "cascade", &[mid]))
             .await
             .unwrap();
-        let form = MappingForm {
-            provider: "any".into(),
+        let draft = MappingDraft {
+            provider: None,
             code: "05".into(),
             text: String::new(),
-            class: "hard".into(),
+            class: DeclineClass::Hard,
         };
-        let mapping = app
-            .services
-            .declines
-            .create(&actor, &MappingDraft::parse(&form).unwrap())
-            .await
-            .unwrap();
+        let mapping = app.services.declines.create(&actor, &draft).await.unwrap();
         let store = new_mid(app, "Fixture store", Provider::Test, &[]).await;
         let mut recycle = recoup::domain::recycle::RecycleForm::blank();
         recycle.name = "Fixture salvage".into();
@@ -204,8 +200,8 @@ both_backends! {
         let insufficient = GatewayResponse { provider: None, code: "", text: "Insufficient Funds" };
         assert_eq!(app.services.declines.classify(&insufficient).await.unwrap(), DeclineClass::Soft);
 
-        let form = MappingForm { provider: "test".into(), code: "43".into(), text: String::new(), class: "soft".into() };
-        app.services.declines.create(&Actor::system("test"), &MappingDraft::parse(&form).unwrap()).await.unwrap();
+        let draft = MappingDraft { provider: Some(Provider::Test), code: "43".into(), text: String::new(), class: DeclineClass::Soft };
+        app.services.declines.create(&Actor::system("test"), &draft).await.unwrap();
         assert_eq!(app.services.declines.classify(&stolen).await.unwrap(), DeclineClass::Soft);
         let elsewhere = GatewayResponse { provider: Some(Provider::FlexPay), ..stolen };
         assert_eq!(app.services.declines.classify(&elsewhere).await.unwrap(), DeclineClass::Hard, "the mapping names one gateway");

@@ -6,7 +6,8 @@ use crate::both_backends;
 use crate::gateways::new_mid;
 use recoup::crypto::SecretCipher;
 use recoup::domain::event::Actor;
-use recoup::domain::mid::{MidDraft, MidForm, Provider};
+use recoup::domain::mid::{MidDraft, MidForm};
+use recoup::domain::provider::Provider;
 use recoup::services::mids::MidError;
 use secrecy::SecretSlice;
 

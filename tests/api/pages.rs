@@ -152,8 +152,8 @@ both_backends! {
 both_backends! {
     async fn the_dashboard_shows_each_role_what_it_may_see(app) {
         app.login_as_new("merchant").await;
-        let a = crate::gateways::new_mid(&app, "Uncovered store", recoup::domain::mid::Provider::Test, &[]).await;
-        crate::gateways::new_mid(&app, "Rescue", recoup::domain::mid::Provider::FlexPay, &[]).await;
+        let a = crate::gateways::new_mid(&app, "Uncovered store", recoup::domain::provider::Provider::Test, &[]).await;
+        crate::gateways::new_mid(&app, "Rescue", recoup::domain::provider::Provider::FlexPay, &[]).await;
         let page = app.get_page("/").await;
         let mids = page.text(".tiles a[href='/mids']");
         assert!(mids.starts_with("2 MIDs") && mids.contains("1 salvage-only"), "{mids}");

@@ -10,8 +10,8 @@ use crate::helpers::TestApp;
 use recoup::domain::FieldErrors;
 use recoup::domain::event::Actor;
 use recoup::domain::ids::{MidId, RecycleProfileId};
-use recoup::domain::mid::Provider;
 use recoup::domain::money::{Currency, MinorUnits, Money};
+use recoup::domain::provider::Provider;
 use recoup::domain::recycle::{ATTEMPTS, Block, BlockMerchant, RecycleForm, schedule};
 use recoup::services::recycle::RecycleError;
 

@@ -59,7 +59,7 @@ both_backends! {
         let (token, viewer) = app.services.auth.login(&attempt("mo@example.com", PASSWORD)).await.unwrap();
         assert!(viewer.can(Permission::MidsManage));
         let actor = Actor::system("test");
-        app.services.users.change_role(&actor, user.id, "cs_agent").await.unwrap();
+        app.services.users.change_role(&actor, user.id, &recoup::domain::user::RoleName::parse("cs_agent").unwrap()).await.unwrap();
         let viewer = app.services.auth.resume_session(token.as_str()).await.unwrap().unwrap();
         assert!(!viewer.can(Permission::MidsManage) && viewer.can(Permission::CustomersView));
     }
@@ -100,8 +100,8 @@ both_backends! {
         let boss = app.create_user("boss@example.com", "Bo", "admin").await;
         let user = app.create_user("mo@example.com", "Mo", "merchant").await;
         let actor = Actor { user_id: Some(boss.id), label: boss.email.clone(), ip: Some("192.0.2.1".into()) };
-        app.services.users.change_role(&actor, user.id, "cs_admin").await.unwrap();
-        app.services.users.change_role(&actor, user.id, "wizard").await.unwrap_err();
+        app.services.users.change_role(&actor, user.id, &recoup::domain::user::RoleName::parse("cs_admin").unwrap()).await.unwrap();
+        app.services.users.change_role(&actor, user.id, &recoup::domain::user::RoleName::parse("wizard").unwrap()).await.unwrap_err();
 
         let filter = EventFilter { kind: Some(EventKind::UserRoleChanged), ..EventFilter::default() };
         let events = app.services.events.list(&filter, PageRequest::new(None, 10)).await.unwrap();

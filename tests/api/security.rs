@@ -125,9 +125,9 @@ both_backends! {
         let agent = app.create_user("agent@example.com", "Agent", "cs_agent").await;
         let boss = app.create_user("boss@example.com", "Boss", "admin").await;
 
-        let promote = app.services.users.change_role(&actor, agent.id, "admin").await;
+        let promote = app.services.users.change_role(&actor, agent.id, &recoup::domain::user::RoleName::parse("admin").unwrap()).await;
         assert!(matches!(promote, Err(UserError::Overreach(Overreach::AdminsOnly))), "{promote:?}");
-        let demote = app.services.users.change_role(&actor, boss.id, "cs_agent").await;
+        let demote = app.services.users.change_role(&actor, boss.id, &recoup::domain::user::RoleName::parse("cs_agent").unwrap()).await;
         assert!(matches!(demote, Err(UserError::Overreach(Overreach::AdminsOnly))), "{demote:?}");
         let reset = app.services.users.reset_password(&actor, boss.id).await;
         assert!(matches!(reset, Err(UserError::Overreach(Overreach::AdminsOnly))), "{reset:?}");
@@ -201,7 +201,7 @@ both_backends! {
         let actor = actor_of(&boss);
         assert!(app.services.users.create(&actor, new_user("a2@example.com", "admin")).await.is_ok());
         assert!(app.services.users.reset_password(&actor, other.id).await.is_ok());
-        assert!(app.services.users.change_role(&actor, other.id, "merchant").await.is_ok());
+        assert!(app.services.users.change_role(&actor, other.id, &recoup::domain::user::RoleName::parse("merchant").unwrap()).await.is_ok());
     }
 }
 

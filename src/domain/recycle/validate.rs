@@ -6,8 +6,8 @@ use super::{
 };
 use crate::domain::FieldErrors;
 use crate::domain::ids::{MidId, RecycleProfileId};
-use crate::domain::mid::Provider;
 use crate::domain::money::{BasisPoints, Currency, Money};
+use crate::domain::provider::Provider;
 
 /// What the validator needs to know about one MID.
 #[derive(Debug, Clone)]

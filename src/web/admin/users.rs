@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::domain::FieldErrors;
 use crate::domain::ids::UserId;
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::user::{NewUser, Role, User};
+use crate::domain::user::{NewUser, Role, RoleName, User};
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::users::UserError;
@@ -222,11 +222,15 @@ pub async fn change_role(
     form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = UserId(*id);
-    match services
-        .users
-        .change_role(&ctx.actor()?, id, &form.role)
-        .await
-    {
+    let result = match RoleName::parse(&form.role) {
+        Ok(role) => services.users.change_role(&ctx.actor()?, id, &role).await,
+        Err(e) => {
+            let mut errors = FieldErrors::default();
+            errors.push("role", e.to_string());
+            Err(UserError::Invalid(errors))
+        }
+    };
+    match result {
         Ok(user) => Ok(ctx.done(
             format!("{} now has the role {}.", user.email, user.role_name),
             &format!("/admin/users/{id}"),

@@ -5,13 +5,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use super::mapping_form::MappingForm;
 use crate::domain::FieldErrors;
+use crate::domain::decline::MappingDraft;
 use crate::domain::decline::{DEFAULT_RULES, DeclineMapping, DefaultRule};
 use crate::domain::ids::MappingId;
-use crate::domain::mid::Provider;
+use crate::domain::provider::Provider;
 use crate::error::AppError;
 use crate::services::Services;
-use crate::services::declines::{MappingDraft, MappingError, MappingForm};
+use crate::services::declines::MappingError;
 use crate::web::page::{
     ConfirmForm, ConfirmPage, Layout, PageCtx, is_htmx, render, render_status, see_other,
 };
@@ -129,7 +131,7 @@ pub async fn create(
     form: web::Form<MappingForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let result = match MappingDraft::parse(&form) {
+    let result = match MappingDraft::try_from(&form) {
         Ok(draft) => services.declines.create(&ctx.actor()?, &draft).await,
         Err(errors) => Err(MappingError::Invalid(errors)),
     };
@@ -207,7 +209,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id = MappingId(*id);
     let form = form.into_inner();
-    let result = match MappingDraft::parse(&form) {
+    let result = match MappingDraft::try_from(&form) {
         Ok(draft) => services.declines.update(&ctx.actor()?, id, &draft).await,
         Err(errors) => Err(MappingError::Invalid(errors)),
     };

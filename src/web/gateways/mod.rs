@@ -1,12 +1,13 @@
 //! `/gateways`: gateway integrations, routing profiles and decline message mapping.
 
 pub mod decline_mapping;
+mod mapping_form;
 pub mod profiles;
 
 use actix_web::HttpResponse;
 use askama::Template;
 
-use crate::domain::mid::Provider;
+use crate::domain::provider::Provider;
 use crate::error::AppError;
 use crate::web::page::{Layout, PageCtx, render};
 

@@ -8,8 +8,9 @@ use serde::Deserialize;
 
 use crate::domain::FieldErrors;
 use crate::domain::ids::{MidId, ProfileId};
-use crate::domain::mid::{Mid, MidDraft, MidForm, Provider};
+use crate::domain::mid::{Mid, MidDraft, MidForm};
 use crate::domain::money::Currency;
+use crate::domain::provider::Provider;
 use crate::domain::routing::ProfileKind;
 use crate::error::AppError;
 use crate::services::Services;

@@ -6,8 +6,9 @@ use serde::Deserialize;
 
 use crate::db::mids::{MidQuery, MidSort};
 use crate::domain::ids::MidId;
-use crate::domain::mid::{Mid, Provider};
+use crate::domain::mid::Mid;
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::provider::Provider;
 use crate::error::AppError;
 use crate::services::Services;
 use crate::web::page::{Layout, PageCtx, is_htmx, render};

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use crate::domain::ids::MidId;
-use crate::domain::mid::Provider;
+use crate::domain::provider::Provider;
 use crate::domain::recycle::RecycleForm;
 use crate::error::AppError;
 use crate::services::Services;

@@ -8,8 +8,9 @@ use chrono::NaiveDate;
 
 use crate::domain::FieldErrors;
 use crate::domain::ids::{MidId, RecycleProfileId};
-use crate::domain::mid::{Mid, Provider};
+use crate::domain::mid::Mid;
 use crate::domain::money::{Currency, Money};
+use crate::domain::provider::Provider;
 use crate::domain::recycle::flat_reduction_exceeds;
 use crate::domain::recycle::{
     ATTEMPTS, Block, MidFacts, REDUCTION_FIELDS, RecycleForm, RecycleProfile, SKIP_FIELDS,
