@@ -6,7 +6,8 @@ use super::users::{UserError, generate_password};
 use super::{Services, Unexpected, random_token};
 use crate::db;
 use crate::domain::event::Actor;
-use crate::domain::mid::{MidDraft, MidForm};
+use crate::domain::mid::{Accepts, ExpiryDays, MidDraft};
+use crate::domain::money::Currency;
 use crate::domain::permission::BuiltinRole;
 use crate::domain::provider::Provider;
 use crate::domain::recycle::RecycleForm;
@@ -54,22 +55,36 @@ impl Services {
             ("FlexPay Recovery", Provider::FlexPay, ""),
             ("FlexFactor Cascade", Provider::FlexFactor, ""),
         ] {
-            let mut form = MidForm {
-                title: title.to_owned(),
-                provider: provider.key().to_owned(),
-                cs_phone: phone.to_owned(),
-                enabled: Some("on".to_owned()),
-                accept_visa: Some("on".to_owned()),
-                accept_mastercard: Some("on".to_owned()),
-                ..MidForm::default()
-            };
+            let mut credentials = Vec::new();
             for field in provider.credential_fields() {
-                form.extra.insert(
-                    format!("cred_{}", field.key),
+                credentials.push((
+                    field.key,
                     format!("demo-{}-{}", field.key, random_token(6)?),
-                );
+                ));
             }
-            let draft = MidDraft::parse(&form, false).map_err(|e| demo(e.to_string()))?;
+            let draft = MidDraft {
+                title: title.to_owned(),
+                provider,
+                credentials,
+                cs_phone: phone.to_owned(),
+                cs_email: String::new(),
+                descriptor: String::new(),
+                currency: Currency::Usd,
+                monthly_cap: None,
+                enabled: true,
+                block_prepaid: false,
+                block_debit: false,
+                accepts: Accepts {
+                    echeck: false,
+                    visa: true,
+                    mastercard: true,
+                    amex: false,
+                    discover: false,
+                },
+                expiry_days: provider.has_expiry_days().then_some(ExpiryDays::DEFAULT),
+                cascade_all: false,
+                cascade_profile_id: None,
+            };
             ids.push(
                 self.mids
                     .create(actor, &draft)

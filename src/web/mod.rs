@@ -7,7 +7,7 @@ mod auth;
 mod gateways;
 mod home;
 pub mod middleware;
-mod mids;
+pub mod mids;
 pub mod page;
 mod recycle;
 

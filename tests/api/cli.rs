@@ -98,7 +98,7 @@ fn prod_mode_without_keys_stops_with_a_clear_message() {
 #[tokio::test]
 async fn secrets_rotate_re_encrypts_under_the_new_key() {
     use recoup::domain::event::Actor;
-    use recoup::domain::mid::{MidDraft, MidForm};
+    use recoup::web::mids::MidForm;
     use secrecy::SecretSlice;
 
     let db = temp_db();
@@ -129,10 +129,7 @@ async fn secrets_rotate_re_encrypts_under_the_new_key() {
         .insert("cred_apikey".into(), "fp-live-key-000123456789".into());
     let id = services
         .mids
-        .create(
-            &Actor::system("test"),
-            &MidDraft::parse(&form, false).unwrap(),
-        )
+        .create(&Actor::system("test"), &form.draft(false).unwrap())
         .await
         .unwrap();
     conn.close().await;

@@ -6,10 +6,10 @@ use recoup::domain::decline::MappingDraft;
 use recoup::domain::decline::{DeclineClass, GatewayResponse};
 use recoup::domain::event::Actor;
 use recoup::domain::ids::{MappingId, MidId, ProfileId};
-use recoup::domain::mid::{MidDraft, MidForm};
 use recoup::domain::provider::Provider;
 use recoup::domain::routing::{ProfileDraft, ProfileForm};
 use recoup::services::routing::ProfileError;
+use recoup::web::mids::MidForm;
 
 /// A MID, a cascade profile holding it and a decline mapping, for tests that need ids.
 pub struct Fixtures {
@@ -76,7 +76,7 @@ pub async fn new_mid(
             other => panic!("unknown extra {other}"),
         }
     }
-    let draft = MidDraft::parse(&form, false).unwrap();
+    let draft = form.draft(false).unwrap();
     app.services
         .mids
         .create(&Actor::system("test"), &draft)

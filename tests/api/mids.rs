@@ -6,9 +6,9 @@ use crate::both_backends;
 use crate::gateways::new_mid;
 use recoup::crypto::SecretCipher;
 use recoup::domain::event::Actor;
-use recoup::domain::mid::{MidDraft, MidForm};
 use recoup::domain::provider::Provider;
 use recoup::services::mids::MidError;
+use recoup::web::mids::MidForm;
 use secrecy::SecretSlice;
 
 const FLEXFACTOR_SECRETS: [(&str, &str); 6] = [
@@ -103,14 +103,14 @@ both_backends! {
         let actor = Actor::system("test");
         for provider in [Provider::FlexPay, Provider::FlexFactor, Provider::FlexEcom] {
             let form = MidForm { title: format!("{provider} MID"), provider: provider.key().into(), ..MidForm::default() };
-            let errors = errors_of(MidDraft::parse(&form, false).map(|_| ()).map_err(MidError::Invalid));
+            let errors = errors_of(form.draft(false).map(|_| ()).map_err(MidError::Invalid));
             for f in provider.credential_fields() {
                 let message = errors.get(f.key).unwrap_or_else(|| panic!("{provider}: no error on {}", f.key));
                 assert!(message.contains(f.label), "{provider}: the message names {}: {message}", f.label);
             }
         }
         let test = MidForm { title: "Sandbox".into(), provider: "test".into(), ..MidForm::default() };
-        let draft = MidDraft::parse(&test, false).unwrap();
+        let draft = test.draft(false).unwrap();
         app.services.mids.create(&actor, &draft).await.unwrap();
         assert_eq!(Provider::FlexEcom.credential_fields().iter().map(|f| f.label).collect::<Vec<_>>(), ["publicKey", "secretKey", "signingSecret"]);
     }
@@ -144,14 +144,14 @@ both_backends! {
         for f in Provider::FlexEcom.credential_fields() {
             form.extra.insert(format!("cred_{}", f.key), "some-long-secret-value".into());
         }
-        let draft = MidDraft::parse(&form, false).unwrap();
+        let draft = form.draft(false).unwrap();
         let errors = errors_of(app.services.mids.create(&Actor::system("test"), &draft).await);
         assert_eq!(errors.iter().map(|e| e.field).collect::<Vec<_>>(), ["cascade_all"]);
         assert!(errors.get("cascade_all").unwrap().contains("FF One"), "the holder is named");
         assert_eq!(app.services.mids.all().await.unwrap().len(), 1);
 
         let test = MidForm { title: "Sandbox".into(), provider: "test".into(), cascade_all: Some("on".into()), ..MidForm::default() };
-        assert!(!MidDraft::parse(&test, false).unwrap().cascade_all, "only FlexFactor and FlexEcom offer it");
+        assert!(!test.draft(false).unwrap().cascade_all, "only FlexFactor and FlexEcom offer it");
         assert!(app.services.mids.find(first).await.unwrap().cascade_all);
     }
 }

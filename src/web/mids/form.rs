@@ -6,9 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::input::MidForm;
 use crate::domain::FieldErrors;
 use crate::domain::ids::{MidId, ProfileId};
-use crate::domain::mid::{Mid, MidDraft, MidForm};
+use crate::domain::mid::Mid;
 use crate::domain::money::Currency;
 use crate::domain::provider::Provider;
 use crate::domain::routing::ProfileKind;
@@ -196,7 +197,7 @@ async fn save(
     id: Option<MidId>,
     form: MidForm,
 ) -> Result<HttpResponse, AppError> {
-    let result = match MidDraft::parse(&form, id.is_some()) {
+    let result = match form.draft(id.is_some()) {
         Ok(draft) => match id {
             Some(id) => services.mids.update(&ctx.actor()?, id, &draft).await,
             None => services.mids.create(&ctx.actor()?, &draft).await.map(drop),
