@@ -11,7 +11,7 @@ use crate::domain::money::Currency;
 use crate::domain::permission::BuiltinRole;
 use crate::domain::provider::Provider;
 use crate::domain::recycle::RecycleForm;
-use crate::domain::routing::{ProfileDraft, ProfileForm};
+use crate::domain::routing::{ProfileDraft, ProfileKind};
 use crate::domain::user::NewUser;
 
 /// A login created for the demo, printed once.
@@ -92,20 +92,11 @@ impl Services {
                     .map_err(|e| demo(e.to_string()))?,
             );
         }
-        let mut cascade = ProfileForm {
+        let draft = ProfileDraft {
             name: "Soft-decline cascade".to_owned(),
-            kind: "cascade".to_owned(),
-            ..ProfileForm::default()
+            kind: ProfileKind::Cascade,
+            members: vec![(ids[1], 1, 1), (ids[3], 1, 2)],
         };
-        for (position, id) in [ids[1], ids[3]].iter().enumerate() {
-            cascade
-                .rows
-                .insert(format!("include_{id}"), "on".to_owned());
-            cascade
-                .rows
-                .insert(format!("position_{id}"), (position + 1).to_string());
-        }
-        let draft = ProfileDraft::parse(&cascade, &ids).map_err(|e| demo(e.to_string()))?;
         self.routing
             .create(actor, &draft)
             .await

@@ -4,7 +4,7 @@
 
 mod admin;
 mod auth;
-mod gateways;
+pub mod gateways;
 mod home;
 pub mod middleware;
 pub mod mids;

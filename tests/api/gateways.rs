@@ -7,8 +7,9 @@ use recoup::domain::decline::{DeclineClass, GatewayResponse};
 use recoup::domain::event::Actor;
 use recoup::domain::ids::{MappingId, MidId, ProfileId};
 use recoup::domain::provider::Provider;
-use recoup::domain::routing::{ProfileDraft, ProfileForm};
+use recoup::domain::routing::ProfileDraft;
 use recoup::services::routing::ProfileError;
+use recoup::web::gateways::ProfileForm;
 use recoup::web::mids::MidForm;
 
 /// A MID, a cascade profile holding it and a decline mapping, for tests that need ids.
@@ -96,7 +97,7 @@ pub fn profile_draft(name: &str, kind: &str, mids: &[MidId]) -> ProfileDraft {
         form.rows
             .insert(format!("position_{m}"), (i + 1).to_string());
     }
-    ProfileDraft::parse(&form, mids).unwrap()
+    form.draft(mids).unwrap()
 }
 
 both_backends! {

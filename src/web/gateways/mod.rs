@@ -2,6 +2,9 @@
 
 pub mod decline_mapping;
 mod mapping_form;
+mod profile_form;
+
+pub use profile_form::ProfileForm;
 pub mod profiles;
 
 use actix_web::HttpResponse;

@@ -5,10 +5,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::profile_form::ProfileForm;
 use crate::domain::FieldErrors;
 use crate::domain::ids::ProfileId;
 use crate::domain::mid::Mid;
-use crate::domain::routing::{ProfileDraft, ProfileForm, ProfileKind, RoutingProfile};
+use crate::domain::routing::{ProfileKind, RoutingProfile};
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::routing::ProfileError;
@@ -135,7 +136,7 @@ async fn save(
         .into_iter()
         .map(|m| m.id)
         .collect();
-    let result = match ProfileDraft::parse(&form, &offered) {
+    let result = match form.draft(&offered) {
         Ok(draft) => match profile_id {
             Some(id) => services
                 .routing
