@@ -6,7 +6,7 @@ use const_format::concatcp;
 use super::{Conn, DbError, on_conn};
 use crate::crypto::Sealed;
 use crate::domain::ids::{MidId, ProfileId};
-use crate::domain::mid::{Accepts, ExpiryDays, Mid, MidDraft, MidUsage};
+use crate::domain::mid::{Accepts, ExpiryDays, Mid, MidDraft, MidQuery, MidSort, MidUsage};
 use crate::domain::money::{Currency, MinorUnits, Money};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::provider::Provider;
@@ -95,25 +95,6 @@ pub async fn all(conn: impl Into<Conn<'_>>) -> Result<Vec<Mid>, DbError> {
     let rows: Vec<MidRow> =
         on_conn!(conn.reborrow(), pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
     rows.into_iter().map(Mid::try_from).collect()
-}
-
-/// The MID list's filters and sort.
-#[derive(Debug, Clone, Default)]
-pub struct MidQuery {
-    pub provider: Option<Provider>,
-    pub enabled: Option<bool>,
-    pub search: String,
-    pub sort: MidSort,
-    pub descending: bool,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum MidSort {
-    #[default]
-    Title,
-    Provider,
-    Enabled,
-    Cap,
 }
 
 const LIST_WHERE: &str = " WHERE ($1 = '' OR provider = $1) AND ($2 = 0 OR enabled = $3) \
@@ -252,10 +233,15 @@ pub async fn delete(conn: impl Into<Conn<'_>>, id: MidId) -> Result<u64, DbError
     )
 }
 
+/// A MID by id and title, for messages that name it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MidTitle {
+    pub id: i64,
+    pub title: String,
+}
+
 /// The MID holding `cascadeAll`, if any.
-pub async fn cascade_all_holder(
-    conn: impl Into<Conn<'_>>,
-) -> Result<Option<(i64, String)>, DbError> {
+pub async fn cascade_all_holder(conn: impl Into<Conn<'_>>) -> Result<Option<MidTitle>, DbError> {
     let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "SELECT id, title FROM mids WHERE cascade_all = TRUE";
     Ok(on_conn!(conn.reborrow(), conn => sqlx::query_as(SQL).fetch_optional(conn).await)?)
@@ -299,10 +285,14 @@ pub async fn credentials(
     Ok(on_conn!(conn.reborrow(), pool => sqlx::query_as(SQL).bind(id.0).fetch_all(pool).await)?)
 }
 
+/// A stored credential with the MID it belongs to.
+pub struct MidCredential {
+    pub mid: MidId,
+    pub credential: CredentialRow,
+}
+
 /// Every credential of every MID, for key rotation.
-pub async fn all_credentials(
-    conn: impl Into<Conn<'_>>,
-) -> Result<Vec<(i64, CredentialRow)>, DbError> {
+pub async fn all_credentials(conn: impl Into<Conn<'_>>) -> Result<Vec<MidCredential>, DbError> {
     let mut conn: Conn<'_> = conn.into();
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -317,15 +307,13 @@ pub async fn all_credentials(
         on_conn!(conn.reborrow(), conn => sqlx::query_as(SQL).fetch_all(conn).await)?;
     Ok(rows
         .into_iter()
-        .map(|r| {
-            (
-                r.mid_id,
-                CredentialRow {
-                    field: r.field,
-                    key_id: r.key_id,
-                    ciphertext: r.ciphertext,
-                },
-            )
+        .map(|r| MidCredential {
+            mid: MidId(r.mid_id),
+            credential: CredentialRow {
+                field: r.field,
+                key_id: r.key_id,
+                ciphertext: r.ciphertext,
+            },
         })
         .collect())
 }

@@ -7,15 +7,9 @@ use super::{Conn, DbError, on_conn};
 use crate::domain::ids::{MidId, RecycleProfileId};
 use crate::domain::money::{Currency, MinorUnits, Money};
 use crate::domain::recycle::{
-    ATTEMPTS, AttemptRule, BlockMerchant, RecycleProfile, Reduction, ReductionType,
+    ATTEMPTS, AttemptRule, BlockMerchant, Membership, RecycleProfile, Reduction, ReductionType,
+    StoredProfile,
 };
-
-/// A saved profile.
-#[derive(Debug, Clone)]
-pub struct StoredProfile {
-    pub id: RecycleProfileId,
-    pub profile: RecycleProfile,
-}
 
 #[derive(sqlx::FromRow)]
 struct ProfileRow {
@@ -170,16 +164,25 @@ pub async fn find(
 }
 
 /// Which profile holds each MID in its Apply to Merchants.
-pub async fn memberships(
-    conn: impl Into<Conn<'_>>,
-) -> Result<Vec<(MidId, RecycleProfileId, String)>, DbError> {
+pub async fn memberships(conn: impl Into<Conn<'_>>) -> Result<Vec<Membership>, DbError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        mid_id: i64,
+        profile_id: i64,
+        name: String,
+    }
     let mut conn: Conn<'_> = conn.into();
-    const SQL: &str = "SELECT m.mid_id, p.id, p.name FROM recycle_profile_mids m JOIN recycle_profiles p ON p.id = m.profile_id";
-    let rows: Vec<(i64, i64, String)> =
+    const SQL: &str = "SELECT m.mid_id, p.id AS profile_id, p.name FROM recycle_profile_mids m \
+                       JOIN recycle_profiles p ON p.id = m.profile_id";
+    let rows: Vec<Row> =
         on_conn!(conn.reborrow(), pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
     Ok(rows
         .into_iter()
-        .map(|(m, p, n)| (MidId(m), RecycleProfileId(p), n))
+        .map(|r| Membership {
+            mid: MidId(r.mid_id),
+            profile: RecycleProfileId(r.profile_id),
+            profile_name: r.name,
+        })
         .collect())
 }
 

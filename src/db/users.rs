@@ -6,7 +6,7 @@ use const_format::concatcp;
 use super::{Conn, DbError, on_conn};
 use crate::domain::ids::{RoleId, UserId};
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::user::User;
+use crate::domain::user::{User, UserLabel};
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -123,12 +123,20 @@ pub async fn list(
 }
 
 /// Every user, for the event log's user filter.
-pub async fn all_labels(conn: impl Into<Conn<'_>>) -> Result<Vec<(UserId, String)>, DbError> {
+pub async fn all_labels(conn: impl Into<Conn<'_>>) -> Result<Vec<UserLabel>, DbError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        email: String,
+    }
     let mut conn: Conn<'_> = conn.into();
-    let rows: Vec<(i64, String)> = on_conn!(conn.reborrow(), pool => sqlx::query_as("SELECT id, email FROM users ORDER BY email").fetch_all(pool).await)?;
+    let rows: Vec<Row> = on_conn!(conn.reborrow(), pool => sqlx::query_as("SELECT id, email FROM users ORDER BY email").fetch_all(pool).await)?;
     Ok(rows
         .into_iter()
-        .map(|(id, email)| (UserId(id), email))
+        .map(|r| UserLabel {
+            id: UserId(r.id),
+            email: r.email,
+        })
         .collect())
 }
 

@@ -24,6 +24,25 @@ impl fmt::Display for MidUsage {
     }
 }
 
+/// The MID list's filters and sort.
+#[derive(Debug, Clone, Default)]
+pub struct MidQuery {
+    pub provider: Option<Provider>,
+    pub enabled: Option<bool>,
+    pub search: String,
+    pub sort: MidSort,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MidSort {
+    #[default]
+    Title,
+    Provider,
+    Enabled,
+    Cap,
+}
+
 /// How long FlexFactor keeps retrying a recycle or rerun: a whole number of days, 1..=21 (R-GW-2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExpiryDays(u8);

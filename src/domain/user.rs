@@ -132,6 +132,13 @@ pub struct Role {
     pub user_count: i64,
 }
 
+/// A user by id and email, for pickers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserLabel {
+    pub id: UserId,
+    pub email: String,
+}
+
 /// A user as the admin pages see it.
 #[derive(Debug, Clone)]
 pub struct User {

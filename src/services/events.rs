@@ -4,8 +4,8 @@ use super::Unexpected;
 use crate::db;
 use crate::db::Db;
 use crate::domain::event::{Event, EventFilter};
-use crate::domain::ids::UserId;
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::user::UserLabel;
 
 /// The event log.
 #[derive(Clone)]
@@ -29,7 +29,7 @@ impl EventService {
     }
 
     /// The users the event log can be filtered by.
-    pub async fn actors(&self) -> Result<Vec<(UserId, String)>, Unexpected> {
+    pub async fn actors(&self) -> Result<Vec<UserLabel>, Unexpected> {
         Ok(db::users::all_labels(&self.db).await?)
     }
 }

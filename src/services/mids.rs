@@ -9,11 +9,10 @@ use crate::clock::Clock;
 use crate::crypto::SecretCipher;
 use crate::db;
 use crate::db::Db;
-use crate::db::mids::MidQuery;
 use crate::domain::FieldErrors;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::MidId;
-use crate::domain::mid::{Mid, MidDraft, MidUsage, mask};
+use crate::domain::mid::{Mid, MidDraft, MidQuery, MidUsage, mask};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::provider::CredentialField;
 use crate::domain::routing::ProfileKind;
@@ -163,12 +162,15 @@ impl MidService {
             errors.push("title", "Another MID already has this title.");
         }
         if draft.cascade_all
-            && let Some((holder, title)) = db::mids::cascade_all_holder(&mut *tx).await?
-            && Some(MidId(holder)) != id
+            && let Some(holder) = db::mids::cascade_all_holder(&mut *tx).await?
+            && Some(MidId(holder.id)) != id
         {
             errors.push(
                 "cascade_all",
-                format!("{CASCADE_ALL_TAKEN}; “{title}” has it. Turn it off there first."),
+                format!(
+                    "{CASCADE_ALL_TAKEN}; “{}” has it. Turn it off there first.",
+                    holder.title
+                ),
             );
         }
         if let Some(profile) = draft.cascade_profile_id
@@ -375,8 +377,8 @@ impl MidService {
         let mut tx = self.db.begin().await?;
         let rows = db::mids::all_credentials(&mut tx).await?;
         let mut changed = 0;
-        for (mid, row) in rows.iter().filter(|(_, r)| r.key_id != current) {
-            let id = MidId(*mid);
+        for stored in rows.iter().filter(|c| c.credential.key_id != current) {
+            let (id, row) = (stored.mid, &stored.credential);
             let plain = self.cipher.open(&row.sealed(), &context(id, &row.field))?;
             let sealed = self.cipher.seal(&plain, &context(id, &row.field))?;
             db::mids::put_credential(&mut tx, id, &row.field, &sealed).await?;

@@ -9,10 +9,10 @@ use super::{Unexpected, field_error, service_error};
 use crate::clock::Clock;
 use crate::db;
 use crate::db::Db;
-use crate::db::recycle::StoredProfile;
 use crate::domain::FieldErrors;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::RecycleProfileId;
+use crate::domain::recycle::StoredProfile;
 use crate::domain::recycle::{BlockMerchant, MidFacts, RecycleForm, RecycleProfile, validate};
 
 #[derive(Debug, thiserror::Error)]
@@ -99,8 +99,8 @@ impl RecycleService {
             .map(|m| MidFacts {
                 held_by: held
                     .iter()
-                    .find(|(mid, profile, _)| *mid == m.id && Some(*profile) != editing)
-                    .map(|(_, profile, name)| (*profile, name.clone())),
+                    .find(|h| h.mid == m.id && Some(h.profile) != editing)
+                    .map(|h| (h.profile, h.profile_name.clone())),
                 id: m.id,
                 title: m.title,
                 provider: m.provider,

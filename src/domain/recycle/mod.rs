@@ -10,7 +10,7 @@ pub use form::RecycleForm;
 pub use schedule::{PlannedAttempt, flat_reduction_exceeds, next_friday, schedule};
 pub use validate::{MidFacts, REDUCTION_FIELDS, SKIP_FIELDS, WAIT_FIELDS, validate};
 
-use super::ids::MidId;
+use super::ids::{MidId, RecycleProfileId};
 use super::money::{BasisPoints, Currency, MinorUnits, Money};
 
 /// Nine re-attempts plus the final attempt.
@@ -205,6 +205,21 @@ pub struct AttemptRule {
     pub skip: bool,
     pub reduction: Reduction,
     pub wait_days: i64,
+}
+
+/// A saved profile.
+#[derive(Debug, Clone)]
+pub struct StoredProfile {
+    pub id: RecycleProfileId,
+    pub profile: RecycleProfile,
+}
+
+/// A MID in a profile's Apply to Merchants (R-RB-1: at most one per MID).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub mid: MidId,
+    pub profile: RecycleProfileId,
+    pub profile_name: String,
 }
 
 /// A profile that satisfies every rule of SPEC 4.2.

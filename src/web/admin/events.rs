@@ -9,6 +9,7 @@ use crate::domain::FieldErrors;
 use crate::domain::event::{Event, EventFilter, EventKind};
 use crate::domain::ids::UserId;
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::user::UserLabel;
 use crate::error::AppError;
 use crate::services::Services;
 use crate::web::page::{Layout, PageCtx, render};
@@ -88,7 +89,7 @@ struct EventsPage {
     query: EventQuery,
     /// The log's URL up to `page=`, keeping the filters.
     pager_base: String,
-    users: Vec<(UserId, String)>,
+    users: Vec<UserLabel>,
     kinds: Vec<&'static str>,
     errors: FieldErrors,
 }

@@ -4,9 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::db::mids::{MidQuery, MidSort};
 use crate::domain::ids::MidId;
-use crate::domain::mid::Mid;
+use crate::domain::mid::{Mid, MidQuery, MidSort};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::provider::Provider;
 use crate::error::AppError;

@@ -7,9 +7,9 @@ pub use editor::{create, edit_form, mid_list, new_form, preset, preview, update,
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::db::recycle::StoredProfile;
 use crate::domain::ids::RecycleProfileId;
 use crate::domain::mid::Mid;
+use crate::domain::recycle::StoredProfile;
 use crate::domain::recycle::{Block, BlockMerchant};
 use crate::error::AppError;
 use crate::services::Services;
