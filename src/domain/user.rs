@@ -158,7 +158,7 @@ pub struct User {
 pub struct NewUser {
     pub email: Email,
     pub name: PersonName,
-    pub role: String,
+    pub role: RoleName,
     pub password: Password,
 }
 
@@ -172,18 +172,22 @@ impl NewUser {
         let mut errors = super::FieldErrors::default();
         let email = errors.take("email", Email::parse(email));
         let name = errors.take("name", PersonName::parse(name));
-        let role = role.trim();
-        if role.is_empty() {
+        let role = if role.trim().is_empty() {
             errors.push("role", "Pick a role.");
-        }
+            None
+        } else {
+            errors.take("role", RoleName::parse(role))
+        };
         let password = errors.take("password", Password::parse(password, email.as_ref()));
-        match (email, name, password) {
-            (Some(email), Some(name), Some(password)) if errors.is_empty() => Ok(Self {
-                email,
-                name,
-                role: role.to_owned(),
-                password,
-            }),
+        match (email, name, role, password) {
+            (Some(email), Some(name), Some(role), Some(password)) if errors.is_empty() => {
+                Ok(Self {
+                    email,
+                    name,
+                    role,
+                    password,
+                })
+            }
             _ => Err(errors),
         }
     }

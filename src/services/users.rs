@@ -103,9 +103,14 @@ impl UserService {
     }
 
     pub async fn create(&self, actor: &Actor, new: NewUser) -> Result<User, UserError> {
-        let role = db::roles::find_by_name(&self.db, &new.role)
+        let role = db::roles::find_by_name(&self.db, new.role.as_str())
             .await?
-            .ok_or_else(|| field("role", &format!("There is no role named `{}`.", new.role)))?;
+            .ok_or_else(|| {
+                field(
+                    "role",
+                    &format!("There is no role named `{}`.", new.role.as_str()),
+                )
+            })?;
         grantor(&self.db, actor)
             .await?
             .may_reach(RoleReach::new(role.builtin, &role.permissions))?;
