@@ -11,6 +11,8 @@ use super::permission::{BuiltinRole, Permission, PermissionSet};
 pub enum Grantor {
     /// `recoup user create` and other CLI commands: whoever runs them owns the installation.
     Operator,
+    /// A user deleted since they signed in: they hold nothing and reach nobody.
+    Gone,
     User {
         role_id: RoleId,
         is_admin: bool,
@@ -42,6 +44,8 @@ pub enum Overreach {
     Lacks(Vec<Permission>),
     #[error("You cannot change the role you hold yourself.")]
     OwnRole,
+    #[error("Your account no longer exists.")]
+    Gone,
 }
 
 fn labels(missing: &[Permission]) -> String {
@@ -55,11 +59,12 @@ fn labels(missing: &[Permission]) -> String {
 impl Grantor {
     /// May this grantor give `permissions` to a role they are building?
     pub fn may_grant(&self, permissions: &PermissionSet) -> Result<(), Overreach> {
-        let Grantor::User {
-            permissions: held, ..
-        } = self
-        else {
-            return Ok(());
+        let held = match self {
+            Grantor::Operator => return Ok(()),
+            Grantor::Gone => return Err(Overreach::Gone),
+            Grantor::User {
+                permissions: held, ..
+            } => held,
         };
         let missing: Vec<Permission> = permissions.iter().filter(|p| !held.contains(*p)).collect();
         if missing.is_empty() {
@@ -74,6 +79,7 @@ impl Grantor {
     pub fn may_reach(&self, role: RoleReach<'_>) -> Result<(), Overreach> {
         match self {
             Grantor::Operator => Ok(()),
+            Grantor::Gone => Err(Overreach::Gone),
             Grantor::User { is_admin, .. } if role.is_admin && !is_admin => {
                 Err(Overreach::AdminsOnly)
             }
@@ -86,6 +92,7 @@ impl Grantor {
     pub fn may_edit_role(&self, role: RoleId, holds: &PermissionSet) -> Result<(), Overreach> {
         match self {
             Grantor::Operator => Ok(()),
+            Grantor::Gone => Err(Overreach::Gone),
             Grantor::User { role_id, .. } if *role_id == role => Err(Overreach::OwnRole),
             Grantor::User { .. } => self.may_grant(holds),
         }
@@ -171,6 +178,21 @@ mod tests {
             Grantor::Operator
                 .may_reach(RoleReach::new(Some(BuiltinRole::Admin), &admin))
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_deleted_user_grants_nothing_and_reaches_nobody() {
+        let nothing = PermissionSet::default();
+        assert_eq!(Grantor::Gone.may_grant(&nothing), Err(Overreach::Gone));
+        let agent = BuiltinRole::CsAgent.permissions();
+        assert_eq!(
+            Grantor::Gone.may_reach(RoleReach::new(Some(BuiltinRole::CsAgent), &agent)),
+            Err(Overreach::Gone)
+        );
+        assert_eq!(
+            Grantor::Gone.may_edit_role(RoleId(3), &nothing),
+            Err(Overreach::Gone)
         );
     }
 }

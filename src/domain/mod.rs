@@ -8,6 +8,7 @@ pub mod event;
 pub mod ids;
 pub mod mid;
 pub mod money;
+pub mod name;
 pub mod page;
 pub mod permission;
 pub mod provider;
@@ -57,6 +58,17 @@ impl FieldErrors {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Adds `later`'s messages for the fields that have none yet: a value that could not be read
+    /// says so, rather than whatever a rule then thinks of its stand-in.
+    pub fn and_later(mut self, later: FieldErrors) -> FieldErrors {
+        for e in later.0 {
+            if self.get(e.field).is_none() {
+                self.0.push(e);
+            }
+        }
+        self
     }
 
     /// The message for `field`, if any; templates call this beside each control.

@@ -60,5 +60,3 @@ pub struct ProfileDraft {
     /// (MID, weight, position), in cascade order.
     pub members: Vec<(MidId, i64, i64)>,
 }
-
-pub const NAME_MAX: usize = 100;

@@ -10,7 +10,7 @@ use crate::domain::mid::{Accepts, ExpiryDays, MidDraft};
 use crate::domain::money::Currency;
 use crate::domain::permission::BuiltinRole;
 use crate::domain::provider::Provider;
-use crate::domain::recycle::RecycleForm;
+use crate::domain::recycle::RecycleDraft;
 use crate::domain::routing::{ProfileDraft, ProfileKind};
 use crate::domain::user::NewUser;
 
@@ -101,9 +101,11 @@ impl Services {
             .create(actor, &draft)
             .await
             .map_err(|e| demo(e.to_string()))?;
-        let mut recycle = RecycleForm::blank();
-        recycle.name = "FlexPay recovery".to_owned();
-        recycle.mids = vec![ids[0].to_string(), ids[1].to_string()];
+        let mut recycle = RecycleDraft {
+            name: "FlexPay recovery".to_owned(),
+            apply_to: vec![ids[0], ids[1]],
+            ..RecycleDraft::blank()
+        };
         recycle.apply_flexpay_setup(ids[2]);
         self.recycle
             .create(actor, &recycle)

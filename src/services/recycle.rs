@@ -13,7 +13,7 @@ use crate::domain::FieldErrors;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::RecycleProfileId;
 use crate::domain::recycle::StoredProfile;
-use crate::domain::recycle::{BlockMerchant, MidFacts, RecycleForm, RecycleProfile, validate};
+use crate::domain::recycle::{BlockMerchant, MidFacts, RecycleDraft, RecycleProfile, validate};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecycleError {
@@ -108,23 +108,24 @@ impl RecycleService {
             .collect())
     }
 
-    /// The validator behind live validation and every save.
-    pub async fn validate(
+    /// Checks `draft` against every rule with the MIDs as they are now: live validation and
+    /// every save run this. `editing` is the profile being edited, whose own MIDs are no conflict.
+    pub async fn check(
         &self,
-        form: &RecycleForm,
+        draft: &RecycleDraft,
         editing: Option<RecycleProfileId>,
     ) -> Result<Result<RecycleProfile, FieldErrors>, Unexpected> {
         let facts = self.mid_facts(editing).await?;
-        Ok(validate(form, &facts))
+        Ok(validate(draft, &facts))
     }
 
     pub async fn create(
         &self,
         actor: &Actor,
-        form: &RecycleForm,
+        draft: &RecycleDraft,
     ) -> Result<RecycleProfileId, RecycleError> {
         let profile = self
-            .validate(form, None)
+            .check(draft, None)
             .await?
             .map_err(RecycleError::Invalid)?;
         let now = self.clock.now();
@@ -136,7 +137,7 @@ impl RecycleService {
                     || e.is_unique(db::Constraint::RecycleProfileName) =>
             {
                 drop(tx);
-                return Err(self.explain_conflict(form, None).await);
+                return Err(self.explain_conflict(draft, None).await);
             }
             Err(e) => return Err(e.into()),
         };
@@ -153,11 +154,11 @@ impl RecycleService {
         &self,
         actor: &Actor,
         id: RecycleProfileId,
-        form: &RecycleForm,
+        draft: &RecycleDraft,
     ) -> Result<(), RecycleError> {
         let before = self.find(id).await?;
         let profile = self
-            .validate(form, Some(id))
+            .check(draft, Some(id))
             .await?
             .map_err(RecycleError::Invalid)?;
         let now = self.clock.now();
@@ -169,7 +170,7 @@ impl RecycleService {
                     || e.is_unique(db::Constraint::RecycleProfileName) =>
             {
                 drop(tx);
-                return Err(self.explain_conflict(form, Some(id)).await);
+                return Err(self.explain_conflict(draft, Some(id)).await);
             }
             Err(e) => return Err(e.into()),
         }
@@ -189,10 +190,10 @@ impl RecycleService {
     /// validator, run again now, names the conflict by its field.
     async fn explain_conflict(
         &self,
-        form: &RecycleForm,
+        draft: &RecycleDraft,
         editing: Option<RecycleProfileId>,
     ) -> RecycleError {
-        match self.validate(form, editing).await {
+        match self.check(draft, editing).await {
             Ok(Err(errors)) => RecycleError::Invalid(errors),
             Ok(Ok(_)) => RecycleError::Invalid(field_error(
                 "name",

@@ -297,13 +297,8 @@ pub(super) async fn grantor(db: &Db, actor: &Actor) -> Result<Grantor, Unexpecte
     let Some(user_id) = actor.user_id else {
         return Ok(Grantor::Operator);
     };
-    // A user who no longer exists holds nothing.
     let Some(user) = db::users::find(db, user_id).await? else {
-        return Ok(Grantor::User {
-            role_id: crate::domain::ids::RoleId(0),
-            is_admin: false,
-            permissions: Default::default(),
-        });
+        return Ok(Grantor::Gone);
     };
     let builtin = BuiltinRole::from_name(&user.role_name);
     let permissions = db::roles::permissions_for_role(db, user.role_id, &user.role_name).await?;

@@ -38,9 +38,11 @@ impl Fixtures {
         };
         let mapping = app.services.declines.create(&actor, &draft).await.unwrap();
         let store = new_mid(app, "Fixture store", Provider::Test, &[]).await;
-        let mut recycle = recoup::domain::recycle::RecycleForm::blank();
-        recycle.name = "Fixture salvage".into();
-        recycle.mids = vec![store.to_string()];
+        let recycle = recoup::domain::recycle::RecycleDraft {
+            name: "Fixture salvage".into(),
+            apply_to: vec![store],
+            ..recoup::domain::recycle::RecycleDraft::blank()
+        };
         let recycle = app.services.recycle.create(&actor, &recycle).await.unwrap();
         Self {
             mid,

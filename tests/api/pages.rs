@@ -160,10 +160,8 @@ both_backends! {
         let uncovered = page.text("#uncovered");
         assert!(uncovered.contains("Uncovered store") && !uncovered.contains("Rescue"), "only the MID that needs a profile: {uncovered}");
         assert!(!page.has("a[href='/admin/events']") && page.texts("main table td .badge").is_empty(), "merchants do not read the event log");
-        let mut form = recoup::domain::recycle::RecycleForm::blank();
-        form.name = "Main".into();
-        form.mids = vec![a.to_string()];
-        app.services.recycle.create(&recoup::domain::event::Actor::system("test"), &form).await.unwrap();
+        let draft = recoup::domain::recycle::RecycleDraft { name: "Main".into(), apply_to: vec![a], ..recoup::domain::recycle::RecycleDraft::blank() };
+        app.services.recycle.create(&recoup::domain::event::Actor::system("test"), &draft).await.unwrap();
         assert!(!app.get_page("/").await.has("#uncovered"));
 
         let admin = new_client();

@@ -10,9 +10,11 @@ use crate::helpers::TestApp;
 use recoup::domain::FieldErrors;
 use recoup::domain::event::Actor;
 use recoup::domain::ids::{MidId, RecycleProfileId};
-use recoup::domain::money::{Currency, MinorUnits, Money};
+use recoup::domain::money::{BasisPoints, Currency, MinorUnits, Money};
 use recoup::domain::provider::Provider;
-use recoup::domain::recycle::{ATTEMPTS, Block, BlockMerchant, RecycleForm, schedule};
+use recoup::domain::recycle::{
+    ATTEMPTS, AttemptRule, Block, BlockMerchant, RecycleDraft, Reduction, schedule,
+};
 use recoup::services::recycle::RecycleError;
 
 fn usd(minor: i64) -> Money {
@@ -20,11 +22,12 @@ fn usd(minor: i64) -> Money {
 }
 
 /// A valid plain profile on `mids`: all attempts active, 10 % off each, waits 1, 3, 5, ... days.
-fn plain(name: &str, mids: &[MidId]) -> RecycleForm {
-    let mut form = RecycleForm::blank();
-    form.name = name.to_owned();
-    form.mids = mids.iter().map(|m| m.to_string()).collect();
-    form
+fn plain(name: &str, mids: &[MidId]) -> RecycleDraft {
+    RecycleDraft {
+        name: name.to_owned(),
+        apply_to: mids.to_vec(),
+        ..RecycleDraft::blank()
+    }
 }
 
 fn errors(result: Result<RecycleProfileId, RecycleError>) -> FieldErrors {
@@ -34,10 +37,10 @@ fn errors(result: Result<RecycleProfileId, RecycleError>) -> FieldErrors {
     }
 }
 
-async fn create(app: &TestApp, form: &RecycleForm) -> Result<RecycleProfileId, RecycleError> {
+async fn create(app: &TestApp, draft: &RecycleDraft) -> Result<RecycleProfileId, RecycleError> {
     app.services
         .recycle
-        .create(&Actor::system("test"), form)
+        .create(&Actor::system("test"), draft)
         .await
 }
 
@@ -76,10 +79,10 @@ both_backends! {
 }
 
 /// The FlexPay recommended setup on `mids` with `flexpay`.
-fn flexpay_form(mids: &[MidId], flexpay: MidId) -> RecycleForm {
-    let mut form = plain("FlexPay recovery", mids);
-    form.apply_flexpay_setup(flexpay);
-    form
+fn flexpay_draft(mids: &[MidId], flexpay: MidId) -> RecycleDraft {
+    let mut draft = plain("FlexPay recovery", mids);
+    draft.apply_flexpay_setup(flexpay);
+    draft
 }
 
 both_backends! {
@@ -87,7 +90,7 @@ both_backends! {
     async fn a_saved_flexpay_profile_reads_back_as_validated(app) {
         let a = new_mid(&app, "Store A", Provider::Test, &[]).await;
         let fp = new_mid(&app, "FlexPay MID", Provider::FlexPay, &[]).await;
-        let id = create(&app, &flexpay_form(&[a], fp)).await.unwrap();
+        let id = create(&app, &flexpay_draft(&[a], fp)).await.unwrap();
         let saved = app.services.recycle.find(id).await.unwrap().profile;
         assert_eq!(saved.active_attempts(), [4]);
         assert_eq!(saved.blocks, [BlockMerchant::Original, BlockMerchant::Mid(fp), BlockMerchant::Original, BlockMerchant::Original]);
@@ -101,12 +104,13 @@ both_backends! {
     /// R-RB-6: Bill on Fridays moves each due date to the next Friday; off, dates are the waits apart.
     async fn r_rb_6_schedules_follow_waits_and_fridays(app) {
         let a = new_mid(&app, "Store A", Provider::Test, &[]).await;
-        let mut form = plain("P", &[a]);
+        let mut draft = plain("P", &[a]);
+        let ten_percent = Reduction::Percent(BasisPoints::new(1000).unwrap());
         for n in 1..=ATTEMPTS {
-            form.set_attempt(n, n > 3, "10", "2");
+            *draft.attempt_mut(n) = AttemptRule { skip: n > 3, reduction: ten_percent, wait_days: 2 };
         }
-        form.minimum_price = "40".into();
-        let id = create(&app, &form).await.unwrap();
+        draft.minimum_price = usd(4000);
+        let id = create(&app, &draft).await.unwrap();
         let profile = app.services.recycle.find(id).await.unwrap().profile;
         let monday = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
         let plan = schedule(&profile, monday, usd(5000)).unwrap();
@@ -114,8 +118,8 @@ both_backends! {
         assert_eq!(plan.iter().map(|p| p.amount.amount().get()).collect::<Vec<_>>(), [4500, 4050, 4000], "10 % off each, never below 40.00");
         assert!(schedule(&profile, monday, usd(3999)).unwrap().is_empty(), "below the minimum price: not recycled");
 
-        form.bill_on_fridays = Some("on".into());
-        app.services.recycle.update(&Actor::system("test"), id, &form).await.unwrap();
+        draft.bill_on_fridays = true;
+        app.services.recycle.update(&Actor::system("test"), id, &draft).await.unwrap();
         let fridays = app.services.recycle.find(id).await.unwrap().profile;
         let plan = schedule(&fridays, monday, usd(5000)).unwrap();
         let friday = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();

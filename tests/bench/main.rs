@@ -1,7 +1,8 @@
-//! Benchmarks: page latency on a generated data set, on SQLite and PostgreSQL in one run, so the
-//! numbers are read as ratios on whatever machine runs them. Run with `cargo bench --bench portal`
-//! (PostgreSQL at `RECOUP_TEST_PG_URL` or 127.0.0.1:5432; without it only SQLite is measured).
-//! Nothing here asserts a time: it measures and prints.
+//! Benchmarks: page latency on a generated data set, on SQLite and PostgreSQL in one run. Each
+//! figure is read as a ratio to a bare actix-web handler (one worker, no middleware, no database)
+//! serving the very same bytes in the same run, so the numbers mean the same on any machine.
+//! Run with `cargo bench --bench portal` (PostgreSQL at `RECOUP_TEST_PG_URL` or 127.0.0.1:5432;
+//! without it only SQLite is measured). Nothing here asserts a time: it measures and prints.
 
 #![allow(
     clippy::unwrap_used,
@@ -20,6 +21,8 @@ mod helpers;
 
 use std::time::{Duration, Instant};
 
+use actix_web::web::Bytes;
+use actix_web::{App, HttpResponse, HttpServer, web};
 use helpers::{Backend, PASSWORD, TestApp, spawn_app};
 use recoup::db::Db;
 
@@ -104,22 +107,55 @@ async fn generate(app: &TestApp) {
 struct Stats {
     median: Duration,
     p95: Duration,
+    /// The same bytes from a bare actix-web handler, in the same run.
+    bare: Duration,
 }
 
-async fn measure(app: &TestApp, path: &str) -> Stats {
+/// Median and 95th percentile of `ROUNDS` GETs of `url`, and the last body.
+async fn time_gets(client: &reqwest::Client, url: &str) -> (Duration, Duration, Bytes) {
     let mut times = Vec::with_capacity(ROUNDS);
+    let mut body = Bytes::new();
     for _ in 0..ROUNDS {
         let started = Instant::now();
-        let response = app.client.get(app.url(path)).send().await.unwrap();
-        assert_eq!(response.status().as_u16(), 200, "{path}");
-        response.bytes().await.unwrap();
+        let response = client.get(url).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{url}");
+        body = response.bytes().await.unwrap();
         times.push(started.elapsed());
     }
     times.sort();
-    Stats {
-        median: times[ROUNDS / 2],
-        p95: times[ROUNDS * 95 / 100],
-    }
+    (times[ROUNDS / 2], times[ROUNDS * 95 / 100], body)
+}
+
+/// A bare actix-web server on one worker that answers `GET /` with `body` as HTML, and nothing
+/// else: the baseline every page is compared with.
+async fn bare_server(body: Bytes) -> String {
+    let server = HttpServer::new(move || {
+        let body = body.clone();
+        App::new().route(
+            "/",
+            web::get().to(move || {
+                let body = body.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .body(body)
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let address = format!("http://{}/", server.addrs()[0]);
+    tokio::spawn(server.run());
+    address
+}
+
+async fn measure(app: &TestApp, path: &str) -> Stats {
+    let (median, p95, body) = time_gets(&app.client, &app.url(path)).await;
+    let bare_url = bare_server(body).await;
+    let (bare, _, _) = time_gets(&helpers::new_client(), &bare_url).await;
+    Stats { median, p95, bare }
 }
 
 const PAGES: &[&str] = &[
@@ -152,9 +188,13 @@ async fn run(backend: Backend) -> Option<Vec<Stats>> {
         app.login_with(&helpers::new_client(), "bench@example.com", PASSWORD)
             .await;
     }
+    // The baseline for a sign-in is a bare handler's answer of the same size: the redirect.
+    let bare_url = bare_server(Bytes::new()).await;
+    let (bare, _, _) = time_gets(&helpers::new_client(), &bare_url).await;
     stats.push(Stats {
         median: started.elapsed() / 10,
         p95: started.elapsed() / 10,
+        bare,
     });
     Some(stats)
 }
@@ -163,13 +203,32 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// The process's peak resident memory in kB, from `/proc/self/status`.
+fn peak_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
 #[tokio::main]
 async fn main() {
+    // Memory baseline: the process with a bare handler served and measured, before any portal.
+    let bare_url = bare_server(Bytes::from_static(b"<!doctype html><p>bare</p>")).await;
+    time_gets(&helpers::new_client(), &bare_url).await;
+    let bare_peak = peak_kb();
     let sqlite = run(Backend::Sqlite).await.expect("SQLite run");
     let postgres = run(Backend::Postgres).await;
     println!(
-        "\n{:<52} {:>16} {:>16} {:>10}",
-        "request (median / p95 ms)", "SQLite", "PostgreSQL", "PG/SQLite"
+        "\nmedian and p95 in ms; x bare = median / median of a bare actix-web handler serving the same bytes"
+    );
+    println!(
+        "{:<52} {:>16} {:>9} {:>16} {:>9}",
+        "request", "SQLite", "x bare", "PostgreSQL", "x bare"
     );
     let names: Vec<String> = PAGES
         .iter()
@@ -177,27 +236,22 @@ async fn main() {
         .chain(["sign-in (argon2id, whole request)".to_owned()])
         .collect();
     for (i, name) in names.iter().enumerate() {
-        let s = &sqlite[i];
-        let (pg, ratio) = match &postgres {
-            Some(p) => (
-                format!("{:>7.2} / {:>6.2}", ms(p[i].median), ms(p[i].p95)),
-                format!("{:>9.2}x", ms(p[i].median) / ms(s.median)),
-            ),
-            None => ("not run".to_owned(), "-".to_owned()),
+        let columns = |s: &Stats| {
+            (
+                format!("{:>7.2} / {:>6.2}", ms(s.median), ms(s.p95)),
+                format!("{:>8.1}x", ms(s.median) / ms(s.bare)),
+            )
         };
+        let (lite, lite_ratio) = columns(&sqlite[i]);
+        let (pg, pg_ratio) = postgres
+            .as_ref()
+            .map_or(("not run".to_owned(), "-".to_owned()), |p| columns(&p[i]));
+        println!("{name:<52} {lite:>16} {lite_ratio:>9} {pg:>16} {pg_ratio:>9}");
+    }
+    if let (Some(bare), Some(peak)) = (bare_peak, peak_kb()) {
         println!(
-            "{name:<52} {:>7.2} / {:>6.2} {pg:>16} {ratio:>10}",
-            ms(s.median),
-            ms(s.p95)
+            "\npeak memory (server, client and data generation together): {peak} kB, {:.1}x the {bare} kB of the process serving only the bare handler",
+            peak as f64 / bare as f64
         );
     }
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let peak = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM"))
-        .unwrap_or("VmHWM: unknown");
-    println!(
-        "\npeak memory of this process (server and client together): {}",
-        peak.trim_start_matches("VmHWM:").trim()
-    );
 }

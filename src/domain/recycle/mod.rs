@@ -2,13 +2,15 @@
 //! functions. The service gathers what they need from the database (which MIDs exist, which
 //! profile holds which MID) and calls [`validate`] and [`schedule`].
 
-mod form;
+mod draft;
 mod schedule;
 mod validate;
 
-pub use form::RecycleForm;
+pub use draft::{FLEXPAY_BLOCK, FLEXPAY_WAIT_DAYS, RecycleDraft, read_reduction, read_wait};
 pub use schedule::{PlannedAttempt, flat_reduction_exceeds, next_friday, schedule};
-pub use validate::{MidFacts, REDUCTION_FIELDS, SKIP_FIELDS, WAIT_FIELDS, validate};
+pub use validate::{
+    MERCHANT_UNKNOWN, MID_GONE, MidFacts, REDUCTION_FIELDS, SKIP_FIELDS, WAIT_FIELDS, validate,
+};
 
 use super::ids::{MidId, RecycleProfileId};
 use super::money::{BasisPoints, Currency, MinorUnits, Money};
@@ -18,7 +20,6 @@ pub const ATTEMPTS: usize = 10;
 /// The final attempt's number.
 pub const FINAL: usize = 10;
 pub const WAIT_MAX_DAYS: i64 = 90;
-pub const NAME_MAX: usize = 100;
 
 /// The four blocks of attempts that each pick a merchant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,12 +1,13 @@
 //! The validator behind every save and every live check (R-RB-1 ... R-RB-5).
 
+use super::draft::FLEXPAY_WAIT_DAYS;
 use super::{
-    ATTEMPTS, AttemptRule, Block, BlockMerchant, NAME_MAX, RecycleForm, RecycleProfile, Reduction,
+    ATTEMPTS, AttemptRule, Block, BlockMerchant, RecycleDraft, RecycleProfile, Reduction,
     ReductionType, WAIT_MAX_DAYS,
 };
 use crate::domain::FieldErrors;
 use crate::domain::ids::{MidId, RecycleProfileId};
-use crate::domain::money::{BasisPoints, Currency, Money};
+use crate::domain::name::ProfileName;
 use crate::domain::provider::Provider;
 
 /// What the validator needs to know about one MID.
@@ -19,71 +20,25 @@ pub struct MidFacts {
     pub held_by: Option<(RecycleProfileId, String)>,
 }
 
-/// Parses a percent like "12.5" into basis points, or a flat amount in the profile's currency.
-fn parse_reduction(
-    kind: ReductionType,
-    raw: &str,
-    currency: Currency,
-) -> Result<Reduction, String> {
-    let raw = raw.trim();
-    if raw.is_empty() || raw == "0" {
-        return Ok(Reduction::none(kind, currency));
-    }
-    match kind {
-        ReductionType::Percent => BasisPoints::parse_percent(raw)
-            .map(Reduction::Percent)
-            .map_err(|e| e.to_string()),
-        ReductionType::Flat => Money::parse(raw, currency)
-            .map(Reduction::Flat)
-            .map_err(|e| format!("Enter an amount like 5 or 5.00. {e}")),
-    }
-}
-
-fn parse_wait(raw: &str) -> Result<i64, &'static str> {
-    match raw.trim().parse::<i64>() {
-        Ok(n) if (0..=WAIT_MAX_DAYS).contains(&n) => Ok(n),
-        Ok(_) => Err("Wait from 0 to 90 days."),
-        Err(_) => Err("Enter a whole number of days, 0 to 90."),
-    }
-}
-
 /// Checks a draft against every rule of SPEC 4.2 at once (R-RB-1 ... R-RB-5), each error keyed
 /// to the field that caused it. `mids` lists every MID that exists.
-pub fn validate(form: &RecycleForm, mids: &[MidFacts]) -> Result<RecycleProfile, FieldErrors> {
+pub fn validate(draft: &RecycleDraft, mids: &[MidFacts]) -> Result<RecycleProfile, FieldErrors> {
     let mut errors = FieldErrors::default();
-    let name = form.name.trim();
-    if name.is_empty() {
-        errors.push("name", "Enter a profile name.");
-    } else if name.chars().count() > NAME_MAX {
-        errors.push("name", format!("Use at most {NAME_MAX} characters."));
+    let name = errors.take("name", ProfileName::parse(&draft.name));
+    if draft.minimum_price.currency() != draft.currency || draft.minimum_price.amount().get() < 0 {
+        errors.push(
+            "minimum_price",
+            format!("Enter an amount in {} of 0 or more.", draft.currency),
+        );
     }
-    let reduction_type = ReductionType::from_key(form.reduction_type.trim());
-    if reduction_type.is_none() {
-        errors.push("reduction_type", "Pick percent or flat amount.");
-    }
-    let currency = match form.currency.trim() {
-        "" => Currency::default(),
-        code => Currency::from_code(code).unwrap_or_else(|| {
-            errors.push("currency", "Pick a currency from the list.");
-            Currency::default()
-        }),
-    };
-    let minimum_price = match form.minimum_price.trim() {
-        "" => Some(Money::zero(currency)),
-        raw => errors.take("minimum_price", Money::parse(raw, currency)),
-    };
+    let fact = |id: MidId| mids.iter().find(|m| m.id == id);
 
     // Apply to Merchants: R-RB-5 (at least one), R-RB-2 (no salvage-only), R-RB-1 (no overlap).
     let mut apply_to = Vec::new();
     let mut mid_messages = Vec::new();
-    for raw in &form.mids {
-        let fact = raw
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .and_then(|id| mids.iter().find(|m| m.id == MidId(id)));
-        match fact {
-            None => mid_messages.push("A chosen MID does not exist; reload the page.".to_owned()),
+    for id in &draft.apply_to {
+        match fact(*id) {
+            None => mid_messages.push(MID_GONE.to_owned()),
             Some(m) if m.provider.is_salvage_only() => mid_messages.push(format!(
                 "“{}” is a salvage-only {} MID: it takes declines, it cannot be one of the merchants a profile applies to.",
                 m.title,
@@ -99,71 +54,59 @@ pub fn validate(form: &RecycleForm, mids: &[MidFacts]) -> Result<RecycleProfile,
             }
         }
     }
-    if form.mids.is_empty() {
+    if draft.apply_to.is_empty() {
         mid_messages.push("Pick at least one MID to apply this profile to.".to_owned());
     }
+    mid_messages.dedup();
     if !mid_messages.is_empty() {
         errors.push("mids", mid_messages.join(" "));
     }
 
     // Block merchants: R-RB-2 (no salvage-only MID for 1-3).
-    let mut blocks = [BlockMerchant::Original; 4];
     let mut block_providers: [Option<Provider>; 4] = [None; 4];
     for block in Block::ALL {
-        let raw = form.merchant(block).trim();
-        if raw.is_empty() || raw == "original" {
+        let BlockMerchant::Mid(id) = draft.blocks[block.index()] else {
             continue;
-        }
-        let fact = raw
-            .parse::<i64>()
-            .ok()
-            .and_then(|id| mids.iter().find(|m| m.id == MidId(id)));
-        match fact {
-            None => errors.push(block.field(), "Pick the original MID or one from the list."),
+        };
+        match fact(id) {
+            None => errors.push(block.field(), MERCHANT_UNKNOWN),
             Some(m) if block == Block::Basic && m.provider.is_salvage_only() => errors.push(
                 block.field(),
                 format!("Salvage-only MIDs like “{}” can take re-attempts 4-6, 7-9 or the final attempt, never 1-3.", m.title),
             ),
-            Some(m) => {
-                blocks[block.index()] = BlockMerchant::Mid(m.id);
-                block_providers[block.index()] = Some(m.provider);
-            }
+            Some(m) => block_providers[block.index()] = Some(m.provider),
         }
     }
 
+    // A reduction of the profile's kind, a flat one in its currency and never negative.
+    let fits = |r: Reduction| match r {
+        Reduction::Percent(_) => draft.reduction_type == ReductionType::Percent,
+        Reduction::Flat(m) => {
+            draft.reduction_type == ReductionType::Flat
+                && m.currency() == draft.currency
+                && m.amount().get() >= 0
+        }
+    };
+
     // Attempts: R-RB-5 ranges; skipped rows keep whatever they hold but are not checked.
-    let no_reduction = Reduction::none(reduction_type.unwrap_or(ReductionType::Percent), currency);
-    let mut attempts = [AttemptRule {
-        skip: true,
-        reduction: no_reduction,
-        wait_days: 0,
-    }; ATTEMPTS];
-    for n in 1..=ATTEMPTS {
-        let skip = form.skip(n);
-        let reduction = match reduction_type {
-            Some(kind) if !skip => match parse_reduction(kind, form.reduction(n), currency) {
-                Ok(r) => r,
-                Err(message) => {
-                    errors.push(REDUCTION_FIELDS[n - 1], message);
-                    no_reduction
-                }
-            },
-            _ => no_reduction,
-        };
-        let wait_days = if skip {
-            0
-        } else {
-            errors
-                .take(WAIT_FIELDS[n - 1], parse_wait(form.wait(n)))
-                .unwrap_or(0)
-        };
-        attempts[n - 1] = AttemptRule {
-            skip,
-            reduction,
-            wait_days,
-        };
+    for (n, a) in (1..).zip(&draft.attempts).filter(|(_, a)| !a.skip) {
+        if !fits(a.reduction) {
+            errors.push(
+                REDUCTION_FIELDS[n - 1],
+                format!(
+                    "Enter a reduction of the profile's kind ({}).",
+                    draft.reduction_type.key()
+                ),
+            );
+        }
+        if !(0..=WAIT_MAX_DAYS).contains(&a.wait_days) {
+            errors.push(
+                WAIT_FIELDS[n - 1],
+                format!("Wait from 0 to {WAIT_MAX_DAYS} days."),
+            );
+        }
     }
-    if attempts.iter().all(|a| a.skip) {
+    if draft.attempts.iter().all(|a| a.skip) {
         errors.push(
             "attempts",
             "Leave at least one attempt active (Skip unchecked).",
@@ -175,9 +118,8 @@ pub fn validate(form: &RecycleForm, mids: &[MidFacts]) -> Result<RecycleProfile,
         .into_iter()
         .filter(|b| block_providers[b.index()] == Some(Provider::FlexPay))
         .collect();
-    let bill_on_fridays = form.bill_on_fridays.is_some();
     if let Some(first) = flexpay_blocks.first() {
-        if bill_on_fridays {
+        if draft.bill_on_fridays {
             errors.push(
                 "bill_on_fridays",
                 "FlexPay cannot work with Bill on Fridays: turn it off.",
@@ -190,8 +132,7 @@ pub fn validate(form: &RecycleForm, mids: &[MidFacts]) -> Result<RecycleProfile,
             );
         }
         let chosen = first.first_attempt();
-        for n in 1..=ATTEMPTS {
-            let a = attempts[n - 1];
+        for (n, a) in (1..).zip(&draft.attempts) {
             if n == chosen {
                 if a.skip {
                     errors.push(
@@ -206,7 +147,7 @@ pub fn validate(form: &RecycleForm, mids: &[MidFacts]) -> Result<RecycleProfile,
                         "FlexPay's attempt has no price reduction: set 0.",
                     );
                 }
-                if a.wait_days != 1 {
+                if a.wait_days != FLEXPAY_WAIT_DAYS {
                     errors.push(WAIT_FIELDS[n - 1], "FlexPay's attempt waits exactly 1 day.");
                 }
             } else if !a.skip {
@@ -218,20 +159,32 @@ pub fn validate(form: &RecycleForm, mids: &[MidFacts]) -> Result<RecycleProfile,
         }
     }
 
-    match (reduction_type, minimum_price) {
-        (Some(reduction_type), Some(minimum_price)) if errors.is_empty() => Ok(RecycleProfile {
-            name: name.to_owned(),
-            bill_on_fridays,
-            currency,
-            reduction_type,
-            minimum_price,
-            apply_to,
-            attempts,
-            blocks,
-        }),
-        _ => Err(errors),
-    }
+    let (Some(name), true) = (name, errors.is_empty()) else {
+        return Err(errors);
+    };
+    // A skipped row keeps what it held where that is storable; the engine never reads it.
+    let none = Reduction::none(draft.reduction_type, draft.currency);
+    let attempts = draft.attempts.map(|a| AttemptRule {
+        reduction: if fits(a.reduction) { a.reduction } else { none },
+        wait_days: a.wait_days.clamp(0, WAIT_MAX_DAYS),
+        ..a
+    });
+    Ok(RecycleProfile {
+        name: name.into_string(),
+        bill_on_fridays: draft.bill_on_fridays,
+        currency: draft.currency,
+        reduction_type: draft.reduction_type,
+        minimum_price: draft.minimum_price,
+        apply_to,
+        attempts,
+        blocks: draft.blocks,
+    })
 }
+
+/// A chosen MID that does not exist (deleted meanwhile, or a tampered form).
+pub const MID_GONE: &str = "A chosen MID does not exist; reload the page.";
+/// A block merchant that is neither the original MID nor one that exists.
+pub const MERCHANT_UNKNOWN: &str = "Pick the original MID or one from the list.";
 
 pub const SKIP_FIELDS: [&str; ATTEMPTS] = [
     "skip_1", "skip_2", "skip_3", "skip_4", "skip_5", "skip_6", "skip_7", "skip_8", "skip_9",
@@ -259,6 +212,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::domain::money::{BasisPoints, Currency, MinorUnits, Money};
 
     const STORE_A: MidId = MidId(1);
     const STORE_B: MidId = MidId(2);
@@ -291,47 +245,44 @@ mod tests {
     }
 
     /// A valid plain profile on `mids`: all attempts active, no reduction, waits 1, 3, 5, ... days.
-    fn plain(mids: &[MidId]) -> RecycleForm {
-        let mut form = RecycleForm::blank();
-        form.name = "P".to_owned();
-        form.mids = mids.iter().map(|m| m.to_string()).collect();
-        form
+    fn plain(mids: &[MidId]) -> RecycleDraft {
+        RecycleDraft {
+            name: "P".to_owned(),
+            apply_to: mids.to_vec(),
+            ..RecycleDraft::blank()
+        }
     }
 
     /// The FlexPay recommended setup on Store A, block 4-6 on the FlexPay MID.
-    fn flexpay_form() -> RecycleForm {
-        let mut form = plain(&[STORE_A]);
-        form.apply_flexpay_setup(FLEXPAY);
-        form
+    fn flexpay_draft() -> RecycleDraft {
+        let mut draft = plain(&[STORE_A]);
+        draft.apply_flexpay_setup(FLEXPAY);
+        draft
     }
 
-    fn errors(form: &RecycleForm) -> FieldErrors {
-        validate(form, &facts()).expect_err("the form should be refused")
+    fn percent(points: u32) -> Reduction {
+        Reduction::Percent(BasisPoints::new(points).expect("a percent"))
+    }
+
+    fn set(draft: &mut RecycleDraft, n: usize, skip: bool, reduction: Reduction, wait_days: i64) {
+        *draft.attempt_mut(n) = AttemptRule {
+            skip,
+            reduction,
+            wait_days,
+        };
+    }
+
+    fn errors(draft: &RecycleDraft) -> FieldErrors {
+        validate(draft, &facts()).expect_err("the draft should be refused")
     }
 
     /// The message against `field`; fails the test when the field has none.
-    fn message(form: &RecycleForm, field: &str) -> String {
-        let errors = errors(form);
+    fn message(draft: &RecycleDraft, field: &str) -> String {
+        let errors = errors(draft);
         errors
             .get(field)
             .unwrap_or_else(|| panic!("no error on {field}: {errors}"))
             .to_owned()
-    }
-
-    #[test]
-    fn percent_reductions_parse_to_basis_points() {
-        let parse = |kind, raw| parse_reduction(kind, raw, Currency::Usd).map(Reduction::stored);
-        assert_eq!(parse(ReductionType::Percent, "12.5"), Ok(1250));
-        assert_eq!(parse(ReductionType::Percent, "100"), Ok(10_000));
-        for bad in ["-1", "101", "12.5.5", "ten", "1.234"] {
-            assert!(parse(ReductionType::Percent, bad).is_err(), "{bad}");
-        }
-        assert_eq!(parse(ReductionType::Flat, "5.25"), Ok(525));
-        assert_eq!(
-            parse_reduction(ReductionType::Flat, "500", Currency::Jpy).map(Reduction::stored),
-            Ok(500),
-            "a flat reduction is in the profile's currency"
-        );
     }
 
     #[test]
@@ -350,13 +301,13 @@ mod tests {
         assert!(applied.contains("FF"), "the MID is named: {applied}");
 
         let mut basic = plain(&[STORE_A]);
-        basic.set_merchant(Block::Basic, FLEXFACTOR.to_string());
+        basic.blocks[Block::Basic.index()] = BlockMerchant::Mid(FLEXFACTOR);
         message(&basic, Block::Basic.field());
 
         for block in [Block::Extended1, Block::Extended2, Block::Final] {
-            let mut form = plain(&[STORE_A]);
-            form.set_merchant(block, FLEXFACTOR.to_string());
-            let profile = validate(&form, &facts()).expect("a later block may be salvage-only");
+            let mut draft = plain(&[STORE_A]);
+            draft.blocks[block.index()] = BlockMerchant::Mid(FLEXFACTOR);
+            let profile = validate(&draft, &facts()).expect("a later block may be salvage-only");
             assert_eq!(
                 profile.blocks[block.index()],
                 BlockMerchant::Mid(FLEXFACTOR)
@@ -366,17 +317,17 @@ mod tests {
 
     #[test]
     fn r_rb_3_flexpay_profiles_do_not_bill_on_fridays() {
-        let mut form = flexpay_form();
-        form.bill_on_fridays = Some("on".into());
+        let mut draft = flexpay_draft();
+        draft.bill_on_fridays = true;
         assert_eq!(
-            errors(&form).iter().map(|e| e.field).collect::<Vec<_>>(),
+            errors(&draft).iter().map(|e| e.field).collect::<Vec<_>>(),
             ["bill_on_fridays"]
         );
-        form.bill_on_fridays = None;
-        validate(&form, &facts()).expect("FlexPay without Bill on Fridays");
+        draft.bill_on_fridays = false;
+        validate(&draft, &facts()).expect("FlexPay without Bill on Fridays");
 
         let mut fridays = plain(&[STORE_A]);
-        fridays.bill_on_fridays = Some("on".into());
+        fridays.bill_on_fridays = true;
         assert!(
             validate(&fridays, &facts()).is_ok_and(|p| p.bill_on_fridays),
             "without FlexPay, Bill on Fridays is allowed"
@@ -385,28 +336,29 @@ mod tests {
 
     #[test]
     fn r_rb_4_flexpay_takes_exactly_one_attempt_with_no_reduction_and_one_day() {
-        let mut second = flexpay_form();
-        second.set_attempt(5, false, "0", "1");
+        let none = percent(0);
+        let mut second = flexpay_draft();
+        set(&mut second, 5, false, none, 1);
         message(&second, "skip_5");
 
-        let mut reduced = flexpay_form();
-        reduced.set_attempt(4, false, "10", "1");
+        let mut reduced = flexpay_draft();
+        set(&mut reduced, 4, false, percent(1000), 1);
         message(&reduced, "reduction_4");
 
-        let mut waits = flexpay_form();
-        waits.set_attempt(4, false, "0", "2");
+        let mut waits = flexpay_draft();
+        set(&mut waits, 4, false, none, 2);
         message(&waits, "wait_4");
 
-        let mut skipped = flexpay_form();
-        skipped.set_attempt(4, true, "0", "1");
-        skipped.set_attempt(5, false, "0", "1");
+        let mut skipped = flexpay_draft();
+        set(&mut skipped, 4, true, none, 1);
+        set(&mut skipped, 5, false, none, 1);
         message(&skipped, "skip_4");
 
-        let mut two_blocks = flexpay_form();
-        two_blocks.set_merchant(Block::Extended2, FLEXPAY.to_string());
+        let mut two_blocks = flexpay_draft();
+        two_blocks.blocks[Block::Extended2.index()] = BlockMerchant::Mid(FLEXPAY);
         message(&two_blocks, Block::Extended2.field());
 
-        let profile = validate(&flexpay_form(), &facts()).expect("the recommended setup is valid");
+        let profile = validate(&flexpay_draft(), &facts()).expect("the recommended setup is valid");
         assert_eq!(profile.active_attempts(), [4]);
         assert_eq!(
             *profile.attempt(4),
@@ -424,41 +376,54 @@ mod tests {
 
     #[test]
     fn r_rb_5_reductions_waits_attempts_and_mids_are_checked() {
-        let reduction = |raw: &str| {
-            let mut form = plain(&[STORE_A]);
-            form.set_attempt(2, false, raw, "3");
-            message(&form, "reduction_2")
+        let wait = |days: i64| {
+            let mut draft = plain(&[STORE_A]);
+            set(&mut draft, 3, false, percent(0), days);
+            validate(&draft, &facts())
+                .err()
+                .and_then(|e| e.get("wait_3").map(str::to_owned))
         };
-        let malformed = reduction("ten");
-        for raw in ["-1", "12.5.5"] {
-            assert_eq!(reduction(raw), malformed, "{raw} is not a percent");
+        assert_eq!(wait(0), None);
+        assert_eq!(wait(WAIT_MAX_DAYS), None);
+        assert!(wait(91).is_some());
+        assert_eq!(wait(-1), wait(91));
+
+        let flat = Reduction::Flat(Money::new(MinorUnits::from_minor(500), Currency::Usd));
+        let mut wrong_kind = plain(&[STORE_A]);
+        set(&mut wrong_kind, 1, false, flat, 1);
+        message(&wrong_kind, "reduction_1");
+
+        let mut other_currency = plain(&[STORE_A]);
+        other_currency.reduction_type = ReductionType::Flat;
+        let euros = Reduction::Flat(Money::new(MinorUnits::from_minor(500), Currency::Eur));
+        for n in 1..=ATTEMPTS {
+            set(
+                &mut other_currency,
+                n,
+                false,
+                Reduction::none(ReductionType::Flat, Currency::Usd),
+                1,
+            );
         }
-        assert_ne!(reduction("101"), malformed, "above 100 says so");
-
-        let wait = |raw: &str| {
-            let mut form = plain(&[STORE_A]);
-            form.set_attempt(3, false, "0", raw);
-            message(&form, "wait_3")
-        };
-        let out_of_range = wait("91");
-        assert_eq!(wait("-1"), out_of_range);
-        assert_eq!(wait("2.5"), wait("soon"), "not a whole number");
-        assert_ne!(wait("2.5"), out_of_range);
-
-        let mut flat = plain(&[STORE_A]);
-        flat.reduction_type = "flat".into();
-        flat.set_attempt(1, false, "abc", "1");
-        message(&flat, "reduction_1");
+        set(&mut other_currency, 2, false, euros, 1);
+        assert_eq!(
+            errors(&other_currency)
+                .iter()
+                .map(|e| e.field)
+                .collect::<Vec<_>>(),
+            ["reduction_2"],
+            "a flat reduction is in the profile's currency"
+        );
 
         let mut all_skipped = plain(&[STORE_A]);
-        for n in 1..=ATTEMPTS {
-            all_skipped.set_attempt(n, true, "0", "1");
+        for a in &mut all_skipped.attempts {
+            a.skip = true;
         }
         message(&all_skipped, "attempts");
 
         let none = message(&plain(&[]), "mids");
         let mut unknown = plain(&[STORE_A]);
-        unknown.mids.push("99999".into());
+        unknown.apply_to.push(MidId(99_999));
         assert_ne!(
             message(&unknown, "mids"),
             none,
@@ -467,7 +432,7 @@ mod tests {
 
         let mut several = plain(&[]);
         several.name = String::new();
-        several.set_attempt(1, false, "101", "91");
+        set(&mut several, 1, false, flat, 91);
         let e = errors(&several);
         for field in ["name", "mids", "reduction_1", "wait_1"] {
             assert!(e.get(field).is_some(), "{field} reported at once");
@@ -475,11 +440,18 @@ mod tests {
     }
 
     #[test]
-    fn skipped_attempts_are_not_checked() {
-        let mut form = plain(&[STORE_A]);
-        form.set_attempt(2, true, "ten", "soon");
-        let profile = validate(&form, &facts()).expect("a skipped row may hold anything");
+    fn skipped_attempts_are_not_checked_and_keep_what_they_can() {
+        let mut draft = plain(&[STORE_A]);
+        set(&mut draft, 2, true, percent(2500), 91);
+        set(&mut draft, 3, true, percent(1250), 4);
+        let profile = validate(&draft, &facts()).expect("a skipped row may hold anything");
         assert!(profile.attempt(2).skip);
+        assert_eq!(
+            profile.attempt(2).wait_days,
+            WAIT_MAX_DAYS,
+            "stored within range"
+        );
+        assert_eq!(*profile.attempt(3), draft.attempts[2], "kept as it was");
     }
 
     // Property: whatever the validator accepts satisfies every rule of SPEC 4.2.
@@ -504,33 +476,37 @@ mod tests {
     }
 
     prop_compose! {
-        /// Any form: ids 1 to 9 (9 does not exist), in-range and out-of-range values.
-        fn arbitrary_form()(
+        /// Any draft: ids 1 to 9 (9 does not exist), in-range and out-of-range values, reductions
+        /// of either kind.
+        fn arbitrary_draft()(
             mids in proptest::collection::vec(1i64..=9, 0..4),
             merchants in proptest::collection::vec(proptest::option::of(1i64..=9), 4),
             attempts in proptest::collection::vec(
-                (
-                    any::<bool>(),
-                    prop_oneof!["0", "1", "5", "12.5", "100", "101", "-1", "x"],
-                    prop_oneof!["0", "1", "2", "7", "90", "91", "-1", "2.5"],
-                ),
+                (any::<bool>(), any::<bool>(), 0u32..=10_000, -1i64..=91),
                 ATTEMPTS,
             ),
             fridays in any::<bool>(),
             flat in any::<bool>(),
-        ) -> RecycleForm {
-            let mut form = RecycleForm::blank();
-            form.name = "P".into();
-            form.bill_on_fridays = fridays.then(|| "on".into());
-            form.reduction_type = if flat { "flat".into() } else { "percent".into() };
-            form.mids = mids.iter().map(|m| m.to_string()).collect();
+        ) -> RecycleDraft {
+            let mut draft = RecycleDraft::blank();
+            draft.name = "P".into();
+            draft.bill_on_fridays = fridays;
+            if flat {
+                draft.reduction_type = ReductionType::Flat;
+            }
+            draft.apply_to = mids.into_iter().map(MidId).collect();
             for (block, m) in Block::ALL.into_iter().zip(merchants) {
-                form.set_merchant(block, m.map_or_else(|| "original".to_owned(), |m| m.to_string()));
+                draft.blocks[block.index()] = m.map_or(BlockMerchant::Original, |m| BlockMerchant::Mid(MidId(m)));
             }
-            for (i, (skip, r, w)) in attempts.into_iter().enumerate() {
-                form.set_attempt(i + 1, skip, &r, &w);
+            for (a, (skip, flat_reduction, value, wait_days)) in draft.attempts.iter_mut().zip(attempts) {
+                let reduction = if flat_reduction {
+                    Reduction::Flat(Money::new(MinorUnits::from_minor(i64::from(value)), Currency::Usd))
+                } else {
+                    percent(value)
+                };
+                *a = AttemptRule { skip, reduction, wait_days };
             }
-            form
+            draft
         }
     }
 
@@ -538,9 +514,9 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(400))]
 
         #[test]
-        fn any_profile_the_validator_accepts_satisfies_every_rule(form in arbitrary_form()) {
+        fn any_profile_the_validator_accepts_satisfies_every_rule(draft in arbitrary_draft()) {
             let facts = mixed_facts();
-            if let Ok(p) = validate(&form, &facts) {
+            if let Ok(p) = validate(&draft, &facts) {
                 let provider = |id: MidId| facts.iter().find(|f| f.id == id).map(|f| f.provider);
                 prop_assert!(!p.apply_to.is_empty());
                 for m in &p.apply_to {
@@ -551,8 +527,8 @@ mod tests {
                     prop_assert!(!provider(m).unwrap().is_salvage_only());
                 }
                 prop_assert!(p.attempts.iter().any(|a| !a.skip));
-                for a in p.attempts.iter().filter(|a| !a.skip) {
-                    prop_assert!((0..=WAIT_MAX_DAYS).contains(&a.wait_days));
+                for a in &p.attempts {
+                    prop_assert!((0..=WAIT_MAX_DAYS).contains(&a.wait_days), "storable, skipped or not");
                     prop_assert_eq!(a.reduction.kind(), p.reduction_type);
                     if p.reduction_type == ReductionType::Percent {
                         prop_assert!((0..=10_000).contains(&a.reduction.stored()));

@@ -2,7 +2,8 @@
 
 use crate::domain::FieldErrors;
 use crate::domain::ids::MidId;
-use crate::domain::routing::{NAME_MAX, ProfileDraft, ProfileKind};
+use crate::domain::name::ProfileName;
+use crate::domain::routing::{ProfileDraft, ProfileKind};
 
 /// The profile form: one row per MID offered, with `include_<id>`, `weight_<id>`, `position_<id>`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -37,12 +38,7 @@ impl ProfileForm {
     pub fn draft(&self, offered: &[MidId]) -> Result<ProfileDraft, FieldErrors> {
         let form = self;
         let mut errors = FieldErrors::default();
-        let name = form.name.trim();
-        if name.is_empty() {
-            errors.push("name", "Enter a profile name.");
-        } else if name.chars().count() > NAME_MAX {
-            errors.push("name", format!("Use at most {NAME_MAX} characters."));
-        }
+        let name = errors.take("name", ProfileName::parse(&form.name));
         let kind = ProfileKind::from_key(form.kind.trim());
         if kind.is_none() {
             errors.push("kind", "Pick ATRI or cascade.");
@@ -85,24 +81,14 @@ impl ProfileForm {
             errors.push("members", "Pick at least one MID.");
         }
         members.sort_by_key(|(_, _, position)| *position);
-        match kind {
-            Some(kind) if errors.is_empty() => Ok(ProfileDraft {
-                name: name.to_owned(),
+        match (name, kind) {
+            (Some(name), Some(kind)) if errors.is_empty() => Ok(ProfileDraft {
+                name: name.into_string(),
                 kind,
                 members,
             }),
-            _ => Err(dedup(errors)),
+            // One message per field is enough when several rows share it.
+            _ => Err(FieldErrors::default().and_later(errors)),
         }
     }
-}
-
-/// One message per field is enough when several rows share it.
-fn dedup(errors: FieldErrors) -> FieldErrors {
-    let mut out = FieldErrors::default();
-    for e in errors.iter() {
-        if out.get(e.field).is_none() {
-            out.push(e.field, e.message.clone());
-        }
-    }
-    out
 }

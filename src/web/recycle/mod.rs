@@ -1,6 +1,7 @@
 //! `/recycle-billing`: the decline salvage profiles list, and delete. The editor is in `editor`.
 
 mod editor;
+mod form;
 
 pub use editor::{create, edit_form, mid_list, new_form, preset, preview, update, validate};
 

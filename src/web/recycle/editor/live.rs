@@ -4,10 +4,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::domain::recycle::RecycleForm;
 use crate::error::AppError;
 use crate::services::Services;
 use crate::web::page::{PageCtx, is_htmx, parse_form, render};
+use crate::web::recycle::form::RecycleForm;
 
 use super::views::*;
 
@@ -23,7 +23,7 @@ pub async fn validate(
     if !is_htmx(&req) {
         return editor(&ctx, &services, editing, form, true, StatusCode::OK).await;
     }
-    let result = services.recycle.validate(&form, editing).await?;
+    let result = check(&form, &services.recycle.mid_facts(editing).await?);
     let mids = services.mids.all().await?;
     let preview = preview_of(&form, &result, &mids, services.recycle.today());
     render(&LivePartial {

@@ -2,10 +2,10 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::domain::recycle::RecycleForm;
 use crate::error::AppError;
 use crate::services::Services;
 use crate::web::page::{parse_form, render};
+use crate::web::recycle::form::RecycleForm;
 
 use super::views::*;
 

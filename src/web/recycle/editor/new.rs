@@ -4,10 +4,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use crate::domain::ids::RecycleProfileId;
-use crate::domain::recycle::RecycleForm;
+use crate::domain::recycle::RecycleDraft;
 use crate::error::AppError;
 use crate::services::Services;
 use crate::web::page::PageCtx;
+use crate::web::recycle::form::RecycleForm;
 
 use super::views::*;
 
@@ -31,7 +32,7 @@ pub async fn new_form(
             form.mids.clear();
             form
         }
-        Err(_) => RecycleForm::blank(),
+        Err(_) => RecycleForm::from(&RecycleDraft::blank()),
     };
     editor(&ctx, &services, None, form, false, StatusCode::OK).await
 }

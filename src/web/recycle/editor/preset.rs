@@ -5,10 +5,10 @@ use actix_web::{HttpResponse, web};
 
 use crate::domain::ids::MidId;
 use crate::domain::provider::Provider;
-use crate::domain::recycle::RecycleForm;
 use crate::error::AppError;
 use crate::services::Services;
 use crate::web::page::{PageCtx, parse_form};
+use crate::web::recycle::form::RecycleForm;
 
 use super::views::*;
 

@@ -5,11 +5,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use crate::domain::ids::RecycleProfileId;
-use crate::domain::recycle::RecycleForm;
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::recycle::RecycleError;
 use crate::web::page::{PageCtx, parse_form};
+use crate::web::recycle::form::RecycleForm;
 
 use super::views::*;
 
@@ -46,11 +46,14 @@ pub async fn create(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let form = parse_form::<RecycleForm>(&body)?;
-    let result = services
-        .recycle
-        .create(&ctx.actor()?, &form)
-        .await
-        .map(drop);
+    let result = match form.read() {
+        (draft, unreadable) if unreadable.is_empty() => services
+            .recycle
+            .create(&ctx.actor()?, &draft)
+            .await
+            .map(drop),
+        (_, unreadable) => Err(RecycleError::Invalid(unreadable)),
+    };
     saved(&ctx, &services, None, form, result).await
 }
 
@@ -63,6 +66,11 @@ pub async fn update(
     let id = services.recycle.find(RecycleProfileId(*id)).await?.id;
     let mut form = parse_form::<RecycleForm>(&body)?;
     form.rest.insert("editing".to_owned(), id.to_string());
-    let result = services.recycle.update(&ctx.actor()?, id, &form).await;
+    let result = match form.read() {
+        (draft, unreadable) if unreadable.is_empty() => {
+            services.recycle.update(&ctx.actor()?, id, &draft).await
+        }
+        (_, unreadable) => Err(RecycleError::Invalid(unreadable)),
+    };
     saved(&ctx, &services, Some(id), form, result).await
 }

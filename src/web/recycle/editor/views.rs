@@ -13,13 +13,14 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::provider::Provider;
 use crate::domain::recycle::flat_reduction_exceeds;
 use crate::domain::recycle::{
-    ATTEMPTS, Block, MidFacts, REDUCTION_FIELDS, RecycleForm, RecycleProfile, SKIP_FIELDS,
-    WAIT_FIELDS, schedule,
+    ATTEMPTS, Block, MidFacts, REDUCTION_FIELDS, RecycleDraft, RecycleProfile, SKIP_FIELDS,
+    WAIT_FIELDS, schedule, validate,
 };
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::recycle::RecycleError;
 use crate::web::page::{Layout, PageCtx, render_status};
+use crate::web::recycle::form::RecycleForm;
 
 use super::super::merchant_label;
 /// Every field that can carry a message, so the live check can clear the ones now fixed.
@@ -250,7 +251,7 @@ pub(super) async fn editor(
 ) -> Result<HttpResponse, AppError> {
     let facts = services.recycle.mid_facts(editing).await?;
     let mids = services.mids.all().await?;
-    let result = crate::domain::recycle::validate(&form, &facts);
+    let result = check(&form, &facts);
     let today = services.recycle.today();
     let preview = preview_of(&form, &result, &mids, today);
     let errors = if show_errors {
@@ -319,26 +320,17 @@ pub(super) async fn editing_of(
 
 /// A saved profile as editor values.
 pub(super) fn form_of(p: &RecycleProfile) -> RecycleForm {
-    let mut form = RecycleForm {
-        name: p.name.clone(),
-        bill_on_fridays: p.bill_on_fridays.then(|| "on".to_owned()),
-        reduction_type: p.reduction_type.key().to_owned(),
-        currency: p.currency.code().to_owned(),
-        minimum_price: p.minimum_price.to_input(),
-        mids: p.apply_to.iter().map(|m| m.to_string()).collect(),
-        ..RecycleForm::default()
-    };
-    for block in Block::ALL {
-        let value = match p.blocks[block.index()] {
-            crate::domain::recycle::BlockMerchant::Original => "original".to_owned(),
-            crate::domain::recycle::BlockMerchant::Mid(id) => id.to_string(),
-        };
-        form.set_merchant(block, value);
+    RecycleForm::from(&RecycleDraft::from(p))
+}
+
+/// The form read and checked against every rule: the profile it describes, or every message at
+/// once (a value that could not be read says so before any rule speaks about it).
+/// `facts` are the MIDs as [`crate::services::recycle::RecycleService::mid_facts`] gives them.
+pub(super) fn check(form: &RecycleForm, facts: &[MidFacts]) -> Result<RecycleProfile, FieldErrors> {
+    let (draft, unreadable) = form.read();
+    match validate(&draft, facts) {
+        Ok(profile) if unreadable.is_empty() => Ok(profile),
+        Ok(_) => Err(unreadable),
+        Err(broken) => Err(unreadable.and_later(broken)),
     }
-    for n in 1..=ATTEMPTS {
-        let a = p.attempt(n);
-        let reduction = a.reduction.to_input();
-        form.set_attempt(n, a.skip, &reduction, &a.wait_days.to_string());
-    }
-    form
 }
