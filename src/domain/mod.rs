@@ -60,6 +60,10 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
     /// Adds `later`'s messages for the fields that have none yet: a value that could not be read
     /// says so, rather than whatever a rule then thinks of its stand-in.
     pub fn and_later(mut self, later: FieldErrors) -> FieldErrors {

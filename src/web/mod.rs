@@ -139,6 +139,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         cfg.service(resource);
     }
     cfg.service(actix_files::Files::new("/static", static_dir()).prefer_utf8(true));
+    // Browsers ask for it on every page, whatever the page links to.
+    cfg.service(web::resource("/favicon.ico").route(web::get().to(|| async {
+        actix_files::NamedFile::open_async(static_dir().join("favicon.ico")).await
+    })));
     cfg.default_service(web::to(home::not_found));
 }
 
