@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::SystemClock;
 use crate::config::Settings;
-use crate::domain::event::Actor;
+use crate::domain::event::SystemActor;
 use crate::domain::user::NewUser;
 use crate::services::users::UserError;
 use crate::startup::{Application, open_database, services};
@@ -78,7 +78,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let db = open_database(&settings).await?;
             let services = services(db, &settings, Arc::new(SystemClock))?;
-            let changed = services.mids.rotate_secrets(&Actor::system("cli")).await?;
+            let changed = services
+                .mids
+                .rotate_secrets(&SystemActor::CommandLine.actor())
+                .await?;
             say(&format!(
                 "Re-encrypted {changed} credential(s) under key {}.",
                 services.mids.current_key_id()
@@ -162,7 +165,11 @@ async fn create_user(
     let new = NewUser::parse(email, name, role, &password).map_err(|errors| describe(&errors))?;
     let db = open_database(settings).await?;
     let services = services(db, settings, Arc::new(SystemClock))?;
-    match services.users.create(&Actor::system("cli"), new).await {
+    match services
+        .users
+        .create(&SystemActor::CommandLine.actor(), new)
+        .await
+    {
         Ok(user) => say(&format!(
             "Created {} ({}) with role {}.",
             user.email, user.name, user.role_name

@@ -40,7 +40,15 @@
     if (event.target.matches("input[type=checkbox][data-disables]")) applyDisables(event.target);
   });
 
-  // A button with data-reveal="<input id>" shows or hides what is typed in that input.
+  // A button with data-reveal="<input id>" shows or hides what is typed in that input. It is
+  // rendered hidden (it does nothing without this script) and shown here, also in htmx swaps.
+  function showRevealButtons(root) {
+    root.querySelectorAll("button[data-reveal][hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { showRevealButtons(document); });
+  document.addEventListener("htmx:load", function (event) { showRevealButtons(event.target); });
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-reveal]");
     if (!button) return;
@@ -49,5 +57,26 @@
     var shown = input.type === "password";
     input.type = shown ? "text" : "password";
     button.setAttribute("aria-pressed", shown ? "true" : "false");
+  });
+
+  // A live check swaps a field's message slot (`<field>-error`) out of band, never the field
+  // itself (the user may be typing in it): keep the field's aria-invalid and aria-describedby
+  // in step with its slot here.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var slot = event.target;
+    if (!slot || !slot.matches || !slot.matches(".field-error[id$='-error']")) return;
+    var field = document.getElementById(slot.id.slice(0, -"-error".length));
+    if (!field || !field.matches("input, select, textarea")) return;
+    var described = (field.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (id) {
+      return id && id !== slot.id;
+    });
+    if (slot.textContent.trim()) {
+      field.setAttribute("aria-invalid", "true");
+      described.unshift(slot.id);
+    } else {
+      field.removeAttribute("aria-invalid");
+    }
+    if (described.length) field.setAttribute("aria-describedby", described.join(" "));
+    else field.removeAttribute("aria-describedby");
   });
 })();

@@ -71,6 +71,38 @@ impl EventKind {
         self.into()
     }
 
+    /// What happened, as a person reads it in the log and its filter.
+    pub fn label(self) -> &'static str {
+        match self {
+            EventKind::LoginSucceeded => "Signed in",
+            EventKind::LoginFailed => "Sign-in failed",
+            EventKind::Logout => "Signed out",
+            EventKind::UserCreated => "User created",
+            EventKind::UserRoleChanged => "User's role changed",
+            EventKind::UserDisabled => "User disabled",
+            EventKind::UserEnabled => "User enabled",
+            EventKind::UserPasswordReset => "Password reset",
+            EventKind::RoleCreated => "Role created",
+            EventKind::RoleUpdated => "Role updated",
+            EventKind::RoleDeleted => "Role deleted",
+            EventKind::MidCreated => "MID created",
+            EventKind::MidUpdated => "MID updated",
+            EventKind::MidEnabled => "MID enabled",
+            EventKind::MidDisabled => "MID disabled",
+            EventKind::MidDeleted => "MID deleted",
+            EventKind::SecretsRotated => "Credentials re-encrypted",
+            EventKind::ProfileCreated => "Routing profile created",
+            EventKind::ProfileUpdated => "Routing profile updated",
+            EventKind::ProfileDeleted => "Routing profile deleted",
+            EventKind::MappingCreated => "Decline mapping created",
+            EventKind::MappingUpdated => "Decline mapping updated",
+            EventKind::MappingDeleted => "Decline mapping deleted",
+            EventKind::RecycleProfileCreated => "Recycle profile created",
+            EventKind::RecycleProfileUpdated => "Recycle profile updated",
+            EventKind::RecycleProfileDeleted => "Recycle profile deleted",
+        }
+    }
+
     /// Every variant, in declaration order.
     pub fn all() -> impl Iterator<Item = Self> {
         <Self as strum::IntoEnumIterator>::iter()
@@ -81,7 +113,15 @@ impl EventKind {
     }
 }
 
-/// Who acted: a signed-in user, or a person at the login form who is not signed in yet.
+/// A stored event kind compares equal to its key.
+impl PartialEq<&str> for EventKind {
+    fn eq(&self, key: &&str) -> bool {
+        self.key() == *key
+    }
+}
+
+/// Who acted: a signed-in user, a person at the login form who is not signed in yet, or the
+/// portal itself (see [`SystemActor`]).
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user_id: Option<UserId>,
@@ -90,11 +130,93 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// An actor that is no person; `label` is stored as is, and a [`SystemActor`] key reads as
+    /// that actor's label in the log.
     pub fn system(label: &str) -> Self {
         Self {
             user_id: None,
             label: label.to_owned(),
             ip: None,
+        }
+    }
+}
+
+/// The parts of the portal that change data on their own; the key is the stored actor label.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
+)]
+pub enum SystemActor {
+    /// `recoup serve --demo` filling an empty database.
+    #[strum(serialize = "demo")]
+    Demo,
+    /// A `recoup` command run on the server (`user create`, `secrets rotate`).
+    #[strum(serialize = "cli")]
+    CommandLine,
+}
+
+impl SystemActor {
+    pub fn key(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        key.parse().ok()
+    }
+
+    pub fn actor(self) -> Actor {
+        Actor::system(self.key())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SystemActor::Demo => "demo data",
+            SystemActor::CommandLine => "command line",
+        }
+    }
+}
+
+/// The kinds of record an event can be about; the key is the prefix of its stored subject.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
+)]
+pub enum RecordKind {
+    #[strum(serialize = "user")]
+    User,
+    #[strum(serialize = "role")]
+    Role,
+    #[strum(serialize = "mid")]
+    Mid,
+    #[strum(serialize = "routing_profile")]
+    RoutingProfile,
+    #[strum(serialize = "decline_mapping")]
+    DeclineMapping,
+    #[strum(serialize = "recycle_profile")]
+    RecycleProfile,
+}
+
+impl RecordKind {
+    pub fn key(self) -> &'static str {
+        self.into()
+    }
+
+    /// Every variant, in declaration order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        key.parse().ok()
+    }
+
+    /// The record's noun, as in "MID #3".
+    pub fn label(self) -> &'static str {
+        match self {
+            RecordKind::User => "User",
+            RecordKind::Role => "Role",
+            RecordKind::Mid => "MID",
+            RecordKind::RoutingProfile => "Routing profile",
+            RecordKind::DeclineMapping => "Decline mapping",
+            RecordKind::RecycleProfile => "Recycle profile",
         }
     }
 }
@@ -114,17 +236,61 @@ pub enum Subject {
     SecretKey(String),
 }
 
+const EMAIL_PREFIX: &str = "email";
+const KEY_PREFIX: &str = "key";
+
+impl Subject {
+    /// The record this is about, as its kind and id; `None` for an email or a key.
+    pub fn record(&self) -> Option<(RecordKind, i64)> {
+        match self {
+            Subject::User(id) => Some((RecordKind::User, id.0)),
+            Subject::Role(id) => Some((RecordKind::Role, id.0)),
+            Subject::Mid(id) => Some((RecordKind::Mid, id.0)),
+            Subject::RoutingProfile(id) => Some((RecordKind::RoutingProfile, id.0)),
+            Subject::DeclineMapping(id) => Some((RecordKind::DeclineMapping, id.0)),
+            Subject::RecycleProfile(id) => Some((RecordKind::RecycleProfile, id.0)),
+            Subject::Email(_) | Subject::SecretKey(_) => None,
+        }
+    }
+
+    fn of_record(kind: RecordKind, id: i64) -> Self {
+        match kind {
+            RecordKind::User => Subject::User(UserId(id)),
+            RecordKind::Role => Subject::Role(RoleId(id)),
+            RecordKind::Mid => Subject::Mid(MidId(id)),
+            RecordKind::RoutingProfile => Subject::RoutingProfile(ProfileId(id)),
+            RecordKind::DeclineMapping => Subject::DeclineMapping(MappingId(id)),
+            RecordKind::RecycleProfile => Subject::RecycleProfile(RecycleProfileId(id)),
+        }
+    }
+
+    /// Reads a stored subject back (the inverse of `Display`); `None` when it is not one.
+    pub fn parse(stored: &str) -> Option<Self> {
+        let (prefix, rest) = stored.split_once(':')?;
+        match prefix {
+            EMAIL_PREFIX => Some(Subject::Email(rest.to_owned())),
+            KEY_PREFIX => Some(Subject::SecretKey(rest.to_owned())),
+            _ => {
+                let kind = RecordKind::from_key(prefix)?;
+                // Only plain decimal digits, as `Display` writes them.
+                if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                Some(Subject::of_record(kind, rest.parse().ok()?))
+            }
+        }
+    }
+}
+
 impl fmt::Display for Subject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Subject::User(id) => write!(f, "user:{id}"),
-            Subject::Role(id) => write!(f, "role:{id}"),
-            Subject::Mid(id) => write!(f, "mid:{id}"),
-            Subject::RoutingProfile(id) => write!(f, "routing_profile:{id}"),
-            Subject::DeclineMapping(id) => write!(f, "decline_mapping:{id}"),
-            Subject::RecycleProfile(id) => write!(f, "recycle_profile:{id}"),
-            Subject::Email(email) => write!(f, "email:{email}"),
-            Subject::SecretKey(key) => write!(f, "key:{key}"),
+            Subject::Email(email) => write!(f, "{EMAIL_PREFIX}:{email}"),
+            Subject::SecretKey(key) => write!(f, "{KEY_PREFIX}:{key}"),
+            record => {
+                let (kind, id) = record.record().ok_or(fmt::Error)?;
+                write!(f, "{}:{id}", kind.key())
+            }
         }
     }
 }
@@ -164,15 +330,18 @@ pub struct NewEvent {
     pub change: Change,
 }
 
-/// An event as stored.
+/// An event as stored, with what its subject is called today.
 #[derive(Debug, Clone)]
 pub struct Event {
     pub id: EventId,
     pub at: DateTime<Utc>,
     pub actor_id: Option<UserId>,
     pub actor_label: String,
-    pub kind: String,
-    pub subject: String,
+    pub kind: EventKind,
+    pub subject: Subject,
+    /// The subject record's current name (a MID's title, a user's name, a decline mapping's
+    /// code and text); `None` when the record is gone or the subject is no record.
+    pub subject_name: Option<String>,
     pub before: Option<String>,
     pub after: Option<String>,
     pub ip: Option<String>,
@@ -185,4 +354,53 @@ pub struct EventFilter {
     pub kind: Option<EventKind>,
     pub from: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_subject_reads_back_as_the_same_subject() {
+        let subjects = [
+            Subject::User(UserId(1)),
+            Subject::Role(RoleId(2)),
+            Subject::Mid(MidId(3)),
+            Subject::RoutingProfile(ProfileId(4)),
+            Subject::DeclineMapping(MappingId(5)),
+            Subject::RecycleProfile(RecycleProfileId(6)),
+            Subject::Email("ann:b@example.com".into()),
+            Subject::SecretKey("k1".into()),
+        ];
+        for subject in subjects {
+            assert_eq!(Subject::parse(&subject.to_string()), Some(subject.clone()));
+        }
+        assert_eq!(Subject::Mid(MidId(3)).to_string(), "mid:3");
+        for bad in ["mid:", "mid:x", "mid:-1", "mid:+1", "widget:3", "mid3", ""] {
+            assert_eq!(Subject::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_kind_has_its_own_phrase() {
+        let labels: std::collections::BTreeSet<_> =
+            EventKind::all().map(EventKind::label).collect();
+        assert_eq!(labels.len(), EventKind::all().count());
+        assert_eq!(
+            EventKind::RecycleProfileCreated.label(),
+            "Recycle profile created"
+        );
+        assert_eq!(EventKind::LoginFailed.label(), "Sign-in failed");
+        assert!(EventKind::MidCreated == "mid.created");
+    }
+
+    #[test]
+    fn system_actors_read_as_labels() {
+        assert_eq!(
+            SystemActor::from_key("demo").map(SystemActor::label),
+            Some("demo data")
+        );
+        assert_eq!(SystemActor::Demo.actor().label, "demo");
+        assert_eq!(SystemActor::from_key("ann@example.com"), None);
+    }
 }

@@ -33,33 +33,61 @@ pub struct CredentialField {
     /// The provider's own name for it, as its documentation spells it.
     pub label: &'static str,
     pub hint: &'static str,
+    /// A key, secret or password: never shown once saved, only masked. The others are
+    /// identifiers (an account number, a site id) that pages show in clear.
+    pub secret: bool,
 }
 
-const fn field(key: &'static str, label: &'static str, hint: &'static str) -> CredentialField {
-    CredentialField { key, label, hint }
+impl CredentialField {
+    /// The stored value as a page may show it: an identifier in clear, a secret masked.
+    pub fn shown(&self, value: &str) -> String {
+        if self.secret {
+            super::mid::mask(value)
+        } else {
+            value.to_owned()
+        }
+    }
 }
 
-const FLEXPAY_FIELDS: &[CredentialField] = &[field(
+const fn secret(key: &'static str, label: &'static str, hint: &'static str) -> CredentialField {
+    CredentialField {
+        key,
+        label,
+        hint,
+        secret: true,
+    }
+}
+
+const fn identifier(key: &'static str, label: &'static str, hint: &'static str) -> CredentialField {
+    CredentialField {
+        key,
+        label,
+        hint,
+        secret: false,
+    }
+}
+
+const FLEXPAY_FIELDS: &[CredentialField] = &[secret(
     "apikey",
     "apikey",
     "The API key from your FlexPay account.",
 )];
 const FLEXFACTOR_FIELDS: &[CredentialField] = &[
-    field("app_key", "AppKey", ""),
-    field("app_secret", "AppSecret", ""),
-    field("mid_number", "MID #", "The MID number FlexFactor assigned."),
-    field("site_id", "SiteId", ""),
-    field("environment_key", "EnvironmentKey", "The tokenization key."),
-    field(
+    secret("app_key", "AppKey", ""),
+    secret("app_secret", "AppSecret", ""),
+    identifier("mid_number", "MID #", "The MID number FlexFactor assigned."),
+    identifier("site_id", "SiteId", ""),
+    secret("environment_key", "EnvironmentKey", "The tokenization key."),
+    secret(
         "hmac_signing_key",
         "HMACSigningKey",
         "Verifies the results FlexFactor sends back.",
     ),
 ];
 const FLEXECOM_FIELDS: &[CredentialField] = &[
-    field("public_key", "publicKey", ""),
-    field("secret_key", "secretKey", ""),
-    field(
+    secret("public_key", "publicKey", ""),
+    secret("secret_key", "secretKey", ""),
+    secret(
         "signing_secret",
         "signingSecret",
         "Verifies the results FlexEcom sends back.",

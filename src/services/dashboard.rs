@@ -2,8 +2,7 @@
 
 use super::{Services, Unexpected};
 use crate::domain::auth::Viewer;
-use crate::domain::event::{Event, EventFilter};
-use crate::domain::page::PageRequest;
+use crate::domain::event::Event;
 use crate::domain::permission::Permission;
 
 /// MID and salvage coverage figures for merchants.
@@ -16,6 +15,9 @@ pub struct MidSummary {
     /// Titles of new-sale MIDs in no decline salvage profile: their declines are not recycled.
     pub uncovered: Vec<String>,
 }
+
+/// How many of the latest events the dashboard shows.
+const RECENT_EVENTS: u32 = 8;
 
 #[derive(Debug, Clone, Default)]
 pub struct Dashboard {
@@ -43,11 +45,7 @@ impl Services {
             });
         }
         if viewer.can(Permission::EventsView) {
-            let page = self
-                .events
-                .list(&EventFilter::default(), PageRequest::new(None, 8))
-                .await?;
-            dashboard.recent_events = Some(page.items);
+            dashboard.recent_events = Some(self.events.latest(RECENT_EVENTS).await?);
         }
         Ok(dashboard)
     }

@@ -5,7 +5,7 @@
 use super::users::{UserError, generate_password};
 use super::{Services, Unexpected, random_token};
 use crate::db;
-use crate::domain::event::Actor;
+use crate::domain::event::{Actor, SystemActor};
 use crate::domain::mid::{Accepts, ExpiryDays, MidDraft};
 use crate::domain::money::Currency;
 use crate::domain::permission::BuiltinRole;
@@ -27,7 +27,7 @@ impl Services {
         if db::users::count(&self.db).await? > 0 {
             return Ok(Vec::new());
         }
-        let actor = Actor::system("demo");
+        let actor = SystemActor::Demo.actor();
         let mut logins = Vec::new();
         for role in BuiltinRole::all() {
             let email = format!("{}@demo.recoup.test", role.name().replace('_', "."));

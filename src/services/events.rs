@@ -20,12 +20,19 @@ impl EventService {
 }
 
 impl EventService {
+    /// One page of the log, each event with its subject's current name (two queries: the page
+    /// and its total).
     pub async fn list(
         &self,
         filter: &EventFilter,
         page: PageRequest,
     ) -> Result<Page<Event>, Unexpected> {
         Ok(db::events::list(&self.db, filter, page).await?)
+    }
+
+    /// The newest `count` events, for the dashboard.
+    pub async fn latest(&self, count: u32) -> Result<Vec<Event>, Unexpected> {
+        Ok(db::events::latest(&self.db, i64::from(count)).await?)
     }
 
     /// The users the event log can be filtered by.

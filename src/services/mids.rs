@@ -131,7 +131,8 @@ impl MidService {
             .ok_or(MidError::NotFound)
     }
 
-    /// Each stored credential of a MID, masked. A value that fails to decrypt is an error.
+    /// Each stored credential of a MID as pages show it: identifiers in clear, secrets masked
+    /// (`CredentialField::shown`). A value that fails to decrypt is an error.
     pub async fn credential_masks(
         &self,
         id: MidId,
@@ -143,7 +144,7 @@ impl MidService {
         for f in fields {
             if let Some(row) = rows.iter().find(|r| r.field == f.key) {
                 let plain = self.cipher.open(&row.sealed(), &context(id, f.key))?;
-                masks.push((f.key, mask(&plain)));
+                masks.push((f.key, f.shown(&plain)));
             }
         }
         Ok(masks)
@@ -204,12 +205,17 @@ impl MidService {
         Ok(())
     }
 
-    /// Masks of the credentials typed in this draft, for the event log.
+    /// The credentials typed in this draft, for the event log: identifiers as typed, secrets
+    /// masked and marked as set.
     fn draft_masks(draft: &MidDraft) -> Vec<(&'static str, String)> {
+        let fields = draft.provider.credential_fields();
         draft
             .credentials
             .iter()
-            .map(|(k, v)| (*k, format!("{} (set)", mask(v))))
+            .map(|(k, v)| match fields.iter().find(|f| f.key == *k) {
+                Some(f) if !f.secret => (*k, v.clone()),
+                _ => (*k, format!("{} (set)", mask(v))),
+            })
             .collect()
     }
 

@@ -6,6 +6,7 @@ use askama::Template;
 
 use crate::error::AppError;
 use crate::services::Services;
+use crate::web::admin::events::EventView;
 use crate::web::middleware::error_page;
 use crate::web::page::{Layout, PageCtx, render};
 
@@ -14,16 +15,25 @@ use crate::web::page::{Layout, PageCtx, render};
 struct Dashboard {
     layout: Layout,
     summary: crate::services::dashboard::Dashboard,
+    recent_events: Option<Vec<EventView>>,
 }
 
 pub async fn dashboard(
     ctx: PageCtx,
     services: web::Data<Services>,
 ) -> Result<HttpResponse, AppError> {
-    let summary = services.dashboard(ctx.viewer()?).await?;
+    let viewer = ctx.viewer()?;
+    let mut summary = services.dashboard(viewer).await?;
+    let recent_events = summary.recent_events.take().map(|events| {
+        events
+            .into_iter()
+            .map(|e| EventView::of(e, viewer))
+            .collect()
+    });
     render(&Dashboard {
         layout: ctx.layout("Dashboard", "dashboard"),
         summary,
+        recent_events,
     })
 }
 

@@ -88,6 +88,7 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(GET "/recycle-billing/{id}/edit", Needs(RecycleManage), recycle::edit_form),
         route!(POST "/recycle-billing/{id}", Needs(RecycleManage), recycle::update),
         route!(POST "/recycle-billing/{id}/delete", Needs(RecycleManage), recycle::delete),
+        route!(POST "/recycle-billing/{id}/move", Needs(RecycleManage), recycle::move_here),
         route!(GET "/customers", Needs(CustomersView), home::customers),
         // Admin
         route!(GET "/admin", AnyOf(&Permission::ADMIN_AREA), admin::index),

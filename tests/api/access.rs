@@ -52,6 +52,7 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("GET", "/recycle-billing/{id}/edit", MERCHANT),
     ("POST", "/recycle-billing/{id}", MERCHANT),
     ("POST", "/recycle-billing/{id}/delete", MERCHANT),
+    ("POST", "/recycle-billing/{id}/move", MERCHANT),
     ("GET", "/customers", CS),
     ("GET", "/admin", ADMIN),
     ("GET", "/admin/users", ADMIN),

@@ -454,8 +454,14 @@ impl Page {
     }
 
     /// The kinds shown as badges in an event log table.
+    /// The kinds of the event log's rows, as stored (each badge shows the phrase and keeps the
+    /// key in `data-kind`).
     pub fn event_kinds(&self) -> Vec<String> {
-        self.texts("table.events td .badge")
+        self.all("table.events td .badge[data-kind]")
+            .iter()
+            .filter_map(|e| e.attr("data-kind"))
+            .map(str::to_owned)
+            .collect()
     }
 }
 

@@ -6,8 +6,10 @@
     reason = "a test fails by panicking, loudly"
 )]
 
+mod chrome;
 mod helpers;
 
+mod a11y;
 mod access;
 mod admin_roles;
 mod admin_users;
@@ -21,5 +23,6 @@ mod gateways;
 mod mids;
 mod pages;
 mod recycle;
+mod recycle_keyboard;
 mod rules;
 mod security;

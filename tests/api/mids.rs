@@ -20,6 +20,23 @@ const FLEXFACTOR_SECRETS: [(&str, &str); 6] = [
     ("cred_hmac_signing_key", "ff-hmac-0a1b2c3d4e5f6789"),
 ];
 
+/// Whether a FlexFactor form field holds a secret (the rest are identifiers shown in clear).
+fn is_secret(form_key: &str) -> bool {
+    let key = form_key.trim_start_matches("cred_");
+    Provider::FlexFactor
+        .credential_fields()
+        .iter()
+        .any(|f| f.key == key && f.secret)
+}
+
+/// The secrets of [`FLEXFACTOR_SECRETS`], which no page may show once saved.
+fn saved_secrets() -> impl Iterator<Item = &'static str> {
+    FLEXFACTOR_SECRETS
+        .into_iter()
+        .filter(|(k, _)| is_secret(k))
+        .map(|(_, v)| v)
+}
+
 fn flexfactor_form<'a>(title: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut fields = vec![
         ("title", title),
@@ -53,7 +70,7 @@ both_backends! {
         assert_eq!(mid.monthly_cap.map(|c| c.amount().get()), Some(1_500_050));
 
         let edit = app.get_html(&format!("/mids/{}/edit", mid.id)).await;
-        for (_, secret) in FLEXFACTOR_SECRETS {
+        for secret in saved_secrets() {
             assert!(!edit.contains(secret), "the edit page never shows a saved secret");
         }
         let edit = Page::parse(&edit);
@@ -68,6 +85,7 @@ both_backends! {
         assert_eq!(masks.len(), 6, "blank fields kept their values");
         assert!(masks.contains(&("app_key", "••••0001".to_owned())));
         assert!(masks.contains(&("hmac_signing_key", "••••6789".to_owned())));
+        assert!(masks.contains(&("mid_number", "ff-mid-00981234".to_owned())), "an identifier reads in clear");
 
         let dup = app.post_form("/mids", &flexfactor_form("ff main", &[])).await;
         assert_eq!(dup.status().as_u16(), 422);
@@ -75,9 +93,9 @@ both_backends! {
 
         let log = app.services.events.list(&Default::default(), recoup::domain::page::PageRequest::new(None, 50)).await.unwrap();
         for event in &log.items {
-            for (_, secret) in FLEXFACTOR_SECRETS {
+            for secret in saved_secrets() {
                 let all = format!("{:?}{:?}", event.before, event.after);
-                assert!(!all.contains(secret), "the event log holds masks only");
+                assert!(!all.contains(secret), "the event log holds masks of secrets only");
             }
         }
         assert!(log.items.iter().any(|e| e.kind == "mid.updated" && e.after.as_deref().unwrap_or_default().contains("••••0001 (set)")));
@@ -266,16 +284,19 @@ both_backends! {
 }
 
 both_backends! {
+    /// Secrets never leave the database in clear. MID # and SiteId are identifiers, not
+    /// secrets: the edit page shows them (see the next test).
     async fn no_saved_secret_appears_in_any_page_or_in_the_database_in_clear(app) {
         app.login_as_new("admin").await;
         assert_redirects_to(&app.post_form("/mids", &flexfactor_form("Secret FF", &[])).await, "/mids");
         let id = app.services.mids.all().await.unwrap()[0].id;
-        for path in ["/mids".to_owned(), format!("/mids/{id}/edit"), "/gateways".into(), "/gateways/profiles/new?kind=cascade".into(), "/admin/events".into()] {
+        for path in ["/mids".to_owned(), format!("/mids/{id}/edit"), "/gateways".into(), "/gateways/profiles/new?kind=cascade".into(), "/admin/events".into(), "/".into()] {
             let page = app.get_html(&path).await;
-            for (_, secret) in FLEXFACTOR_SECRETS {
+            for secret in saved_secrets() {
                 assert!(!page.contains(secret), "{path} shows a secret");
             }
         }
+        assert_eq!(saved_secrets().count(), 4, "AppKey, AppSecret, EnvironmentKey and HMACSigningKey are secrets");
         let dump: Vec<String> = match &app.db {
             recoup::db::Db::Sqlite(pool) => {
                 sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await.unwrap();
@@ -287,7 +308,7 @@ both_backends! {
                 sqlx::query_scalar("SELECT row_to_json(t)::text FROM (SELECT * FROM mid_credentials) t UNION ALL SELECT row_to_json(e)::text FROM events e UNION ALL SELECT row_to_json(m)::text FROM mids m").fetch_all(pool).await.unwrap()
             }
         };
-        for (_, secret) in FLEXFACTOR_SECRETS {
+        for secret in saved_secrets() {
             assert!(dump.iter().all(|d| !d.contains(secret)), "the database holds {secret} in clear");
         }
     }
@@ -336,5 +357,65 @@ both_backends! {
         assert_eq!(mid.cascade_profile_id, Some(fixtures.profile));
         let edit = app.get_page(&format!("/mids/{}/edit", mid.id)).await;
         assert_eq!(edit.selected("cascade_profile_id"), Some(profile));
+    }
+}
+
+both_backends! {
+    /// Issue #9: MID # and SiteId are identifiers, shown in clear on the edit page; the secrets
+    /// stay masked, with a "Show" toggle for what is being typed.
+    async fn identifiers_show_in_clear_and_secrets_stay_masked_with_a_show_toggle(app) {
+        app.login_as_new("merchant").await;
+        assert_redirects_to(&app.post_form("/mids", &flexfactor_form("FF Clear", &[])).await, "/mids");
+        let id = app.services.mids.all().await.unwrap()[0].id;
+        let edit = app.get_page(&format!("/mids/{id}/edit")).await;
+        for (name, value) in FLEXFACTOR_SECRETS {
+            let input = format!("input[name={name}]");
+            if is_secret(name) {
+                assert_eq!(edit.attr_of(&input, "type").as_deref(), Some("password"), "{name}");
+                assert_eq!(edit.attr_of(&input, "value").as_deref(), Some(""), "{name}: the stored secret is not sent");
+                assert!(edit.attr_of(&input, "placeholder").unwrap_or_default().contains("leave blank to keep"), "{name}");
+                let toggle = format!("button[type=button][data-reveal={name}][aria-pressed=false]");
+                assert!(edit.has(&toggle), "{name} has a show toggle");
+            } else {
+                assert_eq!(edit.attr_of(&input, "type").as_deref(), Some("text"), "{name}");
+                assert_eq!(edit.attr_of(&input, "value").as_deref(), Some(value), "{name}: the stored identifier is shown");
+                assert!(!edit.has(&format!("button[data-reveal={name}]")), "{name} needs no toggle");
+            }
+        }
+        assert_eq!(edit.text("button[data-reveal=cred_app_secret]"), "Show AppSecret", "the toggle names its field");
+        assert_eq!(edit.attr_of("#cred_mid_number", "aria-describedby").as_deref(), Some("mid_number-hint"));
+        assert!(edit.has("#mid_number-hint"));
+
+        // Saving the form as shown keeps every value; a changed identifier is saved.
+        let mut form: Vec<(&str, &str)> = vec![("title", "FF Clear"), ("provider", "flexfactor"), ("enabled", "on"), ("expiry_days", "21")];
+        form.push(("cred_mid_number", "ff-mid-NEW-42"));
+        form.push(("cred_site_id", "ff-site-4411aa"));
+        assert_redirects_to(&app.post_form(&format!("/mids/{id}"), &form).await, "/mids");
+        let stored = app.services.mids.credential_masks(id).await.unwrap();
+        assert!(stored.contains(&("mid_number", "ff-mid-NEW-42".to_owned())), "{stored:?}");
+        assert!(stored.contains(&("app_secret", "••••f0c9".to_owned())), "a blank secret is kept: {stored:?}");
+
+        // A blank identifier keeps the stored one, which the re-shown form fills back in.
+        let bad: Vec<(&str, &str)> = vec![("title", ""), ("provider", "flexfactor"), ("expiry_days", "21"), ("cred_site_id", "")];
+        let again = page_of(app.post_form(&format!("/mids/{id}"), &bad).await).await;
+        assert_eq!(again.fields_with_errors(), ["title"]);
+        assert_eq!(again.value_of("cred_site_id").as_deref(), Some("ff-site-4411aa"));
+        assert_eq!(again.value_of("cred_app_key").as_deref(), Some(""));
+    }
+}
+
+both_backends! {
+    /// Each credential input is described by its error (and hint), so a screen reader reads both.
+    async fn credential_inputs_are_described_by_their_hint_and_error(app) {
+        app.login_as_new("merchant").await;
+        let page = page_of(app.post_form("/mids", &[("title", "No creds"), ("provider", "flexfactor"), ("expiry_days", "21")]).await).await;
+        for f in Provider::FlexFactor.credential_fields() {
+            let input = format!("#cred_{}", f.key);
+            let described = page.attr_of(&input, "aria-describedby").unwrap_or_default();
+            assert!(described.split(' ').any(|id| id == format!("{}-error", f.key)), "{}: {described}", f.key);
+            assert_eq!(described.split(' ').any(|id| id == format!("{}-hint", f.key)), !f.hint.is_empty(), "{}: {described}", f.key);
+            assert_eq!(page.attr_of(&input, "aria-invalid").as_deref(), Some("true"));
+            assert!(page.has(&format!("[id='{}'] {input}", f.key)), "the error summary's #{} link reaches the input", f.key);
+        }
     }
 }

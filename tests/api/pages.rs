@@ -169,7 +169,28 @@ both_backends! {
         app.login_with(&admin, "boss@example.com", PASSWORD).await;
         let page = page_of(admin.get(app.url("/")).send().await.unwrap()).await;
         let kinds = page.texts("main table td .badge");
-        assert!(kinds.iter().any(|k| k == "recycle_profile.created"), "admins see the latest events: {kinds:?}");
+        assert!(kinds.iter().any(|k| k == "Recycle profile created"), "admins see the latest events, in words: {kinds:?}");
         assert!(page.has("a[href='/admin/events']"));
+    }
+}
+
+both_backends! {
+    /// Issue #9: the latest events name their records, linked, and read the seeding as demo data.
+    async fn the_dashboards_latest_events_read_as_words(app) {
+        app.services.seed_demo().await.unwrap();
+        app.login_as_new("admin").await;
+        let profile = app.services.recycle.list().await.unwrap().remove(0);
+        let page = app.get_page("/").await;
+        let rows = page.all("table.events tbody tr");
+        assert_eq!(rows.len(), 8, "the latest 8");
+        let who = page.texts("table.events td.who");
+        assert!(who.iter().any(|w| w == "demo data"), "{who:?}");
+        assert!(!who.iter().any(|w| w == "demo"));
+        let link = format!("table.events td.subject a[href='/recycle-billing/{}/edit']", profile.id);
+        assert_eq!(page.text(&link), profile.profile.name, "the profile is named and linked");
+        let kinds = page.texts("table.events td .badge");
+        assert!(kinds.iter().any(|k| k == "Recycle profile created"), "{kinds:?}");
+        assert!(!page.text("table.events").contains("recycle_profile:"), "no stored subject keys");
+        assert!(page.has(".table-wrap[role=region] table.events"));
     }
 }

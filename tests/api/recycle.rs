@@ -181,9 +181,8 @@ both_backends! {
         let row = format!("#recycle-{id}");
         assert_eq!(list.text(&format!("{row} td:first-child")), "FlexPay recovery");
         assert_eq!(list.text(&format!("{row} td:nth-child(2)")), "Store A, Store B");
-        let routing = list.texts(&format!("{row} li"));
-        assert_eq!(routing.len(), Block::ALL.len(), "{routing:?}");
-        assert!(routing.contains(&format!("{}: FlexPay MID", Block::Extended1.label())), "{routing:?}");
+        assert_eq!(list.texts(&format!("{row} li")), [format!("{}: FlexPay MID", Block::Extended1.label())], "blocks that run no attempt are left out");
+        assert_eq!(list.text(&format!("{row} td:nth-child(4)")), "attempt 4 only");
         let mid_row = app.get_page("/mids").await.text(&format!("#mid-{a}"));
         assert!(mid_row.contains("FlexPay recovery"), "the MID list says which profile uses a MID: {mid_row}");
 
@@ -246,7 +245,7 @@ both_backends! {
             for name in names {
                 assert!(message.contains(name), "{field}={value}: {message} names {name}");
             }
-            assert!(page.flash_error().is_some(), "{field}={value}: the form says nothing was saved");
+            assert_eq!(page.attr_of(".error-summary a", "href").as_deref(), Some(format!("#{field}").as_str()), "{field}={value}: the summary links to the field");
         }
         let mut second = seed_fields(&[a], fp);
         second.retain(|(k, _)| k != "skip_5");
@@ -264,29 +263,64 @@ both_backends! {
         let other = new_mid(&app, "Other shop", Provider::Test, &[]).await;
         let fp = new_mid(&app, "FlexPay MID", Provider::FlexPay, &[]).await;
         let token = csrf_in(&app.get_html("/recycle-billing/new").await);
-        let htmx = |path: &str, fields: &[(String, String)]| {
-            app.client
+        // htmx names the control whose change sent the request; "" for a button without a name.
+        let htmx = |path: &str, trigger: &str, fields: &[(String, String)]| {
+            let mut request = app
+                .client
                 .post(app.url(path))
                 .header("HX-Request", "true")
-                .header("X-CSRF-Token", token.clone())
-                .form(&refs(fields))
-                .send()
+                .header("X-CSRF-Token", token.clone());
+            if !trigger.is_empty() {
+                request = request.header("HX-Trigger-Name", trigger.to_owned());
+            }
+            request.form(&refs(fields)).send()
         };
-        let mut fields = seed_fields(&[a], fp);
-        fields.push(("bill_on_fridays".into(), "on".into()));
-        let live = page_of(htmx("/recycle-billing/validate", &fields).await.unwrap()).await;
-        assert_eq!(live.fields_with_errors(), ["bill_on_fridays"]);
-        for field in ["bill_on_fridays", "name"] {
-            assert_eq!(live.attr_of(&format!("#err-{field}"), "hx-swap-oob").as_deref(), Some("true"), "{field} is swapped in place");
+        let editor = app.get_page("/recycle-billing/new").await;
+        assert!(editor.all("[role=alert]").is_empty(), "no slot shouts");
+        assert_eq!(editor.attr_of("#form-status", "role").as_deref(), Some("status"));
+        assert_eq!(editor.attr_of("#form-status", "aria-live").as_deref(), Some("polite"));
+        assert_eq!(editor.attr_of("#preview-summary", "aria-live").as_deref(), Some("polite"));
+        assert_eq!(editor.fields_with_errors(), Vec::<String>::new(), "a fresh editor shows no message");
+        for trigger in editor.all("[hx-trigger]").iter().filter_map(|e| e.attr("hx-trigger")) {
+            assert!(!trigger.contains("input delay"), "no check while typing: {trigger}");
         }
-        assert_eq!(live.field_error("name"), None, "fixed fields are cleared");
-        assert!(live.flash_error().is_some(), "the form status says it is not saved");
+        assert_eq!(editor.attr_of("#name", "hx-trigger").as_deref(), Some("change"), "a field is checked when it changes");
+
+        let mut fields = seed_fields(&[a], fp);
+        fields[0].1 = String::new();
+        fields.push(("bill_on_fridays".into(), "on".into()));
+        let live = page_of(htmx("/recycle-billing/validate", "bill_on_fridays", &fields).await.unwrap()).await;
+        assert_eq!(live.fields_with_errors(), ["bill_on_fridays"], "the blank name is not touched yet");
+        for field in ["bill_on_fridays", "name"] {
+            assert_eq!(live.attr_of(&format!("#{field}-error"), "hx-swap-oob").as_deref(), Some("true"), "{field} is swapped in place");
+        }
+        assert!(live.all("[role=alert]").is_empty());
+        assert_eq!(live.attr_of("#touched", "hx-swap-oob").as_deref(), Some("true"));
+        assert_eq!(live.value_of("touched").as_deref(), Some("bill_on_fridays"));
+        assert_eq!(live.attr_of("#form-status", "hx-swap-oob").as_deref(), Some("innerHTML"), "the region stays, its words change");
+        let status = live.text("#form-status");
+        assert!(status.starts_with("Bill on Fridays") && status.contains("FlexPay"), "the status is about the change: {status}");
+        assert!(!live.has("#preview-summary") || live.has("#preview tbody tr"), "a preview swapped in shows rows");
+
+        fields.push(("touched".into(), "bill_on_fridays".into()));
+        let named = page_of(htmx("/recycle-billing/validate", "name", &fields).await.unwrap()).await;
+        assert_eq!(named.fields_with_errors(), ["name", "bill_on_fridays"], "touched fields keep their messages");
+        assert_eq!(named.value_of("touched").as_deref(), Some("name bill_on_fridays"));
+        assert!(named.text("#form-status").starts_with("Profile name:"), "only about the name");
+        assert_eq!(named.all("input").len(), 1, "no field is swapped under the user's hands, only #touched");
+        assert!(!named.has("#preview"), "a name does not move the schedule");
+
+        fields[0].1 = "Fixed".into();
+        let fixed = page_of(htmx("/recycle-billing/validate", "name", &fields).await.unwrap()).await;
+        assert_eq!(fixed.fields_with_errors(), ["bill_on_fridays"]);
+        assert_eq!(fixed.field_error("name"), None, "fixed fields are cleared");
+        assert_eq!(fixed.text("#form-status"), "Profile name: looks good.");
         assert!(app.services.recycle.list().await.unwrap().is_empty(), "validation saves nothing");
 
         let mut preview = seed_fields(&[a], fp);
         preview.push(("preview_amount".into(), "49.99".into()));
         preview.push(("preview_date".into(), "2026-11-16".into()));
-        let shown = page_of(htmx("/recycle-billing/preview", &preview).await.unwrap()).await;
+        let shown = page_of(htmx("/recycle-billing/preview", "", &preview).await.unwrap()).await;
         let rows = shown.all("#preview tbody tr");
         assert_eq!(rows.len(), 1, "one active attempt");
         let cells = shown.texts("#preview tbody tr td");
@@ -300,7 +334,7 @@ both_backends! {
             blank.push((format!("reduction_{n}"), "5".into()));
             blank.push((format!("wait_{n}"), "3".into()));
         }
-        let filled = page_of(htmx("/recycle-billing/preset", &blank).await.unwrap()).await;
+        let filled = page_of(htmx("/recycle-billing/preset", "", &blank).await.unwrap()).await;
         for n in 1..=ATTEMPTS {
             assert_eq!(filled.is_checked(&format!("input[name=skip_{n}]")), n != 4, "only attempt 4 stays active: {n}");
         }
@@ -309,7 +343,7 @@ both_backends! {
         assert!(!filled.is_checked("input[name=bill_on_fridays]"));
         assert_eq!(filled.value_of("name").as_deref(), Some("Mine"), "the rest of the form is kept");
 
-        let list = page_of(htmx("/recycle-billing/mid-list", &[("mid_filter".into(), "store".into()), ("mids".into(), a.to_string())]).await.unwrap()).await;
+        let list = page_of(htmx("/recycle-billing/mid-list", "", &[("mid_filter".into(), "store".into()), ("mids".into(), a.to_string())]).await.unwrap()).await;
         assert_eq!(list.checked_values("mids"), [a.to_string()]);
         let mut hidden: Vec<String> = list
             .all("#mid-list .check[hidden] input[name=mids]")
@@ -323,3 +357,7 @@ both_backends! {
         assert_eq!(list.all("#mid-list input[name=mids]").len(), 3);
     }
 }
+
+mod editor_a11y;
+mod listing;
+mod moving;

@@ -7,7 +7,7 @@ mod schedule;
 mod validate;
 
 pub use draft::{FLEXPAY_BLOCK, FLEXPAY_WAIT_DAYS, RecycleDraft, read_reduction, read_wait};
-pub use schedule::{PlannedAttempt, flat_reduction_exceeds, next_friday, schedule};
+pub use schedule::{PlannedAttempt, ScheduleInput, flat_reduction_exceeds, next_friday, schedule};
 pub use validate::{
     MERCHANT_UNKNOWN, MID_GONE, MidFacts, REDUCTION_FIELDS, SKIP_FIELDS, WAIT_FIELDS, validate,
 };

@@ -2,7 +2,10 @@
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
-use super::{BlockMerchant, RecycleProfile};
+use super::{
+    ATTEMPTS, AttemptRule, Block, BlockMerchant, RecycleDraft, RecycleProfile, Reduction,
+    WAIT_MAX_DAYS,
+};
 use crate::domain::money::{Money, MoneyError};
 
 /// One attempt the profile would make.
@@ -14,57 +17,131 @@ pub struct PlannedAttempt {
     pub merchant: BlockMerchant,
 }
 
-/// R-RB-6 and the price rules: each active attempt's due date (its wait counted from the
-/// previous attempt, the first from the decline; moved to the next Friday when Bill on Fridays
-/// is on) and its amount (the previous price less the reduction, never below the minimum price).
-/// An amount below the minimum price is not recycled at all. `amount` must be in the profile's
-/// currency.
+/// What a schedule reads from a profile: a saved profile's, or a draft's once the values the
+/// schedule uses are in range (the editor previews a profile before its name or MIDs are set).
+#[derive(Debug, Clone, Copy)]
+pub struct ScheduleInput<'a> {
+    bill_on_fridays: bool,
+    minimum_price: Money,
+    currency: crate::domain::money::Currency,
+    attempts: &'a [AttemptRule; ATTEMPTS],
+    blocks: &'a [BlockMerchant; 4],
+}
+
+impl<'a> From<&'a RecycleProfile> for ScheduleInput<'a> {
+    fn from(p: &'a RecycleProfile) -> Self {
+        Self {
+            bill_on_fridays: p.bill_on_fridays,
+            minimum_price: p.minimum_price,
+            currency: p.currency,
+            attempts: &p.attempts,
+            blocks: &p.blocks,
+        }
+    }
+}
+
+impl<'a> ScheduleInput<'a> {
+    /// A draft's schedule input, when every value the schedule reads is one a profile may hold:
+    /// the minimum price in the draft's currency and not negative, and each active attempt's
+    /// wait within 0..=[`WAIT_MAX_DAYS`] days and its reduction of the draft's kind and
+    /// currency. Names, MIDs and the FlexPay rules do not matter to a schedule.
+    pub fn of_draft(d: &'a RecycleDraft) -> Option<Self> {
+        let minimum_ok =
+            d.minimum_price.currency() == d.currency && d.minimum_price.amount().get() >= 0;
+        let attempts_ok = d.attempts.iter().filter(|a| !a.skip).all(|a| {
+            (0..=WAIT_MAX_DAYS).contains(&a.wait_days)
+                && a.reduction.kind() == d.reduction_type
+                && match a.reduction {
+                    Reduction::Percent(_) => true,
+                    Reduction::Flat(m) => m.currency() == d.currency && m.amount().get() >= 0,
+                }
+        });
+        (minimum_ok && attempts_ok).then_some(Self {
+            bill_on_fridays: d.bill_on_fridays,
+            minimum_price: d.minimum_price,
+            currency: d.currency,
+            attempts: &d.attempts,
+            blocks: &d.blocks,
+        })
+    }
+
+    pub fn currency(&self) -> crate::domain::money::Currency {
+        self.currency
+    }
+
+    pub fn minimum_price(&self) -> Money {
+        self.minimum_price
+    }
+
+    fn active(&self) -> impl Iterator<Item = (usize, &'a AttemptRule)> {
+        (1..).zip(self.attempts.iter()).filter(|(_, a)| !a.skip)
+    }
+
+    /// R-RB-6 and the price rules: each active attempt's due date (its wait counted from the
+    /// previous attempt, the first from the decline; moved to the next Friday when Bill on
+    /// Fridays is on) and its amount (the previous price less the reduction, never below the
+    /// minimum price). An amount below the minimum price is not recycled at all. `amount` must
+    /// be in the profile's currency.
+    pub fn schedule(
+        self,
+        declined_on: NaiveDate,
+        amount: Money,
+    ) -> Result<Vec<PlannedAttempt>, MoneyError> {
+        if amount.currency() != self.currency {
+            return Err(MoneyError::CurrencyMismatch(
+                amount.currency(),
+                self.currency,
+            ));
+        }
+        if amount.amount() < self.minimum_price.amount() {
+            return Ok(Vec::new());
+        }
+        let mut plan = Vec::new();
+        let mut previous_date = declined_on;
+        let mut price = amount;
+        for (number, rule) in self.active() {
+            let mut due = previous_date + Duration::days(rule.wait_days);
+            if self.bill_on_fridays {
+                due = next_friday(due);
+            }
+            let reduced = price.checked_sub(rule.reduction.off(price))?;
+            price = if reduced.amount() < self.minimum_price.amount() {
+                self.minimum_price
+            } else {
+                reduced
+            };
+            plan.push(PlannedAttempt {
+                number,
+                due,
+                amount: price,
+                merchant: self.blocks[Block::of_attempt(number).index()],
+            });
+            previous_date = due;
+        }
+        Ok(plan)
+    }
+
+    /// Whether some active attempt's flat reduction is larger than `price`: the price then
+    /// stops at the minimum price, which the preview points out.
+    pub fn flat_reduction_exceeds(self, price: Money) -> bool {
+        self.active().any(
+            |(_, a)| matches!(a.reduction, Reduction::Flat(off) if off.amount() > price.amount()),
+        )
+    }
+}
+
+/// [`ScheduleInput::schedule`] of a saved profile.
 pub fn schedule(
     profile: &RecycleProfile,
     declined_on: NaiveDate,
     amount: Money,
 ) -> Result<Vec<PlannedAttempt>, MoneyError> {
-    if amount.currency() != profile.currency {
-        return Err(MoneyError::CurrencyMismatch(
-            amount.currency(),
-            profile.currency,
-        ));
-    }
-    if amount.amount() < profile.minimum_price.amount() {
-        return Ok(Vec::new());
-    }
-    let mut plan = Vec::new();
-    let mut previous_date = declined_on;
-    let mut price = amount;
-    for number in profile.active_attempts() {
-        let rule = profile.attempt(number);
-        let mut due = previous_date + Duration::days(rule.wait_days);
-        if profile.bill_on_fridays {
-            due = next_friday(due);
-        }
-        let reduced = price.checked_sub(rule.reduction.off(price))?;
-        price = if reduced.amount() < profile.minimum_price.amount() {
-            profile.minimum_price
-        } else {
-            reduced
-        };
-        plan.push(PlannedAttempt {
-            number,
-            due,
-            amount: price,
-            merchant: profile.merchant_of(number),
-        });
-        previous_date = due;
-    }
-    Ok(plan)
+    ScheduleInput::from(profile).schedule(declined_on, amount)
 }
 
-/// Whether some active attempt's flat reduction is larger than `price`: the price then stops at
-/// the minimum price, which the preview points out.
+/// [`ScheduleInput::flat_reduction_exceeds`] of a saved profile.
 pub fn flat_reduction_exceeds(profile: &RecycleProfile, price: Money) -> bool {
-    profile.active_attempts().iter().any(|n| {
-        matches!(profile.attempt(*n).reduction, super::Reduction::Flat(off) if off.amount() > price.amount())
-    })
+    ScheduleInput::from(profile).flat_reduction_exceeds(price)
 }
 
 /// The same day when it is a Friday, else the next Friday.
@@ -81,6 +158,7 @@ mod tests {
     use super::*;
     use crate::domain::ids::MidId;
     use crate::domain::money::{BasisPoints, Currency, MinorUnits};
+    use crate::domain::recycle::RecycleDraft;
     use crate::domain::recycle::{ATTEMPTS, AttemptRule, Block, Reduction, ReductionType};
 
     fn usd(minor: i64) -> Money {
@@ -197,6 +275,32 @@ mod tests {
                 BlockMerchant::Mid(MidId(7)),
                 BlockMerchant::Mid(MidId(7)),
             ]
+        );
+    }
+
+    #[test]
+    fn a_draft_without_a_name_or_mids_has_a_schedule_once_its_timing_is_in_range() {
+        let mut draft = RecycleDraft::blank();
+        draft.attempt_mut(5).skip = true;
+        draft.attempt_mut(5).wait_days = 400;
+        let monday = date(2026, 11, 16);
+        let plan = ScheduleInput::of_draft(&draft)
+            .expect("a skipped row's wait does not matter")
+            .schedule(monday, usd(5000))
+            .unwrap();
+        assert_eq!(plan.len(), ATTEMPTS - 1);
+        assert_eq!(plan[0].due, date(2026, 11, 17), "the first wait is 1 day");
+
+        draft.attempt_mut(2).wait_days = 91;
+        assert!(
+            ScheduleInput::of_draft(&draft).is_none(),
+            "a wait past 90 days"
+        );
+        draft.attempt_mut(2).wait_days = 3;
+        draft.attempt_mut(2).reduction = Reduction::Flat(usd(100));
+        assert!(
+            ScheduleInput::of_draft(&draft).is_none(),
+            "a flat reduction in a percent profile"
         );
     }
 

@@ -36,6 +36,8 @@ struct UsersPage {
     pager_base: String,
     /// Rows rendered by the row partial can carry an error; the full list never does.
     error: Option<String>,
+    /// Only a row swapped in by htmx takes focus.
+    focus: bool,
 }
 
 pub async fn list(
@@ -60,6 +62,7 @@ pub async fn list(
         me,
         pager_base,
         error: None,
+        focus: false,
     })
 }
 
@@ -70,6 +73,7 @@ struct UserRow<'a> {
     csrf: &'a str,
     me: UserId,
     error: Option<String>,
+    focus: bool,
 }
 
 #[derive(Default, Deserialize)]
@@ -295,6 +299,7 @@ pub async fn set_active(
             csrf: &ctx.csrf,
             me,
             error,
+            focus: true,
         });
     }
     match error {

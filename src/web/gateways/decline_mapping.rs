@@ -24,6 +24,8 @@ pub struct RowView {
     pub form: MappingForm,
     pub editing: bool,
     pub errors: FieldErrors,
+    /// Swapped in by htmx: its first control takes focus (the editor's first field, or Edit).
+    pub focus: bool,
 }
 
 impl RowView {
@@ -39,7 +41,13 @@ impl RowView {
             form,
             editing: false,
             errors: FieldErrors::default(),
+            focus: false,
         }
+    }
+
+    /// The editor's field that takes focus: the first with a message, else the first.
+    pub fn first_field(&self) -> &'static str {
+        self.errors.iter().next().map_or("provider", |e| e.field)
     }
 
     pub fn provider_label(&self) -> &'static str {
@@ -67,10 +75,10 @@ struct RowPartial<'a> {
     csrf: &'a str,
 }
 
-/// One mapping row (shown or being edited), as htmx swaps it.
-fn row_partial(row: &RowView, csrf: &str) -> Result<HttpResponse, AppError> {
+/// One mapping row (shown or being edited), as htmx swaps it, with focus on its first control.
+fn row_partial(row: RowView, csrf: &str) -> Result<HttpResponse, AppError> {
     render(&RowPartial {
-        row,
+        row: &RowView { focus: true, ..row },
         providers: Provider::all().collect(),
         csrf,
     })
@@ -173,7 +181,7 @@ pub async fn edit(
     let mut row = find_row(&services, MappingId(*id)).await?;
     row.editing = true;
     if is_htmx(&req) {
-        return row_partial(&row, &ctx.csrf);
+        return row_partial(row, &ctx.csrf);
     }
     page(
         &ctx,
@@ -195,7 +203,7 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let row = find_row(&services, MappingId(*id)).await?;
     if is_htmx(&req) {
-        return row_partial(&row, &ctx.csrf);
+        return row_partial(row, &ctx.csrf);
     }
     Ok(see_other("/gateways/decline-mapping"))
 }
@@ -215,7 +223,7 @@ pub async fn update(
     };
     let htmx = is_htmx(&req);
     match result {
-        Ok(saved) if htmx => row_partial(&RowView::of(&saved), &ctx.csrf),
+        Ok(saved) if htmx => row_partial(RowView::of(&saved), &ctx.csrf),
         Ok(_) => Ok(ctx.done("Mapping saved.", "/gateways/decline-mapping")),
         Err(MappingError::Invalid(errors)) => {
             let row = RowView {
@@ -223,10 +231,11 @@ pub async fn update(
                 form,
                 editing: true,
                 errors,
+                focus: false,
             };
             if htmx {
                 // 200 so htmx swaps the editor back in with its messages.
-                return row_partial(&row, &ctx.csrf);
+                return row_partial(row, &ctx.csrf);
             }
             page(
                 &ctx,

@@ -22,13 +22,49 @@ use crate::web::page::{
 struct ProfilesPage {
     layout: Layout,
     profiles: Vec<RoutingProfile>,
+    query: ListQuery,
+    kinds: Vec<ProfileKind>,
 }
 
-pub async fn list(ctx: PageCtx, services: web::Data<Services>) -> Result<HttpResponse, AppError> {
-    let profiles = services.routing.list().await?;
+/// The list's filters, kept in the URL.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    q: String,
+    kind: String,
+}
+
+impl ListQuery {
+    fn filtered(&self) -> bool {
+        !(self.q.trim().is_empty() && self.kind.is_empty())
+    }
+
+    fn keeps(&self, profile: &RoutingProfile) -> bool {
+        let q = self.q.trim().to_lowercase();
+        (q.is_empty() || profile.name.to_lowercase().contains(&q))
+            && ProfileKind::from_key(&self.kind).is_none_or(|kind| kind == profile.kind)
+    }
+}
+
+pub async fn list(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    // A merchant has a handful of routing profiles, each shown whole: no paging needed.
+    let profiles = services
+        .routing
+        .list()
+        .await?
+        .into_iter()
+        .filter(|p| query.keeps(p))
+        .collect();
     render(&ProfilesPage {
         layout: ctx.layout("Routing profiles", "gateways"),
         profiles,
+        query,
+        kinds: ProfileKind::all().collect(),
     })
 }
 

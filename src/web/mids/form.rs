@@ -26,9 +26,13 @@ pub struct FieldView {
     pub key: &'static str,
     pub label: &'static str,
     pub hint: &'static str,
-    /// What the person typed (never a stored value).
+    /// The id of the hint paragraph, or "" when there is no hint.
+    pub hint_id: String,
+    /// A secret is typed into a password input with a "Show" toggle, and never shown once saved.
+    pub secret: bool,
+    /// What the person typed; for an identifier not typed this time, its stored value.
     pub value: String,
-    /// The stored value, masked, when editing.
+    /// A secret's stored value, masked, when editing.
     pub mask: Option<String>,
 }
 
@@ -42,20 +46,34 @@ pub struct ProviderFields {
 }
 
 impl ProviderFields {
-    fn new(form: &MidForm, masks: &[(&'static str, String)], errors: &FieldErrors) -> Self {
+    /// `stored` holds the saved credentials as pages may show them (identifiers in clear,
+    /// secrets masked), when editing.
+    fn new(form: &MidForm, stored: &[(&'static str, String)], errors: &FieldErrors) -> Self {
         let provider = Provider::from_key(form.provider.trim());
         let fields = provider
             .map_or(&[][..], Provider::credential_fields)
             .iter()
-            .map(|f| FieldView {
-                key: f.key,
-                label: f.label,
-                hint: f.hint,
-                value: form.credential(f.key).to_owned(),
-                mask: masks
-                    .iter()
-                    .find(|(k, _)| *k == f.key)
-                    .map(|(_, m)| m.clone()),
+            .map(|f| {
+                let typed = form.credential(f.key);
+                let saved = stored.iter().find(|(k, _)| *k == f.key).map(|(_, v)| v);
+                let (value, mask) = match (f.secret, saved) {
+                    (false, Some(saved)) if typed.trim().is_empty() => (saved.clone(), None),
+                    (true, saved) => (typed.to_owned(), saved.cloned()),
+                    (false, _) => (typed.to_owned(), None),
+                };
+                FieldView {
+                    key: f.key,
+                    label: f.label,
+                    hint: f.hint,
+                    hint_id: if f.hint.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{}-hint", f.key)
+                    },
+                    secret: f.secret,
+                    value,
+                    mask,
+                }
             })
             .collect();
         let expiry_days = if form.expiry_days.trim().is_empty() {
@@ -111,7 +129,7 @@ async fn form_page(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let masks = match mid_id {
+    let stored = match mid_id {
         Some(id) => services.mids.credential_masks(id).await?,
         None => Vec::new(),
     };
@@ -122,7 +140,7 @@ async fn form_page(
     };
     let page = FormPage {
         layout: ctx.layout(title, "mids"),
-        pf: ProviderFields::new(&form, &masks, &errors),
+        pf: ProviderFields::new(&form, &stored, &errors),
         mid_id,
         form,
         errors,
@@ -222,7 +240,8 @@ async fn save(
     }
 }
 
-/// The stored MID as form values; credentials stay blank (a blank keeps the stored value).
+/// The stored MID as form values; credentials stay blank (a blank keeps the stored value), and
+/// `ProviderFields` shows the stored identifiers.
 fn form_of(mid: &Mid) -> MidForm {
     let on = |b: bool| b.then(|| "on".to_owned());
     MidForm {

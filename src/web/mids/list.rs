@@ -74,15 +74,21 @@ impl ListQuery {
         self.url(&[("sort", column), ("dir", dir), ("page", "")])
     }
 
-    fn sort_mark(&self, column: &str) -> &'static str {
+    /// The column's `aria-sort`: "ascending", "descending", or "" when the list is not sorted by it.
+    fn sort_state(&self, column: &str) -> &'static str {
         match (
             self.sort == column || (column == "title" && self.sort.is_empty()),
             self.dir == "desc",
         ) {
-            (true, false) => " ▲",
-            (true, true) => " ▼",
+            (true, false) => "ascending",
+            (true, true) => "descending",
             _ => "",
         }
+    }
+
+    /// Whether any filter is set, which opens the filter panel.
+    fn filtered(&self) -> bool {
+        !(self.provider.is_empty() && self.enabled.is_empty() && self.q.is_empty())
     }
 }
 
@@ -115,6 +121,7 @@ struct ListPage {
     providers: Vec<Provider>,
     pager_base: String,
     csrf: String,
+    focus: bool,
 }
 
 #[derive(Template)]
@@ -122,6 +129,8 @@ struct ListPage {
 struct RowPartial<'a> {
     row: &'a MidRow,
     csrf: &'a str,
+    /// After a toggle the row's button takes focus, so the keyboard stays where it was.
+    focus: bool,
 }
 
 /// For each MID, the routing and recycle billing profiles that use it.
@@ -199,6 +208,7 @@ pub async fn list(
         query,
         providers: Provider::all().collect(),
         csrf: ctx.csrf.clone(),
+        focus: false,
     };
     render(&page)
 }
@@ -227,6 +237,7 @@ pub async fn set_enabled(
         return render(&RowPartial {
             row: &row,
             csrf: &ctx.csrf,
+            focus: true,
         });
     }
     Ok(ctx.done(

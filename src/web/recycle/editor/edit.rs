@@ -24,7 +24,7 @@ pub async fn edit_form(
         &services,
         Some(stored.id),
         form,
-        false,
+        Shown::Touched,
         StatusCode::OK,
     )
     .await

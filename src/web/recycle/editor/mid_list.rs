@@ -20,5 +20,6 @@ pub async fn mid_list(
     let filter = form.rest.get("mid_filter").cloned().unwrap_or_default();
     render(&MidListPartial {
         mids: mid_options(&form, &facts, &filter),
+        editing: editing.map(|id| id.to_string()).unwrap_or_default(),
     })
 }

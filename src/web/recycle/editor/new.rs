@@ -34,5 +34,5 @@ pub async fn new_form(
         }
         Err(_) => RecycleForm::from(&RecycleDraft::blank()),
     };
-    editor(&ctx, &services, None, form, false, StatusCode::OK).await
+    editor(&ctx, &services, None, form, Shown::Touched, StatusCode::OK).await
 }

@@ -37,12 +37,20 @@ pub async fn preset(
                 &services,
                 editing,
                 form,
-                true,
+                Shown::PresetRefused,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await?;
             return Ok(page);
         }
     }
-    editor(&ctx, &services, editing, form, true, StatusCode::OK).await
+    editor(
+        &ctx,
+        &services,
+        editing,
+        form,
+        Shown::Touched,
+        StatusCode::OK,
+    )
+    .await
 }

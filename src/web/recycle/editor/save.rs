@@ -31,7 +31,7 @@ pub(super) async fn saved(
                 services,
                 editing,
                 form,
-                true,
+                Shown::All,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await

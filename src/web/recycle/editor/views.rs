@@ -1,20 +1,17 @@
-//! The editor's view models and the page and partials built from a form: message slots, blocks,
-//! the MID list, the schedule preview.
+//! The editor's view models and the page and partials built from a form: fields, blocks, the
+//! MID list, and which messages show.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use askama::Template;
-use chrono::NaiveDate;
 
 use crate::domain::FieldErrors;
 use crate::domain::ids::{MidId, RecycleProfileId};
-use crate::domain::mid::Mid;
-use crate::domain::money::{Currency, Money};
+use crate::domain::money::Currency;
 use crate::domain::provider::Provider;
-use crate::domain::recycle::flat_reduction_exceeds;
 use crate::domain::recycle::{
     ATTEMPTS, Block, MidFacts, REDUCTION_FIELDS, RecycleDraft, RecycleProfile, SKIP_FIELDS,
-    WAIT_FIELDS, schedule, validate,
+    WAIT_FIELDS, validate,
 };
 use crate::error::AppError;
 use crate::services::Services;
@@ -22,34 +19,85 @@ use crate::services::recycle::RecycleError;
 use crate::web::page::{Layout, PageCtx, render_status};
 use crate::web::recycle::form::RecycleForm;
 
-use super::super::merchant_label;
-/// Every field that can carry a message, so the live check can clear the ones now fixed.
-pub(super) fn message_fields() -> Vec<&'static str> {
-    let mut fields = vec![
-        "name",
-        "bill_on_fridays",
-        "reduction_type",
-        "currency",
-        "minimum_price",
-        "mids",
-        "attempts",
-    ];
-    fields.extend(Block::ALL.iter().map(|b| b.field()));
-    fields.extend(SKIP_FIELDS);
-    fields.extend(REDUCTION_FIELDS);
-    fields.extend(WAIT_FIELDS);
-    fields
+pub(super) use super::preview::{PreviewView, preview_of};
+use super::touched::{TOUCHED, Touched, attempt_name, field_label, merchant_label};
+
+/// A text field of the editor, as `partials/recycle/controls.html` renders it.
+pub(super) struct TextInput {
+    field: &'static str,
+    value: String,
+    inputmode: &'static str,
+    size: &'static str,
+    maxlength: &'static str,
+    /// The id of the field's hint, or "".
+    hint: &'static str,
+    required: bool,
+    /// A skipped attempt's field: read-only and out of the tab order, its value still posted.
+    skipped: bool,
+}
+
+impl TextInput {
+    fn new(field: &'static str, value: &str) -> Self {
+        Self {
+            field,
+            value: value.to_owned(),
+            inputmode: "",
+            size: "",
+            maxlength: "",
+            hint: "",
+            required: false,
+            skipped: false,
+        }
+    }
+
+    fn name(form: &RecycleForm) -> Self {
+        Self {
+            maxlength: "100",
+            required: true,
+            ..Self::new("name", &form.name)
+        }
+    }
+
+    fn minimum_price(form: &RecycleForm) -> Self {
+        Self {
+            inputmode: "decimal",
+            hint: "minimum_price-hint",
+            ..Self::new("minimum_price", &form.minimum_price)
+        }
+    }
+}
+
+/// Attempt `n`'s reduction (or wait) field.
+fn attempt_input(form: &RecycleForm, n: usize, reduction: bool) -> TextInput {
+    let skipped = form.skip(n);
+    if reduction {
+        TextInput {
+            inputmode: "decimal",
+            size: "6",
+            skipped,
+            ..TextInput::new(REDUCTION_FIELDS[n - 1], form.reduction(n))
+        }
+    } else {
+        TextInput {
+            inputmode: "numeric",
+            size: "4",
+            skipped,
+            ..TextInput::new(WAIT_FIELDS[n - 1], form.wait(n))
+        }
+    }
 }
 
 pub(super) struct AttemptView {
     number: usize,
+    /// The first cell: "1" ... "9", "Final".
     label: String,
     skip: bool,
-    reduction: String,
-    wait: String,
     skip_field: &'static str,
-    reduction_field: &'static str,
-    wait_field: &'static str,
+    skip_label: String,
+    reduction: TextInput,
+    reduction_label: String,
+    wait: TextInput,
+    wait_label: String,
 }
 
 pub(super) struct BlockView {
@@ -57,32 +105,35 @@ pub(super) struct BlockView {
     heading: Option<&'static str>,
     label: &'static str,
     field: &'static str,
+    /// "for re-attempts 1-3": what tells this block's "Merchant" apart from the others'.
+    merchant_for: String,
     value: String,
     attempts: Vec<AttemptView>,
 }
 
-pub(super) struct MidOption {
-    id: MidId,
-    title: String,
-    provider: &'static str,
-    salvage_only: bool,
-    checked: bool,
-    held_by: Option<String>,
-    hidden: bool,
+pub(in crate::web::recycle) struct MidOption {
+    pub id: MidId,
+    pub title: String,
+    pub provider: &'static str,
+    pub salvage_only: bool,
+    pub checked: bool,
+    /// The other profile whose Apply to Merchants holds it (R-RB-1).
+    pub held_by: Option<(RecycleProfileId, String)>,
+    /// Cannot be ticked here: salvage-only or in another profile. A MID already ticked stays
+    /// enabled, so it can be unticked.
+    pub disabled: bool,
+    pub hidden: bool,
 }
 
-pub(super) struct PreviewRow {
-    label: String,
-    due: String,
-    amount: String,
-    merchant: String,
-}
-
-pub(super) struct PreviewView {
-    amount: String,
-    date: String,
-    rows: Vec<PreviewRow>,
-    note: Option<String>,
+/// Which messages the editor shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shown {
+    /// The touched fields' (a fresh editor shows none).
+    Touched,
+    /// Every message, and the error summary: after a failed save or a plain post.
+    All,
+    /// The touched fields', and that the FlexPay MID chosen for the setup is not one.
+    PresetRefused,
 }
 
 #[derive(Template)]
@@ -92,11 +143,20 @@ pub(super) struct EditorPage {
     action: String,
     editing: String,
     form: RecycleForm,
+    name_input: TextInput,
+    minimum_input: TextInput,
     blocks: Vec<BlockView>,
     mids: Vec<MidOption>,
+    /// Whether some MID can still be ticked; if none can, the list says why and what to do.
+    free_mids: bool,
     merchants: Vec<(String, String)>,
     flexpay_mids: Vec<(MidId, String)>,
+    /// The messages shown by their fields.
     errors: FieldErrors,
+    /// The messages listed at the top: all of them after a failed save, else none.
+    summary: FieldErrors,
+    preset_error: Option<&'static str>,
+    touched: String,
     preview: PreviewView,
     filter: String,
     create: bool,
@@ -108,13 +168,16 @@ pub(super) struct EditorPage {
 pub(super) struct LivePartial {
     pub(super) errors: FieldErrors,
     pub(super) fields: Vec<&'static str>,
-    pub(super) preview: PreviewView,
+    pub(super) touched: String,
+    pub(super) status: String,
+    pub(super) preview: Option<PreviewView>,
 }
 
 #[derive(Template)]
 #[template(path = "partials/recycle/mid_list.html")]
 pub(super) struct MidListPartial {
     pub(super) mids: Vec<MidOption>,
+    pub(super) editing: String,
 }
 
 pub(super) fn blocks_of(form: &RecycleForm) -> Vec<BlockView> {
@@ -129,6 +192,9 @@ pub(super) fn blocks_of(form: &RecycleForm) -> Vec<BlockView> {
             },
             label: block.label(),
             field: block.field(),
+            merchant_for: merchant_label(block)
+                .trim_start_matches("Merchant ")
+                .to_owned(),
             value: match form.merchant(block).trim() {
                 "" => "original".to_owned(),
                 v => v.to_owned(),
@@ -143,11 +209,12 @@ pub(super) fn blocks_of(form: &RecycleForm) -> Vec<BlockView> {
                         n.to_string()
                     },
                     skip: form.skip(n),
-                    reduction: form.reduction(n).to_owned(),
-                    wait: form.wait(n).to_owned(),
                     skip_field: SKIP_FIELDS[n - 1],
-                    reduction_field: REDUCTION_FIELDS[n - 1],
-                    wait_field: WAIT_FIELDS[n - 1],
+                    skip_label: format!("Skip {}", attempt_name(n)),
+                    reduction: attempt_input(form, n, true),
+                    reduction_label: field_label(REDUCTION_FIELDS[n - 1]),
+                    wait: attempt_input(form, n, false),
+                    wait_label: field_label(WAIT_FIELDS[n - 1]),
                 })
                 .collect(),
         })
@@ -158,86 +225,22 @@ pub(super) fn mid_options(form: &RecycleForm, facts: &[MidFacts], filter: &str) 
     let filter = filter.trim().to_lowercase();
     facts
         .iter()
-        .map(|f| MidOption {
-            id: f.id,
-            title: f.title.clone(),
-            provider: f.provider.label(),
-            salvage_only: f.provider.is_salvage_only(),
-            checked: form.has_mid(f.id),
-            held_by: f.held_by.as_ref().map(|(_, name)| name.clone()),
-            // Hidden, not left out: a ticked MID stays in the form while the filter hides it.
-            hidden: !filter.is_empty() && !f.title.to_lowercase().contains(&filter),
+        .map(|f| {
+            let checked = form.has_mid(f.id);
+            let salvage_only = f.provider.is_salvage_only();
+            MidOption {
+                id: f.id,
+                title: f.title.clone(),
+                provider: f.provider.label(),
+                salvage_only,
+                checked,
+                held_by: f.held_by.clone(),
+                disabled: !checked && (salvage_only || f.held_by.is_some()),
+                // Hidden, not left out: a ticked MID stays in the form while the filter hides it.
+                hidden: !filter.is_empty() && !f.title.to_lowercase().contains(&filter),
+            }
         })
         .collect()
-}
-
-/// The schedule for the preview inputs, or why there is none.
-pub(super) fn preview_of(
-    form: &RecycleForm,
-    result: &Result<RecycleProfile, FieldErrors>,
-    mids: &[Mid],
-    today: NaiveDate,
-) -> PreviewView {
-    let amount_raw = form
-        .rest
-        .get("preview_amount")
-        .cloned()
-        .unwrap_or_else(|| "49.99".to_owned());
-    let date_raw = form
-        .rest
-        .get("preview_date")
-        .cloned()
-        .unwrap_or_else(|| today.format("%Y-%m-%d").to_string());
-    let mut view = PreviewView {
-        amount: amount_raw.clone(),
-        date: date_raw.clone(),
-        rows: Vec::new(),
-        note: None,
-    };
-    let Ok(profile) = result else {
-        view.note = Some("Fix the messages above to see the schedule.".to_owned());
-        return view;
-    };
-    let (Ok(amount), Ok(date)) = (
-        Money::parse_positive(&amount_raw, profile.currency),
-        NaiveDate::parse_from_str(date_raw.trim(), "%Y-%m-%d"),
-    ) else {
-        view.note = Some(format!(
-            "Enter a sample amount in {} like 49.99 and a date as YYYY-MM-DD.",
-            profile.currency
-        ));
-        return view;
-    };
-    let plan = match schedule(profile, date, amount) {
-        Ok(plan) => plan,
-        Err(e) => {
-            view.note = Some(e.to_string());
-            return view;
-        }
-    };
-    if plan.is_empty() {
-        view.note = Some(format!(
-            "{amount} is below the minimum price {}: it would not be recycled.",
-            profile.minimum_price
-        ));
-    }
-    if flat_reduction_exceeds(profile, amount) {
-        view.note = Some("A flat reduction is larger than the sample price; the price stops at the minimum price.".to_owned());
-    }
-    view.rows = plan
-        .into_iter()
-        .map(|a| PreviewRow {
-            label: if a.number == ATTEMPTS {
-                "Final attempt".to_owned()
-            } else {
-                format!("Attempt {}", a.number)
-            },
-            due: a.due.format("%a %Y-%m-%d").to_string(),
-            amount: a.amount.to_string(),
-            merchant: merchant_label(a.merchant, mids),
-        })
-        .collect();
-    view
 }
 
 /// Everything the editor page needs, from the form as it stands.
@@ -246,16 +249,28 @@ pub(super) async fn editor(
     services: &Services,
     editing: Option<RecycleProfileId>,
     form: RecycleForm,
-    show_errors: bool,
+    shown: Shown,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let facts = services.recycle.mid_facts(editing).await?;
     let mids = services.mids.all().await?;
-    let result = check(&form, &facts);
-    let today = services.recycle.today();
-    let preview = preview_of(&form, &result, &mids, today);
-    let errors = if show_errors {
-        result.err().unwrap_or_default()
+    let checked = check(&form, &facts);
+    let preview = preview_of(
+        &form,
+        &checked.draft,
+        &checked.unreadable,
+        &mids,
+        services.recycle.today(),
+    );
+    let touched = match shown {
+        Shown::All => Touched::all(),
+        Shown::Touched | Shown::PresetRefused => {
+            Touched::parse(form.rest.get(TOUCHED).map_or("", String::as_str))
+        }
+    };
+    let errors = touched.shown(&checked.errors);
+    let summary = if shown == Shown::All {
+        errors.clone()
     } else {
         FieldErrors::default()
     };
@@ -267,6 +282,7 @@ pub(super) async fn editor(
             format!("{} ({})", m.title, m.provider.label()),
         )
     }));
+    let options = mid_options(&form, &facts, &filter);
     let page = EditorPage {
         layout: ctx.layout(
             if editing.is_some() {
@@ -282,8 +298,11 @@ pub(super) async fn editor(
         ),
         editing: editing.map(|id| id.to_string()).unwrap_or_default(),
         currencies: Currency::all().collect(),
+        name_input: TextInput::name(&form),
+        minimum_input: TextInput::minimum_price(&form),
         blocks: blocks_of(&form),
-        mids: mid_options(&form, &facts, &filter),
+        free_mids: options.iter().any(|m| !m.disabled),
+        mids: options,
         merchants,
         flexpay_mids: mids
             .iter()
@@ -291,6 +310,10 @@ pub(super) async fn editor(
             .map(|m| (m.id, m.title.clone()))
             .collect(),
         errors,
+        summary,
+        preset_error: (shown == Shown::PresetRefused)
+            .then_some("Pick a FlexPay MID from the list for the recommended setup."),
+        touched: touched.value(),
         preview,
         filter,
         create: editing.is_none(),
@@ -323,14 +346,27 @@ pub(super) fn form_of(p: &RecycleProfile) -> RecycleForm {
     RecycleForm::from(&RecycleDraft::from(p))
 }
 
-/// The form read and checked against every rule: the profile it describes, or every message at
-/// once (a value that could not be read says so before any rule speaks about it).
+/// The form read and checked against every rule.
+pub(super) struct Checked {
+    /// Every value as read, with stand-ins for what could not be read.
+    pub draft: RecycleDraft,
+    /// The values that could not be read.
+    pub unreadable: FieldErrors,
+    /// Every message at once: a value that could not be read says so before any rule speaks
+    /// about its stand-in. Empty when the profile is valid.
+    pub errors: FieldErrors,
+}
+
 /// `facts` are the MIDs as [`crate::services::recycle::RecycleService::mid_facts`] gives them.
-pub(super) fn check(form: &RecycleForm, facts: &[MidFacts]) -> Result<RecycleProfile, FieldErrors> {
+pub(super) fn check(form: &RecycleForm, facts: &[MidFacts]) -> Checked {
     let (draft, unreadable) = form.read();
-    match validate(&draft, facts) {
-        Ok(profile) if unreadable.is_empty() => Ok(profile),
-        Ok(_) => Err(unreadable),
-        Err(broken) => Err(unreadable.and_later(broken)),
+    let errors = match validate(&draft, facts) {
+        Ok(_) => unreadable.clone(),
+        Err(broken) => unreadable.clone().and_later(broken),
+    };
+    Checked {
+        draft,
+        unreadable,
+        errors,
     }
 }
