@@ -8,11 +8,14 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{Backend, PASSWORD, TestApp, spawn_app};
 
 pub(crate) const WAIT: Duration = Duration::from_secs(10);
+/// WebDriver's Tab and Enter keys.
+pub(crate) const TAB: &str = "\u{E004}";
+pub(crate) const ENTER: &str = "\u{E007}";
 
 pub(crate) fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
@@ -250,6 +253,56 @@ impl Browser {
             json!(width),
             "the page is laid out {seen} px wide in a window sized {width} px"
         );
+    }
+
+    /// Runs `script` in the page and returns its value.
+    pub(crate) async fn js(&self, script: &str) -> Value {
+        self.c().execute(script, vec![]).await.expect("script")
+    }
+
+    /// The id of the element that has keyboard focus ("" for none or no id).
+    pub(crate) async fn focused_id(&self) -> String {
+        self.js("return document.activeElement ? document.activeElement.id : '';")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Sends `keys` to whatever has focus (`TAB`, `ENTER`, text).
+    pub(crate) async fn press(&self, keys: &str) {
+        self.c()
+            .active_element()
+            .await
+            .expect("focused element")
+            .send_keys(keys)
+            .await
+            .expect("keys");
+    }
+
+    /// An attribute of the first element matching `css`: null when absent, "missing" when no
+    /// element matches.
+    pub(crate) async fn attr(&self, css: &str, name: &str) -> Value {
+        self.js(&format!(
+            "const e = document.querySelector({css:?}); return e ? e.getAttribute({name:?}) : 'missing';"
+        ))
+        .await
+    }
+
+    /// Waits until the element with id `id` has keyboard focus.
+    pub(crate) async fn wait_for_focus(&self, id: &str, what: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let now = self.focused_id().await;
+            if now == id {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{what}: focus is on {now:?}, not {id:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub(crate) async fn set_marker(&self) {

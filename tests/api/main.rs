@@ -20,6 +20,7 @@ mod decoding;
 mod errors;
 mod events;
 mod gateways;
+mod keyboard;
 mod mids;
 mod pages;
 mod recycle;

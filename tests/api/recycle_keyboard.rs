@@ -5,53 +5,20 @@
 
 use serde_json::{Value, json};
 
-use crate::chrome::{Browser, WAIT, signed_in};
+use crate::chrome::{Browser, ENTER, TAB, WAIT, signed_in};
 use crate::gateways::new_mid;
 use recoup::domain::event::Actor;
 use recoup::domain::provider::Provider;
 use recoup::domain::recycle::RecycleDraft;
-
-const TAB: &str = "\u{E004}";
-const ENTER: &str = "\u{E007}";
-
-/// Runs `script` in the page and returns its value.
-async fn js(browser: &Browser, script: &str) -> Value {
-    browser.c().execute(script, vec![]).await.expect("script")
-}
-
-async fn focused_id(browser: &Browser) -> String {
-    js(
-        browser,
-        "return document.activeElement ? document.activeElement.id : '';",
-    )
-    .await
-    .as_str()
-    .unwrap_or_default()
-    .to_owned()
-}
-
-/// Sends `keys` to whatever has focus.
-async fn press(browser: &Browser, keys: &str) {
-    browser
-        .c()
-        .active_element()
-        .await
-        .expect("focused element")
-        .send_keys(keys)
-        .await
-        .expect("keys");
-}
 
 /// Waits until the status region's text contains `needle` (it is visually hidden, so it is read
 /// from the DOM), and returns it.
 async fn status_says(browser: &Browser, needle: &str) -> String {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let text = js(
-            browser,
-            "return document.getElementById('form-status').textContent.trim();",
-        )
-        .await;
+        let text = browser
+            .js("return document.getElementById('form-status').textContent.trim();")
+            .await;
         let text = text.as_str().unwrap_or_default().to_owned();
         if text.contains(needle) {
             return text;
@@ -62,10 +29,6 @@ async fn status_says(browser: &Browser, needle: &str) -> String {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-}
-
-async fn attr(browser: &Browser, css: &str, name: &str) -> Value {
-    js(browser, &format!("const e = document.querySelector({css:?}); return e ? e.getAttribute({name:?}) : 'missing';")).await
 }
 
 #[tokio::test]
@@ -96,69 +59,61 @@ async fn a_keyboard_user_fills_the_recycle_editor_hears_each_check_and_saves_wit
         .await;
     browser.wait_for("#profile-form", "the editor").await;
     assert_eq!(
-        attr(&browser, &format!("#mid-{store_b}"), "disabled").await,
+        browser.attr(&format!("#mid-{store_b}"), "disabled").await,
         json!(""),
         "a MID of Main cannot be ticked"
     );
     assert_eq!(
-        attr(&browser, &format!("#mid-{store_b}-why a"), "href").await,
+        browser.attr(&format!("#mid-{store_b}-why a"), "href").await,
         json!(format!("/recycle-billing/{main}/edit"))
     );
 
     // Leaving a field checks it; the status speaks of that field alone.
     browser.fill("#name", "Keyboard profile").await;
-    press(&browser, TAB).await;
+    browser.press(TAB).await;
     assert_eq!(
         status_says(&browser, "Profile name").await,
         "Profile name: looks good."
     );
     assert_eq!(
-        focused_id(&browser).await,
+        browser.focused_id().await,
         "bill_on_fridays",
         "focus moved on, undisturbed"
     );
     assert_eq!(
-        js(
-            &browser,
-            "return document.querySelectorAll('[role=alert]').length;"
-        )
-        .await,
+        browser
+            .js("return document.querySelectorAll('[role=alert]').length;")
+            .await,
         json!(0)
     );
     assert_eq!(
-        js(
-            &browser,
-            "return document.getElementById('mids-error').textContent;"
-        )
-        .await,
+        browser
+            .js("return document.getElementById('mids-error').textContent;")
+            .await,
         json!(""),
         "no message for the MIDs, which the user has not touched"
     );
 
     browser.fill("#name", "").await;
-    press(&browser, TAB).await;
+    browser.press(TAB).await;
     let said = status_says(&browser, "Profile name: ").await;
     assert!(!said.contains("looks good"), "{said}");
     assert!(
-        !js(
-            &browser,
-            "return document.getElementById('name-error').textContent;"
-        )
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .is_empty(),
+        !browser
+            .js("return document.getElementById('name-error').textContent;")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
         "the message shows by the field"
     );
     browser.fill("#name", "Keyboard profile").await;
-    press(&browser, TAB).await;
+    browser.press(TAB).await;
     status_says(&browser, "looks good").await;
     assert_eq!(
-        js(
-            &browser,
-            "return document.getElementById('name-error').textContent;"
-        )
-        .await,
+        browser
+            .js("return document.getElementById('name-error').textContent;")
+            .await,
         json!(""),
         "fixed: cleared"
     );
@@ -167,21 +122,21 @@ async fn a_keyboard_user_fills_the_recycle_editor_hears_each_check_and_saves_wit
     browser.click("#skip_1").await;
     for field in ["#reduction_1", "#wait_1"] {
         assert_eq!(
-            attr(&browser, field, "readonly").await,
+            browser.attr(field, "readonly").await,
             json!(""),
             "{field} read-only"
         );
-        assert_eq!(attr(&browser, field, "aria-disabled").await, json!("true"));
+        assert_eq!(browser.attr(field, "aria-disabled").await, json!("true"));
     }
-    press(&browser, TAB).await;
+    browser.press(TAB).await;
     assert_eq!(
-        focused_id(&browser).await,
+        browser.focused_id().await,
         "skip_2",
         "the skipped row's fields are out of the tab order"
     );
     browser.click("#skip_1").await;
     assert_eq!(
-        attr(&browser, "#reduction_1", "readonly").await,
+        browser.attr("#reduction_1", "readonly").await,
         Value::Null,
         "unticking brings them back"
     );
@@ -241,14 +196,14 @@ async fn a_keyboard_user_fills_the_recycle_editor_hears_each_check_and_saves_wit
         )
         .await;
     assert_eq!(
-        focused_id(&browser).await,
+        browser.focused_id().await,
         "error-summary",
         "the summary has focus"
     );
-    press(&browser, TAB).await;
-    press(&browser, ENTER).await;
+    browser.press(TAB).await;
+    browser.press(ENTER).await;
     assert_eq!(
-        focused_id(&browser).await,
+        browser.focused_id().await,
         "wait_3",
         "the link moved focus to the field"
     );
