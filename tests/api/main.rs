@@ -27,3 +27,4 @@ mod recycle;
 mod recycle_keyboard;
 mod rules;
 mod security;
+mod ui;

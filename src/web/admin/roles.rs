@@ -21,13 +21,49 @@ use crate::web::page::{FlashKind, Layout, PageCtx, parse_form, render, render_st
 struct RolesPage {
     layout: Layout,
     roles: Vec<Role>,
+    query: ListQuery,
+    permissions: Vec<Permission>,
 }
 
-pub async fn list(ctx: PageCtx, services: web::Data<Services>) -> Result<HttpResponse, AppError> {
-    let roles = services.roles.list().await?;
+/// The list's filters, kept in the URL: a name search and "holds this permission".
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    q: String,
+    permission: String,
+}
+
+impl ListQuery {
+    fn filtered(&self) -> bool {
+        !(self.q.trim().is_empty() && self.permission.is_empty())
+    }
+
+    fn keeps(&self, role: &Role) -> bool {
+        let q = self.q.trim().to_lowercase();
+        (q.is_empty() || role.name.to_lowercase().contains(&q))
+            && Permission::from_key(&self.permission).is_none_or(|p| role.permissions.contains(p))
+    }
+}
+
+pub async fn list(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    // Roles are few (four built in, a handful custom) and shown whole: no paging needed.
+    let roles = services
+        .roles
+        .list()
+        .await?
+        .into_iter()
+        .filter(|r| query.keeps(r))
+        .collect();
     render(&RolesPage {
         layout: ctx.layout("Roles", "admin"),
         roles,
+        query,
+        permissions: Permission::all().collect(),
     })
 }
 

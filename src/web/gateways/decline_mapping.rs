@@ -65,6 +65,26 @@ struct MappingPage {
     errors: FieldErrors,
     providers: Vec<Provider>,
     csrf: String,
+    query: ListQuery,
+}
+
+/// The mapping list's filters, kept in the URL.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    provider: String,
+    class: String,
+}
+
+impl ListQuery {
+    fn filtered(&self) -> bool {
+        !(self.provider.is_empty() && self.class.is_empty())
+    }
+
+    fn keeps(&self, row: &RowView) -> bool {
+        (self.provider.is_empty() || row.form.provider == self.provider)
+            && (self.class.is_empty() || row.form.class == self.class)
+    }
 }
 
 #[derive(Template)]
@@ -87,6 +107,7 @@ fn row_partial(row: RowView, csrf: &str) -> Result<HttpResponse, AppError> {
 async fn page(
     ctx: &PageCtx,
     services: &Services,
+    query: ListQuery,
     editing: Option<RowView>,
     new: MappingForm,
     errors: FieldErrors,
@@ -98,6 +119,7 @@ async fn page(
         .await?
         .iter()
         .map(RowView::of)
+        .filter(|row| query.keeps(row))
         .collect();
     if let Some(editing) = editing
         && let Some(slot) = rows.iter_mut().find(|r| r.id == editing.id)
@@ -112,11 +134,16 @@ async fn page(
         errors,
         providers: Provider::all().collect(),
         csrf: ctx.csrf.clone(),
+        query,
     };
     render_status(status, &page)
 }
 
-pub async fn list(ctx: PageCtx, services: web::Data<Services>) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    ctx: PageCtx,
+    services: web::Data<Services>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
     let new = MappingForm {
         provider: "any".to_owned(),
         class: "soft".to_owned(),
@@ -125,6 +152,7 @@ pub async fn list(ctx: PageCtx, services: web::Data<Services>) -> Result<HttpRes
     page(
         &ctx,
         &services,
+        query.into_inner(),
         None,
         new,
         FieldErrors::default(),
@@ -149,6 +177,7 @@ pub async fn create(
             page(
                 &ctx,
                 &services,
+                ListQuery::default(),
                 None,
                 form,
                 errors,
@@ -186,6 +215,7 @@ pub async fn edit(
     page(
         &ctx,
         &services,
+        ListQuery::default(),
         Some(row),
         MappingForm::default(),
         FieldErrors::default(),
@@ -240,6 +270,7 @@ pub async fn update(
             page(
                 &ctx,
                 &services,
+                ListQuery::default(),
                 Some(row),
                 MappingForm::default(),
                 FieldErrors::default(),
