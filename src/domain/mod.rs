@@ -1,6 +1,7 @@
 //! Domain types and pure rules. Nothing here knows about HTTP or SQL.
 
 pub mod auth;
+pub mod card;
 pub mod ceiling;
 pub mod contact;
 pub mod decline;
@@ -14,6 +15,7 @@ pub mod permission;
 pub mod provider;
 pub mod recycle;
 pub mod routing;
+pub mod test_gateway;
 pub mod user;
 
 /// A message about one input field, shown next to it.

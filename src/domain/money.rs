@@ -146,6 +146,13 @@ impl Money {
         Self::new(MinorUnits::ZERO, currency)
     }
 
+    /// `units` whole units of `currency` (20 USD = 2000 minor units, 20 JPY = 20), if it fits.
+    pub fn whole(units: i64, currency: Currency) -> Option<Self> {
+        units
+            .checked_mul(currency.scale())
+            .map(|minor| Self::new(MinorUnits(minor), currency))
+    }
+
     pub fn amount(self) -> MinorUnits {
         self.amount
     }
