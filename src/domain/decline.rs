@@ -48,7 +48,13 @@ pub struct GatewayResponse<'a> {
     pub provider: Option<Provider>,
     pub code: &'a str,
     pub text: &'a str,
+    /// Mastercard's merchant advice code, when the gateway passes one on.
+    pub advice_code: Option<&'a str>,
 }
+
+/// Mastercard merchant advice codes that forbid any retry of the card: 03 (do not try again)
+/// and 21 (payment cancellation). The network's word beats every mapping.
+pub const NEVER_RETRY_ADVICE: &[&str] = &["03", "21"];
 
 /// A merchant's mapping row: (provider or any, code and/or text) -> class.
 #[derive(Debug, Clone)]
@@ -121,6 +127,12 @@ pub const DEFAULT_RULES: &[DefaultRule] = &[
 /// code, then by text), else soft, since an unknown decline is usually a temporary one and
 /// card-network retry limits are enforced separately.
 pub fn classify(mappings: &[DeclineMapping], response: &GatewayResponse<'_>) -> DeclineClass {
+    if response
+        .advice_code
+        .is_some_and(|code| NEVER_RETRY_ADVICE.contains(&code.trim()))
+    {
+        return DeclineClass::Hard;
+    }
     if let Some(mapping) = mappings
         .iter()
         .filter(|m| m.matches(response))
@@ -154,7 +166,31 @@ mod tests {
             provider: Some(Provider::Test),
             code,
             text,
+            advice_code: None,
         }
+    }
+
+    #[test]
+    fn a_never_retry_advice_code_is_hard_whatever_the_mappings_say() {
+        let soft_05 = DeclineMapping {
+            id: MappingId(1),
+            provider: None,
+            code: "05".to_owned(),
+            text: String::new(),
+            class: DeclineClass::Soft,
+        };
+        let advised = GatewayResponse {
+            advice_code: Some("21"),
+            ..response("05", "do not honor")
+        };
+        assert_eq!(classify(&[soft_05.clone()], &advised), DeclineClass::Hard);
+        let plain = response("05", "do not honor");
+        assert_eq!(classify(&[soft_05], &plain), DeclineClass::Soft);
+        let other_advice = GatewayResponse {
+            advice_code: Some("01"),
+            ..plain
+        };
+        assert_eq!(classify(&[], &other_advice), DeclineClass::Soft);
     }
 
     #[test]

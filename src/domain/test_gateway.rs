@@ -4,7 +4,9 @@
 //! are state and live with the gateway's storage; the answers live here.
 
 use super::card::CardNumber;
+use super::decline::GatewayResponse;
 use super::money::Money;
+use super::provider::Provider;
 
 /// How a gateway answered a charge or a refund.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
@@ -35,6 +37,16 @@ impl Answer {
             code,
             text,
             advice_code: None,
+        }
+    }
+
+    /// The answer as `classify()` reads it.
+    pub fn response(&self) -> GatewayResponse<'static> {
+        GatewayResponse {
+            provider: Some(Provider::Test),
+            code: self.code,
+            text: self.text,
+            advice_code: self.advice_code,
         }
     }
 
@@ -202,6 +214,24 @@ mod tests {
             (Declined, "14"),
             "a valid number not in the table"
         );
+    }
+
+    #[test]
+    fn r_tg_1_each_decline_classifies_as_the_table_says() {
+        use crate::domain::decline::{DeclineClass, classify};
+        let class = |number: &str| classify(&[], &scenario(number).sale(usd(4999), 0).response());
+        for (number, expected) in [
+            ("4000000000000002", DeclineClass::Soft),
+            ("4000000000009995", DeclineClass::Soft),
+            ("4000000000000341", DeclineClass::Soft),
+            ("4000000000009979", DeclineClass::Hard),
+            ("4000000000000069", DeclineClass::Hard),
+            ("4000000000000119", DeclineClass::Soft),
+            ("5200000000000007", DeclineClass::Hard),
+            ("4242424242424242", DeclineClass::Hard),
+        ] {
+            assert_eq!(class(number), expected, "{number}");
+        }
     }
 
     #[test]

@@ -198,9 +198,9 @@ both_backends! {
     /// R-GW-6 (configuration): a mapping overrides the built-in class, and `classify` is the one
     /// place that answers.
     async fn r_gw_6_decline_mapping_overrides_the_default_classification(app) {
-        let stolen = GatewayResponse { provider: Some(Provider::Test), code: "43", text: "Stolen card" };
+        let stolen = GatewayResponse { provider: Some(Provider::Test), code: "43", text: "Stolen card", advice_code: None };
         assert_eq!(app.services.declines.classify(&stolen).await.unwrap(), DeclineClass::Hard);
-        let insufficient = GatewayResponse { provider: None, code: "", text: "Insufficient Funds" };
+        let insufficient = GatewayResponse { provider: None, code: "", text: "Insufficient Funds", advice_code: None };
         assert_eq!(app.services.declines.classify(&insufficient).await.unwrap(), DeclineClass::Soft);
 
         let draft = MappingDraft { provider: Some(Provider::Test), code: "43".into(), text: String::new(), class: DeclineClass::Soft };
