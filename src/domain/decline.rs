@@ -183,7 +183,10 @@ mod tests {
             advice_code: Some("21"),
             ..response("05", "do not honor")
         };
-        assert_eq!(classify(&[soft_05.clone()], &advised), DeclineClass::Hard);
+        assert_eq!(
+            classify(std::slice::from_ref(&soft_05), &advised),
+            DeclineClass::Hard
+        );
         let plain = response("05", "do not honor");
         assert_eq!(classify(&[soft_05], &plain), DeclineClass::Soft);
         let other_advice = GatewayResponse {
