@@ -32,3 +32,5 @@ id_type!(MidId);
 id_type!(ProfileId);
 id_type!(MappingId);
 id_type!(RecycleProfileId);
+id_type!(ProductId);
+id_type!(CampaignId);

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod card;
+pub mod catalogue;
 pub mod ceiling;
 pub mod contact;
 pub mod decline;

@@ -1,26 +1,45 @@
-//! The name a merchant gives a profile (routing or recycle billing): trimmed, present, short.
+//! The name a merchant gives a thing (a routing or recycle profile, a product, a campaign):
+//! trimmed, present, short.
 
 use std::fmt;
 
+/// What is being named, for the message ("Enter a profile name.").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    Profile,
+    Product,
+    Campaign,
+}
+
+impl Named {
+    fn noun(self) -> &'static str {
+        match self {
+            Named::Profile => "profile",
+            Named::Product => "product",
+            Named::Campaign => "campaign",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
-    #[error("Enter a profile name.")]
-    Missing,
-    #[error("Use at most {} characters.", ProfileName::MAX_LEN)]
+    #[error("Enter a {} name.", .0.noun())]
+    Missing(Named),
+    #[error("Use at most {} characters.", Name::MAX_LEN)]
     TooLong,
 }
 
-/// A profile's name as typed, trimmed; unique per kind of profile (the database says so).
+/// A name as typed, trimmed; unique per kind of thing (the database says so).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfileName(String);
+pub struct Name(String);
 
-impl ProfileName {
+impl Name {
     pub const MAX_LEN: usize = 100;
 
-    pub fn parse(raw: &str) -> Result<Self, NameError> {
+    pub fn parse(raw: &str, what: Named) -> Result<Self, NameError> {
         let name = raw.trim();
         if name.is_empty() {
-            Err(NameError::Missing)
+            Err(NameError::Missing(what))
         } else if name.chars().count() > Self::MAX_LEN {
             Err(NameError::TooLong)
         } else {
@@ -33,7 +52,7 @@ impl ProfileName {
     }
 }
 
-impl fmt::Display for ProfileName {
+impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -45,12 +64,14 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_present_and_at_most_100_characters() {
-        assert_eq!(ProfileName::parse("  Main ").unwrap().to_string(), "Main");
-        assert_eq!(ProfileName::parse(" \t"), Err(NameError::Missing));
-        assert!(ProfileName::parse(&"é".repeat(100)).is_ok());
+        let parse = |raw: &str| Name::parse(raw, Named::Profile);
+        assert_eq!(parse("  Main ").unwrap().to_string(), "Main");
+        assert_eq!(parse(" \t"), Err(NameError::Missing(Named::Profile)));
+        assert!(parse(&"é".repeat(100)).is_ok());
+        assert_eq!(parse(&"é".repeat(101)), Err(NameError::TooLong));
         assert_eq!(
-            ProfileName::parse(&"é".repeat(101)),
-            Err(NameError::TooLong)
+            Name::parse("", Named::Product).unwrap_err().to_string(),
+            "Enter a product name."
         );
     }
 }

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::domain::FieldErrors;
 use crate::domain::ids::{MidId, RecycleProfileId};
-use crate::domain::name::ProfileName;
+use crate::domain::name::{Name, Named};
 use crate::domain::provider::Provider;
 
 /// What the validator needs to know about one MID.
@@ -24,7 +24,7 @@ pub struct MidFacts {
 /// to the field that caused it. `mids` lists every MID that exists.
 pub fn validate(draft: &RecycleDraft, mids: &[MidFacts]) -> Result<RecycleProfile, FieldErrors> {
     let mut errors = FieldErrors::default();
-    let name = errors.take("name", ProfileName::parse(&draft.name));
+    let name = errors.take("name", Name::parse(&draft.name, Named::Profile));
     if draft.minimum_price.currency() != draft.currency || draft.minimum_price.amount().get() < 0 {
         errors.push(
             "minimum_price",

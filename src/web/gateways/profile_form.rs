@@ -2,7 +2,7 @@
 
 use crate::domain::FieldErrors;
 use crate::domain::ids::MidId;
-use crate::domain::name::ProfileName;
+use crate::domain::name::{Name, Named};
 use crate::domain::routing::{ProfileDraft, ProfileKind};
 
 /// The profile form: one row per MID offered, with `include_<id>`, `weight_<id>`, `position_<id>`.
@@ -38,7 +38,7 @@ impl ProfileForm {
     pub fn draft(&self, offered: &[MidId]) -> Result<ProfileDraft, FieldErrors> {
         let form = self;
         let mut errors = FieldErrors::default();
-        let name = errors.take("name", ProfileName::parse(&form.name));
+        let name = errors.take("name", Name::parse(&form.name, Named::Profile));
         let kind = ProfileKind::from_key(form.kind.trim());
         if kind.is_none() {
             errors.push("kind", "Pick ATRI or cascade.");
