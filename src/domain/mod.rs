@@ -16,6 +16,7 @@ pub mod permission;
 pub mod provider;
 pub mod recycle;
 pub mod routing;
+pub mod sale;
 pub mod test_gateway;
 pub mod user;
 

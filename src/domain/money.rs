@@ -230,6 +230,15 @@ impl Money {
         ))
     }
 
+    /// `quantity` times this amount (an order item's price: R-OR-2).
+    pub fn checked_times(self, quantity: u32) -> Result<Self, MoneyError> {
+        self.amount
+            .get()
+            .checked_mul(i64::from(quantity))
+            .map(|minor| Self::new(MinorUnits(minor), self.currency))
+            .ok_or(MoneyError::Overflow)
+    }
+
     fn same_currency(self, other: Self) -> Result<(), MoneyError> {
         if self.currency == other.currency {
             Ok(())
