@@ -340,6 +340,40 @@ pub async fn put_credential(
     Ok(())
 }
 
+/// Where each of `ids` (a page of the MID list) is used, in one query: (MID, usage) pairs,
+/// routing profiles first, by name.
+pub async fn usages_of(
+    conn: impl Into<Conn<'_>>,
+    ids: &[MidId],
+) -> Result<Vec<(MidId, MidUsage)>, DbError> {
+    let conn: Conn<'_> = conn.into();
+    // The page's ids travel as one JSON array, read as rows by each backend's JSON function.
+    const SQLITE: &str = "SELECT m.mid_id, p.name, 0 AS kind FROM gateway_profile_mids m         JOIN gateway_profiles p ON p.id = m.profile_id WHERE m.mid_id IN (SELECT value FROM json_each($1))         UNION SELECT x.mid_id, p.name, 1 AS kind FROM (SELECT mid_id, profile_id FROM recycle_profile_mids         UNION SELECT mid_id, profile_id FROM recycle_profile_blocks WHERE mid_id IS NOT NULL) x         JOIN recycle_profiles p ON p.id = x.profile_id WHERE x.mid_id IN (SELECT value FROM json_each($1))         ORDER BY 1, 3, 2";
+    const POSTGRES: &str = "SELECT m.mid_id, p.name, 0 AS kind FROM gateway_profile_mids m         JOIN gateway_profiles p ON p.id = m.profile_id         WHERE m.mid_id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)         UNION SELECT x.mid_id, p.name, 1 AS kind FROM (SELECT mid_id, profile_id FROM recycle_profile_mids         UNION SELECT mid_id, profile_id FROM recycle_profile_blocks WHERE mid_id IS NOT NULL) x         JOIN recycle_profiles p ON p.id = x.profile_id         WHERE x.mid_id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)         ORDER BY 1, 3, 2";
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = ids.iter().map(|id| id.0.to_string()).collect();
+    let ids = format!("[{}]", ids.join(","));
+    let sql = match conn.dialect() {
+        super::Dialect::Sqlite => SQLITE,
+        super::Dialect::Postgres => POSTGRES,
+    };
+    let rows: Vec<(i64, String, i32)> =
+        on_conn!(conn, pool => sqlx::query_as(sql).bind(&ids).fetch_all(pool).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(mid, name, kind)| {
+            let usage = if kind == 0 {
+                MidUsage::RoutingProfile(name)
+            } else {
+                MidUsage::RecycleProfile(name)
+            };
+            (MidId(mid), usage)
+        })
+        .collect())
+}
+
 /// Where a MID is used, so deleting it can say by what.
 pub async fn usages(conn: impl Into<Conn<'_>>, id: MidId) -> Result<Vec<MidUsage>, DbError> {
     let mut conn: Conn<'_> = conn.into();

@@ -44,6 +44,13 @@ pub enum Conn<'c> {
 }
 
 impl Conn<'_> {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Conn::SqlitePool(_) | Conn::SqliteTx(_) => Dialect::Sqlite,
+            Conn::PgPool(_) | Conn::PgTx(_) => Dialect::Postgres,
+        }
+    }
+
     /// A shorter-lived `Conn` on the same pool or transaction, for a second query.
     pub fn reborrow(&mut self) -> Conn<'_> {
         match self {

@@ -336,6 +336,11 @@ impl MidService {
         Ok(after)
     }
 
+    /// Where each MID of a page is used (one query, whatever the page's size).
+    pub async fn usages_of(&self, ids: &[MidId]) -> Result<Vec<(MidId, MidUsage)>, Unexpected> {
+        Ok(db::mids::usages_of(&self.db, ids).await?)
+    }
+
     /// Where a MID is used; empty when it can be deleted.
     pub async fn usages(&self, id: MidId) -> Result<Vec<MidUsage>, Unexpected> {
         Ok(db::mids::usages(&self.db, id).await?)

@@ -419,3 +419,26 @@ both_backends! {
         }
     }
 }
+
+both_backends! {
+    /// The list's "Used by" names each MID's routing and recycle profiles, read for the whole
+    /// page in one query (a JSON array of the page's ids, read by each backend's own function).
+    async fn the_list_names_the_profiles_that_use_each_mid(app) {
+        use recoup::domain::recycle::{BlockMerchant, RecycleDraft};
+        app.login_as_new("merchant").await;
+        let actor = Actor::system("test");
+        let used = new_mid(&app, "Used store", Provider::Test, &[]).await;
+        let rescue = new_mid(&app, "Rescue", Provider::FlexFactor, &[]).await;
+        let idle = new_mid(&app, "Idle store", Provider::Test, &[]).await;
+        app.services.routing.create(&actor, &crate::gateways::profile_draft("Main cascade", "cascade", &[used])).await.unwrap();
+        let mut draft = RecycleDraft { name: "Salvage".into(), apply_to: vec![used], ..RecycleDraft::blank() };
+        draft.blocks[1] = BlockMerchant::Mid(rescue);
+        app.services.recycle.create(&actor, &draft).await.unwrap();
+
+        let page = app.get_page("/mids").await;
+        let used_by = |id| page.text(&format!("#mid-{id} td:nth-child(8)"));
+        assert_eq!(used_by(used), "Main cascade, Salvage (recycle billing)");
+        assert_eq!(used_by(rescue), "Salvage (recycle billing)", "a block's merchant counts too");
+        assert_eq!(used_by(idle), "—");
+    }
+}

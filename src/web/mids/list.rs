@@ -5,7 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::ids::MidId;
-use crate::domain::mid::{Mid, MidQuery, MidSort};
+use crate::domain::mid::{Mid, MidQuery, MidSort, MidUsage};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::provider::Provider;
 use crate::error::AppError;
@@ -133,45 +133,24 @@ struct RowPartial<'a> {
     focus: bool,
 }
 
-/// For each MID, the routing and recycle billing profiles that use it.
-async fn profiles_by_mid(services: &Services) -> Result<Vec<(MidId, String)>, AppError> {
-    let routing = services.routing.list().await?;
-    let recycling = services.recycle.list().await?;
-    let mut usage: Vec<(MidId, String)> = routing
-        .into_iter()
-        .flat_map(|p| {
-            p.members
-                .into_iter()
-                .map(move |m| (m.mid_id, p.name.clone()))
-        })
-        .collect();
-    for stored in recycling {
-        let p = stored.profile;
-        let used: Vec<MidId> = p
-            .apply_to
-            .iter()
-            .copied()
-            .chain(p.blocks.iter().filter_map(|b| match b {
-                crate::domain::recycle::BlockMerchant::Mid(m) => Some(*m),
-                crate::domain::recycle::BlockMerchant::Original => None,
-            }))
-            .collect();
-        usage.extend(
-            used.into_iter()
-                .map(|m| (m, format!("{} (recycle billing)", p.name))),
-        );
-    }
-    usage.dedup();
-    Ok(usage)
-}
-
-fn row_for(mid: Mid, usage: &[(MidId, String)]) -> MidRow {
-    let names = usage
+/// A MID's row, with the profiles that use it among `usages`.
+fn row_of(mid: Mid, usages: &[(MidId, MidUsage)]) -> MidRow {
+    let names = usages
         .iter()
         .filter(|(id, _)| *id == mid.id)
-        .map(|(_, n)| n.clone())
+        .map(|(_, usage)| match usage {
+            MidUsage::RoutingProfile(name) => name.clone(),
+            MidUsage::RecycleProfile(name) => format!("{name} (recycle billing)"),
+        })
         .collect();
     MidRow::new(mid, names)
+}
+
+/// A page's rows, with what uses each MID read in one query for the whole page.
+async fn rows_of(services: &Services, mids: Vec<Mid>) -> Result<Vec<MidRow>, AppError> {
+    let ids: Vec<MidId> = mids.iter().map(|m| m.id).collect();
+    let usages = services.mids.usages_of(&ids).await?;
+    Ok(mids.into_iter().map(|mid| row_of(mid, &usages)).collect())
 }
 
 pub async fn list(
@@ -187,14 +166,13 @@ pub async fn list(
             PageRequest::new(query.page.parse().ok(), PageRequest::DEFAULT_SIZE),
         )
         .await?;
-    let usage = profiles_by_mid(&services).await?;
     let Page {
         items,
         number,
         size,
         total,
     } = page;
-    let rows = items.into_iter().map(|m| row_for(m, &usage)).collect();
+    let rows = rows_of(&services, items).await?;
     let page = ListPage {
         layout: ctx.layout("MIDs", "mids"),
         rows,
@@ -232,8 +210,8 @@ pub async fn set_enabled(
         .set_enabled(&ctx.actor()?, MidId(*id), form.enabled == "true")
         .await?;
     if is_htmx(&req) {
-        let usage = profiles_by_mid(&services).await?;
-        let row = row_for(mid, &usage);
+        let usages = services.mids.usages_of(&[mid.id]).await?;
+        let row = row_of(mid, &usages);
         return render(&RowPartial {
             row: &row,
             csrf: &ctx.csrf,
