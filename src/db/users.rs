@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 use const_format::concatcp;
 
 use super::{Conn, DbError, on_conn};
+use crate::domain::contact::Email;
 use crate::domain::ids::{RoleId, UserId};
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::user::{User, UserLabel};
+use crate::domain::user::User;
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -122,22 +123,17 @@ pub async fn list(
     })
 }
 
-/// Every user, for the event log's user filter.
-pub async fn all_labels(conn: impl Into<Conn<'_>>) -> Result<Vec<UserLabel>, DbError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        email: String,
-    }
+/// The user with `email` (stored lowercase and unique), for the event log's user filter.
+pub async fn id_by_email(
+    conn: impl Into<Conn<'_>>,
+    email: &Email,
+) -> Result<Option<UserId>, DbError> {
     let mut conn: Conn<'_> = conn.into();
-    let rows: Vec<Row> = on_conn!(conn.reborrow(), pool => sqlx::query_as("SELECT id, email FROM users ORDER BY email").fetch_all(pool).await)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| UserLabel {
-            id: UserId(r.id),
-            email: r.email,
-        })
-        .collect())
+    let id: Option<i64> = on_conn!(conn.reborrow(), pool => sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(pool)
+        .await)?;
+    Ok(id.map(UserId))
 }
 
 pub async fn set_role(

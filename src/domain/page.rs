@@ -37,6 +37,16 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// The first page of a list known to be empty.
+    pub fn empty(size: u32) -> Self {
+        Self {
+            items: Vec::new(),
+            number: 1,
+            size,
+            total: 0,
+        }
+    }
+
     pub fn last_number(&self) -> u32 {
         let pages = (self.total + i64::from(self.size) - 1) / i64::from(self.size);
         u32::try_from(pages.max(1)).unwrap_or(u32::MAX)

@@ -3,9 +3,10 @@
 use super::Unexpected;
 use crate::db;
 use crate::db::Db;
+use crate::domain::contact::Email;
 use crate::domain::event::{Event, EventFilter};
+use crate::domain::ids::UserId;
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::user::UserLabel;
 
 /// The event log.
 #[derive(Clone)]
@@ -36,7 +37,8 @@ impl EventService {
     }
 
     /// The users the event log can be filtered by.
-    pub async fn actors(&self) -> Result<Vec<UserLabel>, Unexpected> {
-        Ok(db::users::all_labels(&self.db).await?)
+    /// The user with `email`, to filter the log by who acted.
+    pub async fn actor_by_email(&self, email: &Email) -> Result<Option<UserId>, Unexpected> {
+        Ok(db::users::id_by_email(&self.db, email).await?)
     }
 }

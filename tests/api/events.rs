@@ -95,9 +95,13 @@ both_backends! {
         assert!(failed.texts("table.events tbody tr").iter().any(|row| row.contains("wrong password")), "the reason is logged");
 
         let ann = app.services.users.list(Some("ann@"), recoup::domain::page::PageRequest::new(None, 5)).await.unwrap().items.remove(0);
-        let by_ann = kinds(&app.get_page(&format!("/admin/events?user={}", ann.id)).await);
+        let by_ann = kinds(&app.get_page(&format!("/admin/events?user={}", ann.email)).await);
         assert!(by_ann.iter().any(|k| k == "role.created"), "{by_ann:?}");
         assert!(!by_ann.iter().any(|k| k == "login.failed"), "failed logins have no signed-in actor");
+
+        let nobody = app.get_page("/admin/events?user=nobody%40example.com").await;
+        assert!(kinds(&nobody).is_empty(), "an unknown user acted on nothing");
+        assert_eq!(nobody.field_error("user").as_deref(), Some("No user has this email address."));
 
         let first_day = kinds(&app.get_page("/admin/events?from=2026-11-02&until=2026-11-02").await);
         assert!(first_day.iter().any(|k| k == "login.failed") && !first_day.iter().any(|k| k == "login.succeeded"), "{first_day:?}");

@@ -9,11 +9,10 @@ use serde_json::Value;
 
 use crate::domain::FieldErrors;
 use crate::domain::auth::Viewer;
+use crate::domain::contact::Email;
 use crate::domain::event::{Event, EventFilter, EventKind, RecordKind, Subject, SystemActor};
-use crate::domain::ids::UserId;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::permission::Permission;
-use crate::domain::user::UserLabel;
 use crate::error::AppError;
 use crate::services::Services;
 use crate::web::page::{Layout, PageCtx, render};
@@ -242,17 +241,22 @@ pub struct EventQuery {
 
 impl EventQuery {
     /// Unusable filters are reported next to their field and left out, so the page still shows.
-    fn filter(&self) -> (EventFilter, FieldErrors) {
+    /// The user is looked up by email (one indexed query, only when that filter is set); `None`
+    /// when no event can match (nobody has that email).
+    async fn filter(
+        &self,
+        services: &Services,
+    ) -> Result<(Option<EventFilter>, FieldErrors), AppError> {
         let mut errors = FieldErrors::default();
         let mut filter = EventFilter::default();
-        if !self.user.is_empty() {
-            filter.actor_id = errors.take(
-                "user",
-                self.user
-                    .parse::<i64>()
-                    .map(UserId)
-                    .map_err(|_| "Pick a user from the list."),
-            );
+        if !self.user.trim().is_empty()
+            && let Some(email) = errors.take("user", Email::parse(&self.user))
+        {
+            filter.actor_id = services.events.actor_by_email(&email).await?;
+            if filter.actor_id.is_none() {
+                errors.push("user", "No user has this email address.");
+                return Ok((None, errors));
+            }
         }
         if !self.kind.is_empty() {
             filter.kind = errors.take(
@@ -278,7 +282,7 @@ impl EventQuery {
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
                 .map(|t| Utc.from_utc_datetime(&t));
         }
-        (filter, errors)
+        Ok((Some(filter), errors))
     }
 
     /// The filters as a query string, for the pager's links.
@@ -301,7 +305,6 @@ struct EventsPage {
     query: EventQuery,
     /// The log's URL up to `page=`, keeping the filters.
     pager_base: String,
-    users: Vec<UserLabel>,
     kinds: Vec<EventKind>,
     errors: FieldErrors,
     /// Whether any filter is set, so the filter panel starts open.
@@ -314,11 +317,17 @@ pub async fn list(
     query: web::Query<EventQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let (filter, errors) = query.filter();
-    let page = services
-        .events
-        .list(&filter, PageRequest::new(query.page.parse().ok(), 50))
-        .await?;
+    let (filter, errors) = query.filter(&services).await?;
+    const SIZE: u32 = 50;
+    let page = match &filter {
+        Some(filter) => {
+            services
+                .events
+                .list(filter, PageRequest::new(query.page.parse().ok(), SIZE))
+                .await?
+        }
+        None => Page::empty(SIZE),
+    };
     let viewer = ctx.viewer()?;
     let events = Page {
         items: page
@@ -330,7 +339,6 @@ pub async fn list(
         size: page.size,
         total: page.total,
     };
-    let users = services.events.actors().await?;
     let filtered = [&query.user, &query.kind, &query.from, &query.until]
         .iter()
         .any(|f| !f.trim().is_empty());
@@ -339,7 +347,6 @@ pub async fn list(
         events,
         pager_base: format!("/admin/events?{}&", query.query_string()),
         query,
-        users,
         kinds: EventKind::all().collect(),
         errors,
         filtered,
