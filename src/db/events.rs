@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{Conn, Db, DbError, Tx, on_conn};
 use crate::domain::event::{Actor, Event, EventFilter, EventKind, NewEvent, RecordKind, Subject};
 use crate::domain::ids::{EventId, UserId};
-use crate::domain::page::{Page, PageRequest};
+use crate::domain::page::{KeysetPage, KeysetRequest};
 
 #[derive(sqlx::FromRow)]
 struct EventRow {
@@ -141,7 +141,9 @@ static PAGE_SQL: LazyLock<String> = LazyLock::new(|| {
         "SELECT e.id, e.at, e.actor_id, e.actor_label, e.kind, e.subject, e.before_json, e.after_json, e.ip, \
          CASE{names} END AS subject_name \
          FROM (SELECT id, at, actor_id, actor_label, kind, subject, before_json, after_json, ip FROM events{WHERE} \
-         ORDER BY at DESC, id DESC LIMIT $8 OFFSET $9) e \
+         AND ($8 = 0 OR at < (SELECT c.at FROM events c WHERE c.id = $9) \
+              OR (at = (SELECT c.at FROM events c WHERE c.id = $9) AND id < $9)) \
+         ORDER BY at DESC, id DESC LIMIT $10) e \
          ORDER BY e.at DESC, e.id DESC"
     )
 });
@@ -172,16 +174,17 @@ impl Binds {
     }
 }
 
-/// One page of events, newest first, with their subjects' names: one query.
+/// Up to `limit` events older than `after` (all, without it), newest first, with their
+/// subjects' names: one query.
 async fn rows(
     conn: impl Into<Conn<'_>>,
     b: &Binds,
+    after: Option<EventId>,
     limit: i64,
-    offset: i64,
 ) -> Result<Vec<Event>, DbError> {
     let rows: Vec<EventRow> = on_conn!(conn.into(), pool => sqlx::query_as(PAGE_SQL.as_str())
         .bind(b.has_actor).bind(b.actor).bind(b.kind).bind(b.has_from).bind(b.from).bind(b.has_until).bind(b.until)
-        .bind(limit).bind(offset)
+        .bind(i32::from(after.is_some())).bind(after.map_or(0, |id| id.0)).bind(limit)
         .fetch_all(pool)
         .await)?;
     rows.into_iter().map(Event::try_from).collect()
@@ -191,25 +194,27 @@ async fn rows(
 pub async fn list(
     conn: impl Into<Conn<'_>>,
     filter: &EventFilter,
-    page: PageRequest,
-) -> Result<Page<Event>, DbError> {
+    page: KeysetRequest<EventId>,
+) -> Result<KeysetPage<Event, EventId>, DbError> {
     let mut conn: Conn<'_> = conn.into();
     const COUNT: &str = const_format::concatcp!("SELECT COUNT(*) FROM events", WHERE);
     let b = Binds::of(filter);
-    let items = rows(conn.reborrow(), &b, page.limit(), page.offset()).await?;
+    // One row more than the page says whether another page follows.
+    let mut items = rows(conn.reborrow(), &b, page.after, i64::from(page.size) + 1).await?;
+    let next = if items.len() > page.size as usize {
+        items.truncate(page.size as usize);
+        items.last().map(|e| e.id)
+    } else {
+        None
+    };
     let total: i64 = on_conn!(conn.reborrow(), pool => sqlx::query_scalar(COUNT)
         .bind(b.has_actor).bind(b.actor).bind(b.kind).bind(b.has_from).bind(b.from).bind(b.has_until).bind(b.until)
         .fetch_one(pool)
         .await)?;
-    Ok(Page {
-        items,
-        number: page.number,
-        size: page.size,
-        total,
-    })
+    Ok(KeysetPage { items, next, total })
 }
 
 /// The latest `limit` events, with their subjects' names: one query, no count.
 pub async fn latest(conn: impl Into<Conn<'_>>, limit: i64) -> Result<Vec<Event>, DbError> {
-    rows(conn, &Binds::of(&EventFilter::default()), limit, 0).await
+    rows(conn, &Binds::of(&EventFilter::default()), None, limit).await
 }

@@ -27,6 +27,24 @@ impl PageRequest {
     }
 }
 
+/// A page of a list that grows without end (the event log), read by keyset: the rows after
+/// `after` (the last row of the page before), newest first, never by OFFSET, so a deep page
+/// costs what the first does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeysetRequest<K> {
+    pub after: Option<K>,
+    pub size: u32,
+}
+
+/// One keyset page: its rows, the key to ask for the next page with (none on the last), and
+/// how many rows the whole list has.
+#[derive(Debug, Clone)]
+pub struct KeysetPage<T, K> {
+    pub items: Vec<T>,
+    pub next: Option<K>,
+    pub total: i64,
+}
+
 /// One page of rows plus what a pager needs.
 #[derive(Debug, Clone)]
 pub struct Page<T> {

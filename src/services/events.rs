@@ -5,8 +5,8 @@ use crate::db;
 use crate::db::Db;
 use crate::domain::contact::Email;
 use crate::domain::event::{Event, EventFilter};
-use crate::domain::ids::UserId;
-use crate::domain::page::{Page, PageRequest};
+use crate::domain::ids::{EventId, UserId};
+use crate::domain::page::{KeysetPage, KeysetRequest};
 
 /// The event log.
 #[derive(Clone)]
@@ -23,11 +23,12 @@ impl EventService {
 impl EventService {
     /// One page of the log, each event with its subject's current name (two queries: the page
     /// and its total).
+    /// Newest first, a page at a time by keyset, with the total.
     pub async fn list(
         &self,
         filter: &EventFilter,
-        page: PageRequest,
-    ) -> Result<Page<Event>, Unexpected> {
+        page: KeysetRequest<EventId>,
+    ) -> Result<KeysetPage<Event, EventId>, Unexpected> {
         Ok(db::events::list(&self.db, filter, page).await?)
     }
 

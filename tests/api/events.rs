@@ -113,7 +113,7 @@ both_backends! {
 both_backends! {
     async fn bad_filters_are_explained_not_fatal(app) {
         app.login_as_new("admin").await;
-        let response = app.get("/admin/events?from=yesterday&kind=nonsense&user=abc&page=-3").await;
+        let response = app.get("/admin/events?from=yesterday&kind=nonsense&user=abc&before=-3").await;
         assert_eq!(response.status().as_u16(), 200);
         let page = page_of(response).await;
         assert_eq!(page.fields_with_errors(), ["user", "kind", "from"]);
@@ -139,9 +139,19 @@ both_backends! {
         let on_first = subjects(&first);
         let at = |email: &str| on_first.iter().position(|s| s == email);
         assert!(at("nobody59@example.com").unwrap() < at("nobody58@example.com").unwrap(), "newest first");
-        let second = app.get_page("/admin/events?kind=login.failed&page=2").await;
-        assert!(second.has("nav.pager a[rel=prev]") && !second.has("nav.pager a[rel=next]"), "two pages in all");
-        assert!(subjects(&second).contains(&"nobody0@example.com".to_owned()), "the oldest is last");
+        // Keyset paging: "Older" carries the last event of this page; no page numbers, no OFFSET.
+        let older = first.attr_of("nav.pager a[rel=next]", "href").unwrap();
+        assert!(older.contains("kind=login.failed") && older.contains("before="), "{older}");
+        let second = app.get_page(&older).await;
+        assert!(second.has("nav.pager a[rel=first]") && !second.has("nav.pager a[rel=next]"), "two pages in all");
+        let on_second = subjects(&second);
+        assert!(on_second.contains(&"nobody0@example.com".to_owned()), "the oldest is last");
+        assert_eq!(on_first.len() + on_second.len(), 60, "every event once, none twice");
+        assert!(on_second.iter().all(|s| !on_first.contains(s)));
+        assert!(second.text("nav.pager").contains("60 in all"));
+        // A cursor that names no event starts at the newest, as a page number once did.
+        let nonsense = app.get_page("/admin/events?kind=login.failed&before=abc").await;
+        assert_eq!(subjects(&nonsense), on_first);
     }
 }
 
@@ -281,7 +291,7 @@ both_backends! {
             expected.push((format!("User {i}"), Some(format!("/admin/users/{}", user.id))));
         }
 
-        let total = app.services.events.list(&Default::default(), recoup::domain::page::PageRequest::new(None, 1)).await.unwrap().total;
+        let total = app.services.events.list(&Default::default(), recoup::domain::page::KeysetRequest { after: None, size: 1 }).await.unwrap().total;
         assert!(total > 50, "more than a page: {total}");
         let page = app.get_page("/admin/events").await;
         let rows = rows(&page);

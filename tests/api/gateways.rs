@@ -274,7 +274,7 @@ both_backends! {
         assert_redirects_to(&gone, "/gateways/decline-mapping");
         assert!(app.services.declines.list().await.unwrap().is_empty());
         let filter = recoup::domain::event::EventFilter { kind: Some(recoup::domain::event::EventKind::MappingUpdated), ..Default::default() };
-        let updates = app.services.events.list(&filter, recoup::domain::page::PageRequest::new(None, 10)).await.unwrap();
+        let updates = app.services.events.list(&filter, recoup::domain::page::KeysetRequest { after: None, size: 10 }).await.unwrap();
         assert_eq!(updates.total, 1, "one successful edit, logged with before and after");
         assert!(updates.items[0].before.as_deref().unwrap().contains("flexpay"));
     }

@@ -91,7 +91,7 @@ both_backends! {
         assert_eq!(dup.status().as_u16(), 422);
         assert_eq!(page_of(dup).await.fields_with_errors(), ["title"], "titles are unique whatever the case");
 
-        let log = app.services.events.list(&Default::default(), recoup::domain::page::PageRequest::new(None, 50)).await.unwrap();
+        let log = app.services.events.list(&Default::default(), recoup::domain::page::KeysetRequest { after: None, size: 50 }).await.unwrap();
         for event in &log.items {
             for secret in saved_secrets() {
                 let all = format!("{:?}{:?}", event.before, event.after);

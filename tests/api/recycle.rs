@@ -207,7 +207,7 @@ both_backends! {
         assert!(app.services.recycle.find(id).await.is_ok(), "asking deletes nothing");
         assert_redirects_to(&app.post_form(&format!("/recycle-billing/{id}/delete"), &[("confirm", "yes")]).await, "/recycle-billing");
         assert!(app.services.recycle.list().await.unwrap().is_empty());
-        let log = app.services.events.list(&Default::default(), recoup::domain::page::PageRequest::new(None, 100)).await.unwrap();
+        let log = app.services.events.list(&Default::default(), recoup::domain::page::KeysetRequest { after: None, size: 100 }).await.unwrap();
         for kind in ["recycle_profile.created", "recycle_profile.updated", "recycle_profile.deleted"] {
             assert!(log.items.iter().any(|e| e.kind == kind), "{kind}");
         }

@@ -2,7 +2,7 @@
 
 use crate::both_backends;
 use recoup::domain::event::{Actor, EventFilter, EventKind};
-use recoup::domain::page::PageRequest;
+use recoup::domain::page::KeysetRequest;
 use recoup::domain::permission::{BuiltinRole, Permission};
 use recoup::services::auth::{LoginAttempt, LoginError};
 
@@ -104,7 +104,7 @@ both_backends! {
         app.services.users.change_role(&actor, user.id, &recoup::domain::user::RoleName::parse("wizard").unwrap()).await.unwrap_err();
 
         let filter = EventFilter { kind: Some(EventKind::UserRoleChanged), ..EventFilter::default() };
-        let events = app.services.events.list(&filter, PageRequest::new(None, 10)).await.unwrap();
+        let events = app.services.events.list(&filter, KeysetRequest { after: None, size: 10 }).await.unwrap();
         assert_eq!(events.total, 1, "the refused change left no event");
         let event = &events.items[0];
         assert_eq!(event.actor_id, Some(boss.id));
@@ -114,7 +114,7 @@ both_backends! {
         assert!(event.before.as_deref().unwrap().contains("\"role\":\"merchant\""));
         assert!(event.after.as_deref().unwrap().contains("\"role\":\"cs_admin\""));
 
-        let all = app.services.events.list(&EventFilter::default(), PageRequest::new(None, 100)).await.unwrap();
+        let all = app.services.events.list(&EventFilter::default(), KeysetRequest { after: None, size: 100 }).await.unwrap();
         assert!(all.items.iter().all(|e| !e.after.as_deref().unwrap_or_default().contains("argon2")), "no hash in the log");
     }
 }

@@ -160,7 +160,8 @@ async fn measure(app: &TestApp, path: &str) -> Stats {
 
 const PAGES: &[&str] = &[
     "/admin/events",
-    "/admin/events?kind=login.failed&page=300",
+    // Deep in the log: the keyset cursor of an event about 15,000 rows of its kind back.
+    "/admin/events?kind=login.failed&before=55000",
     "/admin/events?from=2026-02-01&until=2026-02-03",
     "/admin/users?q=user19",
     "/mids",

@@ -11,7 +11,8 @@ use crate::domain::FieldErrors;
 use crate::domain::auth::Viewer;
 use crate::domain::contact::Email;
 use crate::domain::event::{Event, EventFilter, EventKind, RecordKind, Subject, SystemActor};
-use crate::domain::page::{Page, PageRequest};
+use crate::domain::ids::EventId;
+use crate::domain::page::{KeysetPage, KeysetRequest};
 use crate::domain::permission::Permission;
 use crate::error::AppError;
 use crate::services::Services;
@@ -235,8 +236,9 @@ pub struct EventQuery {
     from: String,
     #[serde(default)]
     until: String,
+    /// The keyset cursor: the id of the last event of the page before.
     #[serde(default)]
-    page: String,
+    before: String,
 }
 
 impl EventQuery {
@@ -301,10 +303,13 @@ impl EventQuery {
 #[template(path = "pages/admin/events.html")]
 struct EventsPage {
     layout: Layout,
-    events: Page<EventView>,
+    events: Vec<EventView>,
+    total: i64,
     query: EventQuery,
-    /// The log's URL up to `page=`, keeping the filters.
-    pager_base: String,
+    /// The newest page with these filters, when this is an older one.
+    newest_href: Option<String>,
+    /// The next, older page, when there is one.
+    older_href: Option<String>,
     kinds: Vec<EventKind>,
     errors: FieldErrors,
     /// Whether any filter is set, so the filter panel starts open.
@@ -318,34 +323,37 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let (filter, errors) = query.filter(&services).await?;
-    const SIZE: u32 = 50;
+    // `before` is the last event of the page before; anything else starts at the newest.
+    let request = KeysetRequest {
+        after: query.before.trim().parse().ok().map(EventId),
+        size: 50,
+    };
     let page = match &filter {
-        Some(filter) => {
-            services
-                .events
-                .list(filter, PageRequest::new(query.page.parse().ok(), SIZE))
-                .await?
-        }
-        None => Page::empty(SIZE),
+        Some(filter) => services.events.list(filter, request).await?,
+        None => KeysetPage {
+            items: Vec::new(),
+            next: None,
+            total: 0,
+        },
     };
     let viewer = ctx.viewer()?;
-    let events = Page {
-        items: page
-            .items
-            .into_iter()
-            .map(|e| EventView::of(e, viewer))
-            .collect(),
-        number: page.number,
-        size: page.size,
-        total: page.total,
-    };
+    let events = page
+        .items
+        .into_iter()
+        .map(|e| EventView::of(e, viewer))
+        .collect();
+    let base = format!("/admin/events?{}", query.query_string());
+    let newest_href = request.after.is_some().then(|| base.clone());
+    let older_href = page.next.map(|id| format!("{base}&before={id}"));
     let filtered = [&query.user, &query.kind, &query.from, &query.until]
         .iter()
         .any(|f| !f.trim().is_empty());
     let page = EventsPage {
         layout: ctx.layout("Event log", "admin"),
         events,
-        pager_base: format!("/admin/events?{}&", query.query_string()),
+        total: page.total,
+        newest_href,
+        older_href,
         query,
         kinds: EventKind::all().collect(),
         errors,

@@ -7,7 +7,7 @@ use crate::gateways::new_mid;
 use crate::helpers::TestApp;
 use recoup::domain::event::{Actor, Subject};
 use recoup::domain::ids::{MidId, RecycleProfileId};
-use recoup::domain::page::PageRequest;
+use recoup::domain::page::KeysetRequest;
 use recoup::domain::provider::Provider;
 
 use super::{create, plain, refs};
@@ -111,7 +111,7 @@ both_backends! {
         assert!(after.flash_success().unwrap_or_default().contains("Store A"));
         assert!(after.is_checked(&format!("#mid-{}", s.a)));
 
-        let log = app.services.events.list(&Default::default(), PageRequest::new(None, 100)).await.unwrap();
+        let log = app.services.events.list(&Default::default(), KeysetRequest { after: None, size: 100 }).await.unwrap();
         for profile in [s.main, s.other] {
             let event = log.items.iter().find(|e| e.kind == "recycle_profile.updated" && e.subject == Subject::RecycleProfile(profile));
             assert!(event.is_some(), "profile {profile}'s update is logged");
