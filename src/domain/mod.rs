@@ -12,6 +12,7 @@ pub mod mid;
 pub mod money;
 pub mod name;
 pub mod page;
+pub mod payment;
 pub mod permission;
 pub mod provider;
 pub mod recycle;
