@@ -52,6 +52,13 @@ impl Name {
     }
 }
 
+/// Whether `name` matches a list's search box: it contains `query` in any case, and an empty
+/// query matches every name. One rule for every list searched by name.
+pub fn matches_search(name: &str, query: &str) -> bool {
+    let query = query.trim().to_lowercase();
+    query.is_empty() || name.to_lowercase().contains(&query)
+}
+
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -73,5 +80,12 @@ mod tests {
             Name::parse("", Named::Product).unwrap_err().to_string(),
             "Enter a product name."
         );
+    }
+
+    #[test]
+    fn a_search_matches_part_of_a_name_in_any_case() {
+        assert!(matches_search("Main Cascade", " main "));
+        assert!(matches_search("Main Cascade", ""));
+        assert!(!matches_search("Main Cascade", "spread"));
     }
 }

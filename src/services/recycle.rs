@@ -12,6 +12,7 @@ use crate::db::Db;
 use crate::domain::FieldErrors;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::{MidId, RecycleProfileId};
+use crate::domain::name::matches_search;
 use crate::domain::recycle::StoredProfile;
 use crate::domain::recycle::{
     BlockMerchant, MID_GONE, MidFacts, RecycleDraft, RecycleProfile, validate,
@@ -116,12 +117,11 @@ impl RecycleService {
         name: &str,
         mid: Option<MidId>,
     ) -> Result<Vec<StoredProfile>, Unexpected> {
-        let name = name.trim().to_lowercase();
         Ok(self
             .list()
             .await?
             .into_iter()
-            .filter(|s| s.profile.name.to_lowercase().contains(&name))
+            .filter(|s| matches_search(&s.profile.name, name))
             .filter(|s| {
                 mid.is_none_or(|m| {
                     s.profile.apply_to.contains(&m)

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::domain::FieldErrors;
 use crate::domain::ceiling::Overreach;
 use crate::domain::ids::RoleId;
+use crate::domain::name::matches_search;
 use crate::domain::permission::Permission;
 use crate::domain::user::{Role, RoleDraft};
 use crate::error::AppError;
@@ -39,8 +40,7 @@ impl ListQuery {
     }
 
     fn keeps(&self, role: &Role) -> bool {
-        let q = self.q.trim().to_lowercase();
-        (q.is_empty() || role.name.to_lowercase().contains(&q))
+        matches_search(&role.name, &self.q)
             && Permission::from_key(&self.permission).is_none_or(|p| role.permissions.contains(p))
     }
 }

@@ -9,6 +9,7 @@ use super::profile_form::ProfileForm;
 use crate::domain::FieldErrors;
 use crate::domain::ids::ProfileId;
 use crate::domain::mid::Mid;
+use crate::domain::name::matches_search;
 use crate::domain::routing::{ProfileKind, RoutingProfile};
 use crate::error::AppError;
 use crate::services::Services;
@@ -40,8 +41,7 @@ impl ListQuery {
     }
 
     fn keeps(&self, profile: &RoutingProfile) -> bool {
-        let q = self.q.trim().to_lowercase();
-        (q.is_empty() || profile.name.to_lowercase().contains(&q))
+        matches_search(&profile.name, &self.q)
             && ProfileKind::from_key(&self.kind).is_none_or(|kind| kind == profile.kind)
     }
 }

@@ -8,6 +8,7 @@ use askama::Template;
 use crate::domain::FieldErrors;
 use crate::domain::ids::{MidId, RecycleProfileId};
 use crate::domain::money::Currency;
+use crate::domain::name::matches_search;
 use crate::domain::provider::Provider;
 use crate::domain::recycle::{
     ATTEMPTS, Block, MidFacts, REDUCTION_FIELDS, RecycleDraft, RecycleProfile, SKIP_FIELDS,
@@ -222,7 +223,6 @@ pub(super) fn blocks_of(form: &RecycleForm) -> Vec<BlockView> {
 }
 
 pub(super) fn mid_options(form: &RecycleForm, facts: &[MidFacts], filter: &str) -> Vec<MidOption> {
-    let filter = filter.trim().to_lowercase();
     facts
         .iter()
         .map(|f| {
@@ -237,7 +237,7 @@ pub(super) fn mid_options(form: &RecycleForm, facts: &[MidFacts], filter: &str) 
                 held_by: f.held_by.clone(),
                 disabled: !checked && (salvage_only || f.held_by.is_some()),
                 // Hidden, not left out: a ticked MID stays in the form while the filter hides it.
-                hidden: !filter.is_empty() && !f.title.to_lowercase().contains(&filter),
+                hidden: !matches_search(&f.title, filter),
             }
         })
         .collect()
