@@ -112,6 +112,13 @@ fn record_table(kind: RecordKind) -> (&'static str, &'static str) {
             "TRIM(s.response_code || ' ' || s.response_text)",
         ),
         RecordKind::RecycleProfile => ("recycle_profiles", "s.name"),
+        RecordKind::Product => ("products", "s.name"),
+        RecordKind::Campaign => ("campaigns", "s.name"),
+        RecordKind::Customer => ("customers", "s.first_name || ' ' || s.last_name"),
+        RecordKind::Order => ("orders", "'Order #' || CAST(s.id AS TEXT)"),
+        RecordKind::Transaction => ("transactions", "'Transaction #' || CAST(s.id AS TEXT)"),
+        RecordKind::ApiKey => ("api_keys", "s.name"),
+        RecordKind::BinRange => ("bin_ranges", "'BIN ' || s.bin"),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::FieldErrors;
 use super::contact::Email;
-use super::ids::{MidId, ProductId, ProfileId};
+use super::ids::{CampaignId, MidId, ProductId, ProfileId};
 use super::money::{Currency, Money};
 use super::name::{Name, Named};
 use super::provider::Provider;
@@ -159,6 +159,47 @@ pub fn validate_product(draft: &ProductDraft) -> Result<Product, FieldErrors> {
             shippable: draft.shippable,
         }),
         _ => Err(errors),
+    }
+}
+
+/// A product as stored. A disabled or archived product is not sold; archived ones leave the
+/// lists but stay on the orders that bought them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredProduct {
+    pub id: ProductId,
+    pub product: Product,
+    pub enabled: bool,
+    pub archived: bool,
+}
+
+impl StoredProduct {
+    /// Whether new sales may include it.
+    pub fn on_sale(&self) -> bool {
+        self.enabled && !self.archived
+    }
+}
+
+/// A campaign as stored: a checked [`CampaignDraft`] with its id and state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Campaign {
+    pub id: CampaignId,
+    pub name: String,
+    pub currency: Currency,
+    pub route: SalesRoute,
+    /// In the order the campaign offers them.
+    pub products: Vec<ProductId>,
+    pub recycling: bool,
+    pub notify: Vec<Email>,
+    pub welcome_subject: String,
+    pub welcome_body: String,
+    pub enabled: bool,
+    pub archived: bool,
+}
+
+impl Campaign {
+    /// Whether it takes new sales.
+    pub fn on_sale(&self) -> bool {
+        self.enabled && !self.archived
     }
 }
 

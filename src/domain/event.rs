@@ -5,7 +5,10 @@ use serde_json::Value;
 
 use std::fmt;
 
-use super::ids::{EventId, MappingId, MidId, ProfileId, RecycleProfileId, RoleId, UserId};
+use super::ids::{
+    ApiKeyId, BinRangeId, CampaignId, CustomerId, EventId, MappingId, MidId, OrderId, ProductId,
+    ProfileId, RecycleProfileId, RoleId, TransactionId, UserId,
+};
 
 /// Every kind of event; the key is what the log stores and the filter offers.
 #[derive(
@@ -64,6 +67,42 @@ pub enum EventKind {
     RecycleProfileUpdated,
     #[strum(serialize = "recycle_profile.deleted")]
     RecycleProfileDeleted,
+    #[strum(serialize = "product.created")]
+    ProductCreated,
+    #[strum(serialize = "product.updated")]
+    ProductUpdated,
+    #[strum(serialize = "product.enabled")]
+    ProductEnabled,
+    #[strum(serialize = "product.disabled")]
+    ProductDisabled,
+    #[strum(serialize = "product.archived")]
+    ProductArchived,
+    #[strum(serialize = "campaign.created")]
+    CampaignCreated,
+    #[strum(serialize = "campaign.updated")]
+    CampaignUpdated,
+    #[strum(serialize = "campaign.enabled")]
+    CampaignEnabled,
+    #[strum(serialize = "campaign.disabled")]
+    CampaignDisabled,
+    #[strum(serialize = "campaign.archived")]
+    CampaignArchived,
+    #[strum(serialize = "bin_range.created")]
+    BinRangeCreated,
+    #[strum(serialize = "bin_range.deleted")]
+    BinRangeDeleted,
+    #[strum(serialize = "api_key.created")]
+    ApiKeyCreated,
+    #[strum(serialize = "api_key.revoked")]
+    ApiKeyRevoked,
+    #[strum(serialize = "mid.settled")]
+    MidSettled,
+    #[strum(serialize = "mid.test_sale")]
+    MidTestSale,
+    #[strum(serialize = "order.placed")]
+    OrderPlaced,
+    #[strum(serialize = "order.upsale_placed")]
+    UpsalePlaced,
 }
 
 impl EventKind {
@@ -100,6 +139,24 @@ impl EventKind {
             EventKind::RecycleProfileCreated => "Recycle profile created",
             EventKind::RecycleProfileUpdated => "Recycle profile updated",
             EventKind::RecycleProfileDeleted => "Recycle profile deleted",
+            EventKind::ProductCreated => "Product created",
+            EventKind::ProductUpdated => "Product updated",
+            EventKind::ProductEnabled => "Product enabled",
+            EventKind::ProductDisabled => "Product disabled",
+            EventKind::ProductArchived => "Product archived",
+            EventKind::CampaignCreated => "Campaign created",
+            EventKind::CampaignUpdated => "Campaign updated",
+            EventKind::CampaignEnabled => "Campaign enabled",
+            EventKind::CampaignDisabled => "Campaign disabled",
+            EventKind::CampaignArchived => "Campaign archived",
+            EventKind::BinRangeCreated => "BIN mapping added",
+            EventKind::BinRangeDeleted => "BIN mapping removed",
+            EventKind::ApiKeyCreated => "API key created",
+            EventKind::ApiKeyRevoked => "API key revoked",
+            EventKind::MidSettled => "Test MID settled",
+            EventKind::MidTestSale => "Test sale run",
+            EventKind::OrderPlaced => "Order placed",
+            EventKind::UpsalePlaced => "Upsale placed",
         }
     }
 
@@ -192,6 +249,20 @@ pub enum RecordKind {
     DeclineMapping,
     #[strum(serialize = "recycle_profile")]
     RecycleProfile,
+    #[strum(serialize = "product")]
+    Product,
+    #[strum(serialize = "campaign")]
+    Campaign,
+    #[strum(serialize = "customer")]
+    Customer,
+    #[strum(serialize = "order")]
+    Order,
+    #[strum(serialize = "transaction")]
+    Transaction,
+    #[strum(serialize = "api_key")]
+    ApiKey,
+    #[strum(serialize = "bin_range")]
+    BinRange,
 }
 
 impl RecordKind {
@@ -217,6 +288,13 @@ impl RecordKind {
             RecordKind::RoutingProfile => "Routing profile",
             RecordKind::DeclineMapping => "Decline mapping",
             RecordKind::RecycleProfile => "Recycle profile",
+            RecordKind::Product => "Product",
+            RecordKind::Campaign => "Campaign",
+            RecordKind::Customer => "Customer",
+            RecordKind::Order => "Order",
+            RecordKind::Transaction => "Transaction",
+            RecordKind::ApiKey => "API key",
+            RecordKind::BinRange => "BIN mapping",
         }
     }
 }
@@ -230,6 +308,13 @@ pub enum Subject {
     RoutingProfile(ProfileId),
     DeclineMapping(MappingId),
     RecycleProfile(RecycleProfileId),
+    Product(ProductId),
+    Campaign(CampaignId),
+    Customer(CustomerId),
+    Order(OrderId),
+    Transaction(TransactionId),
+    ApiKey(ApiKeyId),
+    BinRange(BinRangeId),
     /// A sign-in attempt, by the email typed (the user may not exist).
     Email(String),
     /// The encryption key credentials were re-sealed under.
@@ -249,6 +334,13 @@ impl Subject {
             Subject::RoutingProfile(id) => Some((RecordKind::RoutingProfile, id.0)),
             Subject::DeclineMapping(id) => Some((RecordKind::DeclineMapping, id.0)),
             Subject::RecycleProfile(id) => Some((RecordKind::RecycleProfile, id.0)),
+            Subject::Product(id) => Some((RecordKind::Product, id.0)),
+            Subject::Campaign(id) => Some((RecordKind::Campaign, id.0)),
+            Subject::Customer(id) => Some((RecordKind::Customer, id.0)),
+            Subject::Order(id) => Some((RecordKind::Order, id.0)),
+            Subject::Transaction(id) => Some((RecordKind::Transaction, id.0)),
+            Subject::ApiKey(id) => Some((RecordKind::ApiKey, id.0)),
+            Subject::BinRange(id) => Some((RecordKind::BinRange, id.0)),
             Subject::Email(_) | Subject::SecretKey(_) => None,
         }
     }
@@ -261,6 +353,13 @@ impl Subject {
             RecordKind::RoutingProfile => Subject::RoutingProfile(ProfileId(id)),
             RecordKind::DeclineMapping => Subject::DeclineMapping(MappingId(id)),
             RecordKind::RecycleProfile => Subject::RecycleProfile(RecycleProfileId(id)),
+            RecordKind::Product => Subject::Product(ProductId(id)),
+            RecordKind::Campaign => Subject::Campaign(CampaignId(id)),
+            RecordKind::Customer => Subject::Customer(CustomerId(id)),
+            RecordKind::Order => Subject::Order(OrderId(id)),
+            RecordKind::Transaction => Subject::Transaction(TransactionId(id)),
+            RecordKind::ApiKey => Subject::ApiKey(ApiKeyId(id)),
+            RecordKind::BinRange => Subject::BinRange(BinRangeId(id)),
         }
     }
 

@@ -30,6 +30,10 @@ pub enum Permission {
     DeclineMappingManage,
     #[strum(serialize = "reports.view")]
     ReportsView,
+    #[strum(serialize = "catalogue.manage")]
+    CatalogueManage,
+    #[strum(serialize = "orders.enter")]
+    OrdersEnter,
     #[strum(serialize = "customers.view")]
     CustomersView,
     #[strum(serialize = "customers.act")]
@@ -42,14 +46,17 @@ pub enum Permission {
     RolesManage,
     #[strum(serialize = "events.view")]
     EventsView,
+    #[strum(serialize = "api_keys.manage")]
+    ApiKeysManage,
 }
 
 impl Permission {
     /// Any of these opens the Admin section.
-    pub const ADMIN_AREA: [Permission; 3] = [
+    pub const ADMIN_AREA: [Permission; 4] = [
         Permission::UsersManage,
         Permission::RolesManage,
         Permission::EventsView,
+        Permission::ApiKeysManage,
     ];
 
     /// The stable key stored in the database and posted by forms.
@@ -70,12 +77,15 @@ impl Permission {
             Permission::RecycleManage => "Set up recycle billing profiles",
             Permission::DeclineMappingManage => "Edit decline message mapping",
             Permission::ReportsView => "See reports",
+            Permission::CatalogueManage => "Set up products and campaigns",
+            Permission::OrdersEnter => "Place orders through order entry",
             Permission::CustomersView => "Find customers and read their history",
             Permission::CustomersAct => "Refund, void, cancel and rebill",
             Permission::CustomersBlacklist => "Blacklist customers",
             Permission::UsersManage => "Manage users",
             Permission::RolesManage => "Manage roles",
             Permission::EventsView => "Read the event log",
+            Permission::ApiKeysManage => "Manage API keys",
         }
     }
 
@@ -131,14 +141,17 @@ impl BuiltinRole {
                 RecycleManage,
                 DeclineMappingManage,
                 ReportsView,
+                CatalogueManage,
+                OrdersEnter,
             ],
             BuiltinRole::CsAdmin => &[
                 DashboardView,
                 CustomersView,
                 CustomersAct,
                 CustomersBlacklist,
+                OrdersEnter,
             ],
-            BuiltinRole::CsAgent => &[DashboardView, CustomersView, CustomersAct],
+            BuiltinRole::CsAgent => &[DashboardView, CustomersView, CustomersAct, OrdersEnter],
         };
         list.iter().copied().collect()
     }

@@ -50,9 +50,10 @@ impl EventView {
     }
 }
 
-/// Where a record is edited, and the permission that page needs.
-fn record_page(kind: RecordKind, id: i64) -> (String, Permission) {
-    match kind {
+/// Where a record is shown or edited, and the permission that page needs; `None` for a record
+/// with no page of its own.
+fn record_page(kind: RecordKind, id: i64) -> Option<(String, Permission)> {
+    Some(match kind {
         RecordKind::User => (format!("/admin/users/{id}"), Permission::UsersManage),
         RecordKind::Role => (format!("/admin/roles/{id}"), Permission::RolesManage),
         RecordKind::Mid => (format!("/mids/{id}/edit"), Permission::MidsManage),
@@ -68,18 +69,23 @@ fn record_page(kind: RecordKind, id: i64) -> (String, Permission) {
             format!("/recycle-billing/{id}/edit"),
             Permission::RecycleManage,
         ),
-    }
+        RecordKind::Product => (format!("/products/{id}/edit"), Permission::CatalogueManage),
+        RecordKind::Campaign => (format!("/campaigns/{id}/edit"), Permission::CatalogueManage),
+        RecordKind::Order => (format!("/orders/{id}"), Permission::CustomersView),
+        RecordKind::ApiKey => ("/admin/api-keys".to_owned(), Permission::ApiKeysManage),
+        RecordKind::BinRange => ("/gateways/bins".to_owned(), Permission::GatewaysManage),
+        RecordKind::Customer | RecordKind::Transaction => return None,
+    })
 }
 
 fn subject_view(subject: &Subject, name: Option<String>, viewer: &Viewer) -> Named {
     match (subject.record(), name) {
-        (Some((kind, id)), Some(name)) => {
-            let (href, permission) = record_page(kind, id);
-            Named {
-                text: name,
-                href: viewer.can(permission).then_some(href),
-            }
-        }
+        (Some((kind, id)), Some(name)) => Named {
+            text: name,
+            href: record_page(kind, id)
+                .filter(|(_, permission)| viewer.can(*permission))
+                .map(|(href, _)| href),
+        },
         (Some((kind, id)), None) => Named {
             text: format!("{} #{id} (deleted)", kind.label()),
             href: None,
