@@ -117,6 +117,18 @@ impl SecretCipher {
     }
 }
 
+/// A key for one `purpose`, derived from a configured key with HMAC-SHA256, so one secret in
+/// the configuration serves several uses without any of them revealing it (the card
+/// fingerprint key of R-TG-2 is `derive_key(secret, "card-fingerprint")`).
+pub fn derive_key(master: &SecretSlice<u8>, purpose: &str) -> SecretSlice<u8> {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(master.expose_secret())
+        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(b"recoup-derived-key:");
+    mac.update(purpose.as_bytes());
+    SecretSlice::from(mac.finalize().into_bytes().to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

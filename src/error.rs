@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::services::bins::BinRangeError;
 use crate::services::declines::MappingError;
 use crate::services::mids::MidError;
 use crate::services::recycle::RecycleError;
@@ -130,7 +131,8 @@ from_service_error!(
     MidError,
     ProfileError,
     MappingError,
-    RecycleError
+    RecycleError,
+    BinRangeError
 );
 
 #[cfg(test)]

@@ -65,6 +65,10 @@ pub fn services(
         hasher: PasswordHasher::new(cores)?,
         cipher: Arc::new(cipher),
         session_policy: settings.session_policy,
+        fingerprint_key: Arc::new(crate::crypto::derive_key(
+            &settings.secret_key,
+            "card-fingerprint",
+        )),
     }))
 }
 

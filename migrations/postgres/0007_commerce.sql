@@ -286,9 +286,13 @@ CREATE TABLE test_gateway_requests (
     response_code TEXT NOT NULL,
     response_text TEXT NOT NULL,
     advice_code TEXT NULL,
-    reference TEXT NOT NULL,
+    reference TEXT NOT NULL UNIQUE,
+    -- The sale a refund or void reverses.
+    parent_reference TEXT NULL,
     created_at TIMESTAMPTZ NOT NULL
 );
+
+CREATE INDEX test_gateway_requests_parent_idx ON test_gateway_requests (parent_reference);
 
 -- Keys for the order API: shown once, stored as a SHA-256 of the random secret.
 CREATE TABLE api_keys (

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Conn, Db, DbError, Tx, on_conn};
 use crate::domain::event::{Actor, Event, EventFilter, EventKind, NewEvent, RecordKind, Subject};
-use crate::domain::ids::{EventId, UserId};
+use crate::domain::ids::{ApiKeyId, EventId, UserId};
 use crate::domain::page::{KeysetPage, KeysetRequest};
 
 #[derive(sqlx::FromRow)]
@@ -15,6 +15,7 @@ struct EventRow {
     at: DateTime<Utc>,
     actor_id: Option<i64>,
     actor_label: String,
+    api_key_id: Option<i64>,
     kind: String,
     subject: String,
     subject_name: Option<String>,
@@ -36,6 +37,7 @@ impl TryFrom<EventRow> for Event {
             at: r.at,
             actor_id: r.actor_id.map(UserId),
             actor_label: r.actor_label,
+            api_key_id: r.api_key_id.map(ApiKeyId),
             kind,
             subject,
             subject_name: r.subject_name,
@@ -46,8 +48,8 @@ impl TryFrom<EventRow> for Event {
     }
 }
 
-const INSERT: &str = "INSERT INTO events (at, actor_id, actor_label, kind, subject, before_json, after_json, ip) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const INSERT: &str = "INSERT INTO events (at, actor_id, actor_label, kind, subject, before_json, after_json, ip, api_key_id) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 fn json(value: Option<&serde_json::Value>) -> Option<String> {
     value.map(serde_json::Value::to_string)
@@ -70,6 +72,7 @@ pub async fn insert(
         .bind(json(event.change.before()))
         .bind(json(event.change.after()))
         .bind(actor.ip.as_deref())
+        .bind(actor.api_key_id.map(|k| k.0))
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
@@ -145,9 +148,9 @@ static PAGE_SQL: LazyLock<String> = LazyLock::new(|| {
         ));
     }
     format!(
-        "SELECT e.id, e.at, e.actor_id, e.actor_label, e.kind, e.subject, e.before_json, e.after_json, e.ip, \
+        "SELECT e.id, e.at, e.actor_id, e.actor_label, e.api_key_id, e.kind, e.subject, e.before_json, e.after_json, e.ip, \
          CASE{names} END AS subject_name \
-         FROM (SELECT id, at, actor_id, actor_label, kind, subject, before_json, after_json, ip FROM events{WHERE} \
+         FROM (SELECT id, at, actor_id, actor_label, api_key_id, kind, subject, before_json, after_json, ip FROM events{WHERE} \
          AND ($8 = 0 OR at < (SELECT c.at FROM events c WHERE c.id = $9) \
               OR (at = (SELECT c.at FROM events c WHERE c.id = $9) AND id < $9)) \
          ORDER BY at DESC, id DESC LIMIT $10) e \

@@ -6,7 +6,10 @@ use const_format::concatcp;
 use super::{Conn, DbError, on_conn};
 use crate::crypto::Sealed;
 use crate::domain::ids::{MidId, ProfileId};
-use crate::domain::mid::{Accepts, ExpiryDays, Mid, MidDraft, MidQuery, MidSort, MidUsage};
+use crate::domain::mid::{
+    Accepts, ExpiryDays, Mid, MidDraft, MidQuery, MidSort, MidUsage, SettlementDelay,
+    SimulatedLatency,
+};
 use crate::domain::money::{Currency, MinorUnits, Money};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::provider::Provider;
@@ -32,6 +35,8 @@ struct MidRow {
     expiry_days: Option<i64>,
     cascade_all: bool,
     cascade_profile_id: Option<i64>,
+    settlement_delay_hours: i64,
+    latency_ms: i64,
 }
 
 impl TryFrom<MidRow> for Mid {
@@ -50,6 +55,17 @@ impl TryFrom<MidRow> for Mid {
         };
         let currency = Currency::from_code(&r.currency)
             .ok_or_else(|| DbError::corrupt("mids", r.id, "currency", &r.currency))?;
+        let settlement_delay =
+            SettlementDelay::from_stored(r.settlement_delay_hours).ok_or_else(|| {
+                DbError::corrupt(
+                    "mids",
+                    r.id,
+                    "settlement_delay_hours",
+                    r.settlement_delay_hours,
+                )
+            })?;
+        let latency = SimulatedLatency::from_stored(r.latency_ms)
+            .ok_or_else(|| DbError::corrupt("mids", r.id, "latency_ms", r.latency_ms))?;
         Ok(Mid {
             id: MidId(r.id),
             title: r.title,
@@ -74,13 +90,15 @@ impl TryFrom<MidRow> for Mid {
             expiry_days,
             cascade_all: r.cascade_all,
             cascade_profile_id: r.cascade_profile_id.map(ProfileId),
+            settlement_delay: settlement_delay.duration(),
+            latency: latency.duration(),
         })
     }
 }
 
 const SELECT: &str = "SELECT id, title, provider, cs_phone, cs_email, descriptor, currency, monthly_cap_minor, enabled, \
      block_prepaid, block_debit, accept_echeck, accept_visa, accept_mastercard, accept_amex, accept_discover, \
-     expiry_days, cascade_all, cascade_profile_id FROM mids";
+     expiry_days, cascade_all, cascade_profile_id, settlement_delay_hours, latency_ms FROM mids";
 
 pub async fn find(conn: impl Into<Conn<'_>>, id: MidId) -> Result<Option<Mid>, DbError> {
     let mut conn: Conn<'_> = conn.into();
@@ -174,6 +192,8 @@ macro_rules! bind_settings {
             .bind($draft.cascade_all)
             .bind($draft.cascade_profile_id.map(|p| p.0))
             .bind($draft.currency.code())
+            .bind(i64::from($draft.settlement_delay.hours()))
+            .bind(i64::from($draft.latency.millis()))
     };
 }
 
@@ -185,8 +205,8 @@ pub async fn insert(
     let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "INSERT INTO mids (title, provider, cs_phone, cs_email, descriptor, monthly_cap_minor, enabled, \
          block_prepaid, block_debit, accept_echeck, accept_visa, accept_mastercard, accept_amex, accept_discover, \
-         expiry_days, cascade_all, cascade_profile_id, currency, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id";
+         expiry_days, cascade_all, cascade_profile_id, currency, settlement_delay_hours, latency_ms, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21) RETURNING id";
     let id: i64 = on_conn!(conn.reborrow(), conn => bind_settings!(sqlx::query_scalar(SQL).bind(&draft.title).bind(draft.provider.key()), draft)
         .bind(now)
         .fetch_one(conn)
@@ -205,7 +225,8 @@ pub async fn update(
     const SQL: &str = "UPDATE mids SET title = $2, cs_phone = $3, cs_email = $4, descriptor = $5, \
          monthly_cap_minor = $6, enabled = $7, block_prepaid = $8, block_debit = $9, accept_echeck = $10, \
          accept_visa = $11, accept_mastercard = $12, accept_amex = $13, accept_discover = $14, expiry_days = $15, \
-         cascade_all = $16, cascade_profile_id = $17, currency = $18, updated_at = $19 WHERE id = $1";
+         cascade_all = $16, cascade_profile_id = $17, currency = $18, settlement_delay_hours = $19, latency_ms = $20, \
+         updated_at = $21 WHERE id = $1";
     on_conn!(conn.reborrow(), conn => bind_settings!(sqlx::query(SQL).bind(id.0).bind(&draft.title), draft)
         .bind(now)
         .execute(conn)
@@ -386,4 +407,34 @@ pub async fn usages(conn: impl Into<Conn<'_>>, id: MidId) -> Result<Vec<MidUsage
         .map(MidUsage::RoutingProfile)
         .chain(recycling.into_iter().map(MidUsage::RecycleProfile))
         .collect())
+}
+
+/// The transactions of a MID that are open (R-TG-3): approved sales and captures whose money
+/// settles later than `now`.
+const OPEN: &str =
+    "mid_id = $1 AND kind IN ('sale', 'capture') AND result = 'approved' AND settled_at > $2";
+
+/// How many of a MID's transactions are still open at `now`.
+pub async fn open_transactions(
+    conn: impl Into<Conn<'_>>,
+    id: MidId,
+    now: DateTime<Utc>,
+) -> Result<u64, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const SQL: &str = concatcp!("SELECT COUNT(*) FROM transactions WHERE ", OPEN);
+    let n: i64 = on_conn!(conn.reborrow(), conn => sqlx::query_scalar(SQL).bind(id.0).bind(now).fetch_one(conn).await)?;
+    Ok(u64::try_from(n).unwrap_or_default())
+}
+
+/// Settles a MID's open transactions at `now`; answers how many.
+pub async fn settle_open(
+    conn: impl Into<Conn<'_>>,
+    id: MidId,
+    now: DateTime<Utc>,
+) -> Result<u64, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const SQL: &str = concatcp!("UPDATE transactions SET settled_at = $2 WHERE ", OPEN);
+    Ok(
+        on_conn!(conn.reborrow(), conn => sqlx::query(SQL).bind(id.0).bind(now).execute(conn).await.map(|r| r.rows_affected()))?,
+    )
 }

@@ -1,14 +1,20 @@
 //! Persistence: sqlx only. One code path for SQLite and PostgreSQL: every query is written once
 //! with `$n` placeholders and run on whichever pool `DATABASE_URL` chose.
 
+pub mod api_keys;
+pub mod api_requests;
+pub mod bins;
+pub mod catalogue;
 pub mod decline_mappings;
 pub mod events;
 pub mod login_attempts;
 pub mod mids;
+pub mod orders;
 pub mod profiles;
 pub mod recycle;
 pub mod roles;
 pub mod sessions;
+pub mod test_gateway;
 pub mod users;
 
 use std::str::FromStr;
@@ -141,12 +147,15 @@ pub enum Constraint {
     MidCascadeAll,
     RecycleProfileName,
     RecycleMidMembership,
+    ProductSku,
+    CampaignName,
+    BinRangeBin,
     /// One the code has no name for: a bug to fix, surfaced as an unexpected error.
     Other(String),
 }
 
 /// (constraint, PostgreSQL's constraint name, the tail of SQLite's "UNIQUE constraint failed: ").
-const CONSTRAINTS: [(Constraint, &str, &str); 7] = [
+const CONSTRAINTS: [(Constraint, &str, &str); 10] = [
     (Constraint::RoleName, "roles_name_key", "roles.name"),
     (Constraint::UserEmail, "users_email_key", "users.email"),
     (
@@ -173,6 +182,21 @@ const CONSTRAINTS: [(Constraint, &str, &str); 7] = [
         Constraint::RecycleMidMembership,
         "recycle_profile_mids_mid_id_key",
         "recycle_profile_mids.mid_id",
+    ),
+    (
+        Constraint::ProductSku,
+        "products_sku_idx",
+        "index 'products_sku_idx'",
+    ),
+    (
+        Constraint::CampaignName,
+        "campaigns_name_idx",
+        "index 'campaigns_name_idx'",
+    ),
+    (
+        Constraint::BinRangeBin,
+        "bin_ranges_bin_key",
+        "bin_ranges.bin",
     ),
 ];
 

@@ -181,6 +181,14 @@ impl CardType {
         self.into()
     }
 
+    pub fn label(self) -> &'static str {
+        match self {
+            CardType::Credit => "Credit",
+            CardType::Debit => "Debit",
+            CardType::Prepaid => "Prepaid",
+        }
+    }
+
     pub fn from_key(key: &str) -> Option<Self> {
         key.parse().ok()
     }
@@ -213,6 +221,144 @@ impl Bin {
             card_type,
         }
     }
+}
+
+impl Bin {
+    /// This BIN with the merchant's own row for it applied: a mapped type (debit or prepaid,
+    /// from the "PrePaid BIN Mapping" page) overrides what the built-in table says.
+    pub fn with_mapping(self, mapped: Option<CardType>) -> Bin {
+        Bin {
+            card_type: mapped.unwrap_or(self.card_type),
+            ..self
+        }
+    }
+}
+
+/// A BIN as a merchant types it on the mapping page: exactly 6 digits, a card number's first 6.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BinNumber(String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BinError {
+    #[error("Enter the BIN: the first 6 digits of the card number.")]
+    Missing,
+    #[error("A BIN is exactly 6 digits, like 411111.")]
+    Shape,
+    #[error("Search by the first digits of a BIN: 1 to 6 digits.")]
+    Prefix,
+    #[error("Pick debit or prepaid.")]
+    CardType,
+    #[error("Use at most 200 characters for the note.")]
+    NoteLength,
+}
+
+impl BinNumber {
+    pub fn parse(raw: &str) -> Result<Self, BinError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(BinError::Missing);
+        }
+        if raw.len() != 6 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(BinError::Shape);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// A stored BIN, if it has the shape of one.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        Self::parse(value).ok().filter(|b| b.0 == value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The built-in type of this BIN, when the built-in table knows it.
+    pub fn built_in(&self) -> Option<CardType> {
+        BUILT_IN_BINS
+            .iter()
+            .find(|(bin, _)| *bin == self.0)
+            .map(|(_, kind)| *kind)
+    }
+
+    /// The lowest and highest BIN there are, for a search by no prefix.
+    pub fn full_range() -> (BinNumber, BinNumber) {
+        (
+            BinNumber("000000".to_owned()),
+            BinNumber("999999".to_owned()),
+        )
+    }
+
+    /// The lowest and highest BIN starting with `prefix` (1 to 6 digits), so a search by prefix
+    /// is a range on the index: "41" is 410000..=419999.
+    pub fn prefix_range(prefix: &str) -> Result<(BinNumber, BinNumber), BinError> {
+        let prefix = prefix.trim();
+        if prefix.is_empty() || prefix.len() > 6 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(BinError::Prefix);
+        }
+        let pad = |fill: char| {
+            let mut bin = prefix.to_owned();
+            bin.extend(std::iter::repeat_n(fill, 6 - prefix.len()));
+            BinNumber(bin)
+        };
+        Ok((pad('0'), pad('9')))
+    }
+}
+
+impl fmt::Display for BinNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The types a merchant's BIN row may give: a BIN not listed is credit, so "credit" is no row.
+pub fn mappable_type(key: &str) -> Result<CardType, BinError> {
+    match CardType::from_key(key.trim()) {
+        Some(kind @ (CardType::Debit | CardType::Prepaid)) => Ok(kind),
+        _ => Err(BinError::CardType),
+    }
+}
+
+pub const BIN_NOTE_MAX: usize = 200;
+
+/// A merchant's BIN row to add: valid by construction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinRangeDraft {
+    pub bin: BinNumber,
+    /// Debit or prepaid (see [`mappable_type`]).
+    pub card_type: CardType,
+    pub note: String,
+}
+
+impl BinRangeDraft {
+    /// Reads the mapping form's fields, with every field's message at once.
+    pub fn parse(bin: &str, card_type: &str, note: &str) -> Result<Self, super::FieldErrors> {
+        let mut errors = super::FieldErrors::default();
+        let bin = errors.take("bin", BinNumber::parse(bin));
+        let card_type = errors.take("card_type", mappable_type(card_type));
+        let note = note.trim();
+        if note.chars().count() > BIN_NOTE_MAX {
+            errors.push("note", BinError::NoteLength.to_string());
+        }
+        match (bin, card_type) {
+            (Some(bin), Some(card_type)) if errors.is_empty() => Ok(Self {
+                bin,
+                card_type,
+                note: note.to_owned(),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A merchant's BIN row as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinRange {
+    pub id: super::ids::BinRangeId,
+    pub bin: BinNumber,
+    pub card_type: CardType,
+    pub note: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A card's expiry, valid through the last day of its month.
@@ -319,6 +465,86 @@ mod tests {
         assert!(!print.as_str().contains("4111111111111111"));
         assert_eq!(Fingerprint::from_stored(print.as_str()), Some(print));
         assert_eq!(Fingerprint::from_stored("not hex"), None);
+    }
+
+    #[test]
+    fn r_mid_3_a_merchant_row_overrides_the_built_in_type() {
+        let visa = CardNumber::parse("4111111111111111").unwrap().bin();
+        assert_eq!(visa.card_type, CardType::Credit);
+        let mapped = visa.with_mapping(Some(CardType::Prepaid));
+        assert_eq!(
+            mapped,
+            Bin {
+                brand: Brand::Visa,
+                card_type: CardType::Prepaid
+            },
+            "the brand stays, the type is the merchant's"
+        );
+        let prepaid = CardNumber::parse("5105105105105100").unwrap().bin();
+        assert_eq!(
+            prepaid.with_mapping(None),
+            prepaid,
+            "no row: the built-in type"
+        );
+        assert_eq!(
+            prepaid.with_mapping(Some(CardType::Debit)).card_type,
+            CardType::Debit
+        );
+    }
+
+    #[test]
+    fn a_bin_is_exactly_six_digits() {
+        assert_eq!(BinNumber::parse(" 411111 ").unwrap().as_str(), "411111");
+        assert_eq!(BinNumber::parse(""), Err(BinError::Missing));
+        for bad in [
+            "12345",
+            "abcdef",
+            "1234567",
+            "41 111",
+            "４１１１１１",
+            "-12345",
+        ] {
+            assert_eq!(BinNumber::parse(bad), Err(BinError::Shape), "{bad}");
+        }
+        assert_eq!(
+            BinNumber::from_stored("411111").map(|b| b.0),
+            Some("411111".into())
+        );
+        assert_eq!(BinNumber::from_stored(" 411111"), None);
+        assert_eq!(
+            BinNumber::parse("510510").unwrap().built_in(),
+            Some(CardType::Prepaid)
+        );
+        assert_eq!(BinNumber::parse("411111").unwrap().built_in(), None);
+    }
+
+    #[test]
+    fn a_bin_prefix_searches_a_range() {
+        let range = |p: &str| BinNumber::prefix_range(p).map(|(lo, hi)| (lo.0, hi.0));
+        assert_eq!(range("41"), Ok(("410000".into(), "419999".into())));
+        assert_eq!(range("411111"), Ok(("411111".into(), "411111".into())));
+        for bad in ["", "4111111", "4a", "%"] {
+            assert_eq!(range(bad), Err(BinError::Prefix), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bin_row_is_debit_or_prepaid_with_a_short_note() {
+        let draft = BinRangeDraft::parse("411111", "prepaid", " gift cards ").unwrap();
+        assert_eq!(
+            (draft.bin.as_str(), draft.card_type, draft.note.as_str()),
+            ("411111", CardType::Prepaid, "gift cards")
+        );
+        let errors = BinRangeDraft::parse("12345", "credit", &"x".repeat(201)).unwrap_err();
+        assert_eq!(
+            errors.iter().map(|e| e.field).collect::<Vec<_>>(),
+            ["bin", "card_type", "note"]
+        );
+        assert_eq!(
+            errors.get("bin"),
+            Some("A BIN is exactly 6 digits, like 411111.")
+        );
+        assert!(BinRangeDraft::parse("411111", "debit", &"é".repeat(200)).is_ok());
     }
 
     #[test]

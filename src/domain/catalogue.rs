@@ -6,15 +6,19 @@
 use super::FieldErrors;
 use super::contact::Email;
 use super::ids::{CampaignId, MidId, ProductId, ProfileId};
+use super::mid::Mid;
 use super::money::{Currency, Money};
 use super::name::{Name, Named};
 use super::provider::Provider;
+use super::routing::{ProfileKind, RoutingProfile};
 
 pub const SKU_MAX: usize = 40;
 pub const CYCLE_MAX_DAYS: u32 = 365;
 pub const TRIAL_MAX_DAYS: u32 = 90;
 pub const OPTIONS_MAX: usize = 20;
 pub const NOTIFY_MAX: usize = 10;
+pub const WELCOME_SUBJECT_MAX: usize = 200;
+pub const WELCOME_BODY_MAX: usize = 10_000;
 
 /// A trial: the first charge is `price` (0 for a free trial), the next one `days` later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,58 +233,105 @@ pub struct CampaignDraft {
 }
 
 /// What the campaign rules need to know about the MIDs, ATRI profiles and products named.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CampaignFacts {
-    pub mids: Vec<(MidId, Provider)>,
-    pub atri_profiles: Vec<ProfileId>,
+    /// The MIDs named, with their gateway and the currency they settle in.
+    pub mids: Vec<(MidId, Provider, Currency)>,
+    /// The ATRI profiles named, with the currencies their MIDs settle in.
+    pub atri_profiles: Vec<(ProfileId, Vec<Currency>)>,
     pub products: Vec<(ProductId, Currency)>,
+    /// The archived products among those named, with their names.
+    pub archived: Vec<(ProductId, String)>,
+    /// What the campaign offers before this change (empty for a new campaign): a product archived
+    /// since it was added may stay, unsold, until the merchant removes it.
+    pub offered: Vec<ProductId>,
 }
 
 /// Checks a campaign: a name, a route to a MID that takes new sales (never salvage-only:
-/// R-GW-3) or an ATRI profile, at least one product, every product in the campaign's currency,
-/// at most ten notify addresses, and welcome texts with known placeholders only.
+/// R-GW-3) or an ATRI profile, settling in the campaign's currency; at least one product, each
+/// once, every one in the campaign's currency and none newly archived; at most ten distinct
+/// notify addresses; and welcome texts of a sensible length with known placeholders only.
 pub fn validate_campaign(draft: &CampaignDraft, facts: &CampaignFacts) -> FieldErrors {
     let mut errors = FieldErrors::default();
     errors.take("name", Name::parse(&draft.name, Named::Campaign));
+    let currency = draft.currency;
     match draft.route {
         None => errors.push(
             "route",
             "Pick the MID or ATRI profile that takes new sales.",
         ),
-        Some(SalesRoute::Mid(id)) => match facts.mids.iter().find(|(m, _)| *m == id) {
+        Some(SalesRoute::Mid(id)) => match facts.mids.iter().find(|(m, ..)| *m == id) {
             None => errors.push("route", "That MID no longer exists; pick another."),
-            Some((_, provider)) if provider.is_salvage_only() => errors.push(
+            Some((_, provider, _)) if provider.is_salvage_only() => errors.push(
                 "route",
                 format!(
                     "{} MIDs are salvage-only: they never take new sales.",
                     provider.label()
                 ),
             ),
+            Some((_, _, settles)) if *settles != currency => errors.push(
+                "route",
+                format!(
+                    "That MID settles in {settles}: a {currency} campaign needs a MID that settles in {currency}."
+                ),
+            ),
             Some(_) => {}
         },
-        Some(SalesRoute::Atri(id)) if !facts.atri_profiles.contains(&id) => {
-            errors.push("route", "That ATRI profile no longer exists; pick another.");
-        }
-        Some(SalesRoute::Atri(_)) => {}
+        Some(SalesRoute::Atri(id)) => match facts.atri_profiles.iter().find(|(p, _)| *p == id) {
+            None => errors.push("route", "That ATRI profile no longer exists; pick another."),
+            Some((_, settles)) if !settles.contains(&currency) => errors.push(
+                "route",
+                format!("No MID of that ATRI profile settles in {currency}; pick another."),
+            ),
+            Some(_) => {}
+        },
     }
     if draft.products.is_empty() {
         errors.push("products", "Offer at least one product.");
     }
-    for id in &draft.products {
+    for (i, id) in draft.products.iter().enumerate() {
+        if draft.products[..i].contains(id) {
+            errors.push("products", "Each product is offered once.");
+            continue;
+        }
         match facts.products.iter().find(|(p, _)| p == id) {
             None => errors.push("products", "A product no longer exists; reload the page."),
-            Some((_, currency)) if *currency != draft.currency => errors.push(
+            Some((_, priced)) if *priced != currency => errors.push(
                 "products",
-                format!(
-                    "Every product of a {} campaign is priced in {}.",
-                    draft.currency, draft.currency
-                ),
+                format!("Every product of a {currency} campaign is priced in {currency}."),
             ),
             Some(_) => {}
+        }
+        if let Some((_, name)) = facts.archived.iter().find(|(p, _)| p == id)
+            && !facts.offered.contains(id)
+        {
+            errors.push(
+                "products",
+                format!("“{name}” is archived: archived products cannot be added to a campaign."),
+            );
         }
     }
     if draft.notify.len() > NOTIFY_MAX {
         errors.push("notify", format!("At most {NOTIFY_MAX} addresses."));
+    }
+    for (i, email) in draft.notify.iter().enumerate() {
+        if draft.notify[..i].contains(email) {
+            errors.push("notify", format!("{email} is listed twice."));
+        }
+    }
+    if draft.welcome_subject.chars().count() > WELCOME_SUBJECT_MAX {
+        errors.push(
+            "welcome_subject",
+            format!("Use at most {WELCOME_SUBJECT_MAX} characters."),
+        );
+    } else if draft.welcome_subject.chars().any(char::is_control) {
+        errors.push("welcome_subject", "A subject is one line of text.");
+    }
+    if draft.welcome_body.chars().count() > WELCOME_BODY_MAX {
+        errors.push(
+            "welcome_body",
+            format!("Use at most {WELCOME_BODY_MAX} characters."),
+        );
     }
     for (field, text) in [
         ("welcome_subject", &draft.welcome_subject),
@@ -341,6 +392,178 @@ pub fn fill_placeholders(text: &str, values: &WelcomeValues<'_>) -> String {
         out = out.replace(&format!("{{{name}}}"), value);
     }
     out
+}
+
+/// The product list's filters and order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductQuery {
+    /// Part of a name or SKU, in any case.
+    pub search: String,
+    /// `Some(true)`: recurring products only; `Some(false)`: one-off only.
+    pub recurring: Option<bool>,
+    pub enabled: Option<bool>,
+    /// Archived products are listed too (they leave the list otherwise).
+    pub archived: bool,
+    pub sort: ProductSort,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProductSort {
+    #[default]
+    Name,
+    Sku,
+    Price,
+    Enabled,
+}
+
+/// The campaign list's filters and order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CampaignQuery {
+    pub search: String,
+    pub currency: Option<Currency>,
+    pub enabled: Option<bool>,
+    /// Archived campaigns are listed too.
+    pub archived: bool,
+    pub sort: CampaignSort,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CampaignSort {
+    #[default]
+    Name,
+    Currency,
+    Enabled,
+}
+
+/// A campaign as its list shows it: where its new sales go, by name, and how many products it
+/// offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignListing {
+    pub id: CampaignId,
+    pub name: String,
+    pub currency: Currency,
+    pub route: SalesRoute,
+    /// The MID's title or the ATRI profile's name.
+    pub route_name: String,
+    pub products: i64,
+    pub recycling: bool,
+    pub enabled: bool,
+    pub archived: bool,
+}
+
+impl CampaignListing {
+    pub fn on_sale(&self) -> bool {
+        self.enabled && !self.archived
+    }
+}
+
+/// What happens at once to a soft-declined new sale on a MID (R-EN-1, R-GW-4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CascadeRule {
+    /// A FlexFactor or FlexEcom MID with `cascadeAll` on takes every initial-sale soft decline,
+    /// whatever cascade profile the MID has.
+    CascadeAll { mid: String, provider: Provider },
+    /// The MID's direct cascade profile.
+    Profile { name: String },
+    /// No cascade: the decline stands.
+    None,
+}
+
+/// The cascade a MID's soft declines follow: `cascadeAll` overrides every cascade profile.
+pub fn cascade_rule(
+    cascade_all: Option<(&str, Provider)>,
+    mid_profile: Option<&str>,
+) -> CascadeRule {
+    match (cascade_all, mid_profile) {
+        (Some((mid, provider)), _) => CascadeRule::CascadeAll {
+            mid: mid.to_owned(),
+            provider,
+        },
+        (None, Some(name)) => CascadeRule::Profile {
+            name: name.to_owned(),
+        },
+        (None, None) => CascadeRule::None,
+    }
+}
+
+impl std::fmt::Display for CascadeRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CascadeRule::CascadeAll { mid, provider } => write!(
+                f,
+                "every soft decline goes at once to {mid} ({}, cascadeAll), overriding cascade profiles",
+                provider.label()
+            ),
+            CascadeRule::Profile { name } => {
+                write!(f, "soft declines cascade at once down “{name}”")
+            }
+            CascadeRule::None => f.write_str("no cascade: a decline stands"),
+        }
+    }
+}
+
+/// What a campaign's "takes new sales on" choice offers: the MIDs that may take new sales (never
+/// a salvage-only one: R-GW-3) and the ATRI profiles, with the cascade each MID's soft declines
+/// follow (R-GW-4).
+#[derive(Debug, Clone)]
+pub struct RouteChoices {
+    /// Every MID, by title.
+    all: Vec<Mid>,
+    profiles: Vec<RoutingProfile>,
+}
+
+impl RouteChoices {
+    pub fn new(all: Vec<Mid>, profiles: Vec<RoutingProfile>) -> Self {
+        Self { all, profiles }
+    }
+
+    /// The MIDs a campaign may sell on.
+    pub fn mids(&self) -> impl Iterator<Item = &Mid> {
+        self.all.iter().filter(|m| !m.provider.is_salvage_only())
+    }
+
+    pub fn atri_profiles(&self) -> impl Iterator<Item = &RoutingProfile> {
+        self.profiles
+            .iter()
+            .filter(|p| p.kind == ProfileKind::Atri)
+    }
+
+    /// The FlexFactor or FlexEcom MID with `cascadeAll` on, if any.
+    pub fn cascade_all(&self) -> Option<&Mid> {
+        self.all
+            .iter()
+            .find(|m| m.cascade_all && m.provider.offers_cascade_all())
+    }
+
+    /// The cascade `mid`'s soft declines follow.
+    pub fn cascade_of(&self, mid: &Mid) -> CascadeRule {
+        let profile = mid.cascade_profile_id.and_then(|id| {
+            self.profiles
+                .iter()
+                .find(|p| p.id == id && p.kind == ProfileKind::Cascade)
+        });
+        cascade_rule(
+            self.cascade_all().map(|m| (m.title.as_str(), m.provider)),
+            profile.map(|p| p.name.as_str()),
+        )
+    }
+
+    /// Each MID that may take `route`'s new sales, with the cascade it follows; empty for a
+    /// route that is not among the choices.
+    pub fn cascades(&self, route: SalesRoute) -> Vec<(&Mid, CascadeRule)> {
+        let mids: Vec<&Mid> = match route {
+            SalesRoute::Mid(id) => self.mids().filter(|m| m.id == id).collect(),
+            SalesRoute::Atri(id) => self
+                .atri_profiles()
+                .filter(|p| p.id == id)
+                .flat_map(|p| &p.members)
+                .filter_map(|member| self.all.iter().find(|m| m.id == member.mid_id))
+                .collect(),
+        };
+        mids.into_iter().map(|m| (m, self.cascade_of(m))).collect()
+    }
 }
 
 #[cfg(test)]
@@ -433,9 +656,19 @@ mod tests {
 
     fn facts() -> CampaignFacts {
         CampaignFacts {
-            mids: vec![(MidId(1), Provider::Test), (MidId(2), Provider::FlexFactor)],
-            atri_profiles: vec![ProfileId(5)],
-            products: vec![(ProductId(7), Currency::Usd), (ProductId(8), Currency::Eur)],
+            mids: vec![
+                (MidId(1), Provider::Test, Currency::Usd),
+                (MidId(2), Provider::FlexFactor, Currency::Usd),
+                (MidId(3), Provider::Test, Currency::Eur),
+            ],
+            atri_profiles: vec![(ProfileId(5), vec![Currency::Eur, Currency::Usd])],
+            products: vec![
+                (ProductId(7), Currency::Usd),
+                (ProductId(8), Currency::Eur),
+                (ProductId(9), Currency::Usd),
+            ],
+            archived: vec![(ProductId(9), "Old box".to_owned())],
+            offered: Vec::new(),
         }
     }
 
@@ -495,6 +728,86 @@ mod tests {
             fields(&validate_campaign(&unclosed, &facts())),
             ["welcome_subject"]
         );
+    }
+
+    #[test]
+    fn a_campaign_sells_through_a_mid_in_its_currency() {
+        let eur_mid = CampaignDraft {
+            route: Some(SalesRoute::Mid(MidId(3))),
+            ..campaign()
+        };
+        let errors = validate_campaign(&eur_mid, &facts());
+        assert!(errors.get("route").is_some_and(|m| m.contains("EUR")));
+        let mut facts = facts();
+        facts.atri_profiles = vec![(ProfileId(5), vec![Currency::Eur])];
+        let atri = CampaignDraft {
+            route: Some(SalesRoute::Atri(ProfileId(5))),
+            ..campaign()
+        };
+        assert_eq!(fields(&validate_campaign(&atri, &facts)), ["route"]);
+    }
+
+    #[test]
+    fn archived_products_stay_where_they_are_but_are_never_added() {
+        let added = CampaignDraft {
+            products: vec![ProductId(7), ProductId(9)],
+            ..campaign()
+        };
+        let errors = validate_campaign(&added, &facts());
+        assert!(
+            errors
+                .get("products")
+                .is_some_and(|m| m.contains("Old box") && m.contains("archived"))
+        );
+        let kept = CampaignFacts {
+            offered: vec![ProductId(9)],
+            ..facts()
+        };
+        assert!(validate_campaign(&added, &kept).is_empty());
+        let twice = CampaignDraft {
+            products: vec![ProductId(7), ProductId(7)],
+            ..campaign()
+        };
+        assert_eq!(fields(&validate_campaign(&twice, &facts())), ["products"]);
+    }
+
+    #[test]
+    fn notify_addresses_are_distinct_and_welcome_texts_bounded() {
+        let ops = Email::parse("ops@example.com").expect("email");
+        let draft = CampaignDraft {
+            notify: vec![ops.clone(), ops],
+            welcome_subject: "Hi\nthere".to_owned(),
+            welcome_body: "x".repeat(WELCOME_BODY_MAX + 1),
+            ..campaign()
+        };
+        let errors = validate_campaign(&draft, &facts());
+        assert_eq!(
+            fields(&errors),
+            ["notify", "welcome_subject", "welcome_body"]
+        );
+        assert!(
+            errors
+                .get("notify")
+                .is_some_and(|m| m.contains("ops@example.com"))
+        );
+    }
+
+    #[test]
+    fn r_gw_4_cascade_all_overrides_the_mid_cascade_profile() {
+        assert_eq!(
+            cascade_rule(Some(("Rescue", Provider::FlexFactor)), Some("Main cascade")),
+            CascadeRule::CascadeAll {
+                mid: "Rescue".to_owned(),
+                provider: Provider::FlexFactor
+            }
+        );
+        assert_eq!(
+            cascade_rule(None, Some("Main cascade")),
+            CascadeRule::Profile {
+                name: "Main cascade".to_owned()
+            }
+        );
+        assert_eq!(cascade_rule(None, None), CascadeRule::None);
     }
 
     #[test]

@@ -177,13 +177,15 @@ impl PartialEq<&str> for EventKind {
     }
 }
 
-/// Who acted: a signed-in user, a person at the login form who is not signed in yet, or the
-/// portal itself (see [`SystemActor`]).
+/// Who acted: a signed-in user, a person at the login form who is not signed in yet, a program
+/// calling the order API with a key, or the portal itself (see [`SystemActor`]).
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user_id: Option<UserId>,
     pub label: String,
     pub ip: Option<String>,
+    /// The API key a call to the order API came with; `label` is then the key's name.
+    pub api_key_id: Option<ApiKeyId>,
 }
 
 impl Actor {
@@ -194,6 +196,17 @@ impl Actor {
             user_id: None,
             label: label.to_owned(),
             ip: None,
+            api_key_id: None,
+        }
+    }
+
+    /// A call to the order API, attributed to the key it came with.
+    pub fn api_key(id: ApiKeyId, name: &str, ip: Option<&str>) -> Self {
+        Self {
+            user_id: None,
+            label: name.to_owned(),
+            ip: ip.map(str::to_owned),
+            api_key_id: Some(id),
         }
     }
 }
@@ -436,6 +449,8 @@ pub struct Event {
     pub at: DateTime<Utc>,
     pub actor_id: Option<UserId>,
     pub actor_label: String,
+    /// Set when the actor was an API key; `actor_label` is then the key's name at the time.
+    pub api_key_id: Option<ApiKeyId>,
     pub kind: EventKind,
     pub subject: Subject,
     /// The subject record's current name (a MID's title, a user's name, a decline mapping's

@@ -76,6 +76,84 @@ impl ExpiryDays {
     }
 }
 
+/// How long after an approved sale a test MID settles it: whole hours, 0..=720, 0 meaning at
+/// once (R-TG-3). Until then the sale can be voided; after it, only refunded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettlementDelay(u16);
+
+impl SettlementDelay {
+    pub const DEFAULT: SettlementDelay = SettlementDelay(24);
+    pub const MAX: u16 = 720;
+
+    /// A blank field is the default, 24 hours.
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        match whole_number(raw) {
+            None => Ok(Self::DEFAULT),
+            Some(Ok(n)) if (0..=i64::from(Self::MAX)).contains(&n) => Ok(Self(n as u16)),
+            Some(Ok(_)) => Err("The settlement delay must be between 0 and 720 hours (30 days)."),
+            Some(Err(())) => {
+                Err("Enter the settlement delay as a whole number of hours, 0 to 720.")
+            }
+        }
+    }
+
+    pub fn hours(self) -> u16 {
+        self.0
+    }
+
+    pub fn duration(self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.0))
+    }
+
+    /// A stored value, if it is one this type allows.
+    pub fn from_stored(n: i64) -> Option<Self> {
+        u16::try_from(n).ok().filter(|n| *n <= Self::MAX).map(Self)
+    }
+}
+
+/// How long a test MID waits before it answers, to simulate a slow gateway for benchmarks:
+/// whole milliseconds, 0..=10000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimulatedLatency(u16);
+
+impl SimulatedLatency {
+    pub const NONE: SimulatedLatency = SimulatedLatency(0);
+    pub const MAX: u16 = 10_000;
+
+    /// A blank field is no latency.
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        match whole_number(raw) {
+            None => Ok(Self::NONE),
+            Some(Ok(n)) if (0..=i64::from(Self::MAX)).contains(&n) => Ok(Self(n as u16)),
+            Some(Ok(_)) => {
+                Err("The simulated latency must be between 0 and 10000 ms (10 seconds).")
+            }
+            Some(Err(())) => {
+                Err("Enter the simulated latency as a whole number of milliseconds, 0 to 10000.")
+            }
+        }
+    }
+
+    pub fn millis(self) -> u16 {
+        self.0
+    }
+
+    pub fn duration(self) -> std::time::Duration {
+        std::time::Duration::from_millis(u64::from(self.0))
+    }
+
+    /// A stored value, if it is one this type allows.
+    pub fn from_stored(n: i64) -> Option<Self> {
+        u16::try_from(n).ok().filter(|n| *n <= Self::MAX).map(Self)
+    }
+}
+
+/// A field read as a whole number: `None` when blank, `Err` when it is not a whole number.
+fn whole_number(raw: &str) -> Option<Result<i64, ()>> {
+    let raw = raw.trim();
+    (!raw.is_empty()).then(|| raw.parse::<i64>().map_err(drop))
+}
+
 /// Which payment types a MID accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Accepts {
@@ -120,6 +198,10 @@ pub struct Mid {
     pub expiry_days: Option<ExpiryDays>,
     pub cascade_all: bool,
     pub cascade_profile_id: Option<ProfileId>,
+    /// A test MID settles an approved sale this long after it (R-TG-3); 24 hours by default.
+    pub settlement_delay: chrono::Duration,
+    /// A test MID waits this long before it answers; nothing by default.
+    pub latency: std::time::Duration,
 }
 
 /// A valid MID ready to save. `credentials` holds only the fields typed this time: on edit, a
@@ -142,6 +224,9 @@ pub struct MidDraft {
     pub expiry_days: Option<ExpiryDays>,
     pub cascade_all: bool,
     pub cascade_profile_id: Option<ProfileId>,
+    /// Test MIDs only; other providers keep the defaults.
+    pub settlement_delay: SettlementDelay,
+    pub latency: SimulatedLatency,
 }
 
 pub const TITLE_MAX: usize = 100;
@@ -171,6 +256,47 @@ mod tests {
         for bad in ["0", "22", "-1", "1.5", "ten"] {
             assert!(ExpiryDays::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn r_tg_3_settlement_delay_is_whole_hours_up_to_thirty_days() {
+        assert_eq!(
+            SettlementDelay::parse("").map(SettlementDelay::hours),
+            Ok(24)
+        );
+        assert_eq!(
+            SettlementDelay::parse("0").map(SettlementDelay::hours),
+            Ok(0)
+        );
+        assert_eq!(
+            SettlementDelay::parse(" 720 ").map(SettlementDelay::hours),
+            Ok(720)
+        );
+        for bad in ["-1", "721", "1.5", "soon", "1e2", "99999999999999999999"] {
+            assert!(SettlementDelay::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            SettlementDelay::DEFAULT.duration(),
+            chrono::Duration::hours(24)
+        );
+        assert_eq!(SettlementDelay::from_stored(721), None);
+        assert_eq!(SettlementDelay::from_stored(-1), None);
+    }
+
+    #[test]
+    fn simulated_latency_is_whole_milliseconds_up_to_ten_seconds() {
+        assert_eq!(
+            SimulatedLatency::parse("").map(SimulatedLatency::millis),
+            Ok(0)
+        );
+        assert_eq!(
+            SimulatedLatency::parse("10000").map(SimulatedLatency::duration),
+            Ok(std::time::Duration::from_secs(10))
+        );
+        for bad in ["-1", "10001", "1.5", "fast"] {
+            assert!(SimulatedLatency::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(SimulatedLatency::from_stored(10_001), None);
     }
 
     #[test]

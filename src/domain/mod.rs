@@ -1,5 +1,6 @@
 //! Domain types and pure rules. Nothing here knows about HTTP or SQL.
 
+pub mod api_key;
 pub mod auth;
 pub mod card;
 pub mod catalogue;
@@ -11,6 +12,7 @@ pub mod ids;
 pub mod mid;
 pub mod money;
 pub mod name;
+pub mod order;
 pub mod page;
 pub mod payment;
 pub mod permission;

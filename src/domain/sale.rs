@@ -195,6 +195,8 @@ mod tests {
             expiry_days: None,
             cascade_all: false,
             cascade_profile_id: None,
+            settlement_delay: chrono::Duration::hours(24),
+            latency: std::time::Duration::ZERO,
         }
     }
 

@@ -9,7 +9,7 @@ use super::money::Money;
 use super::provider::Provider;
 
 /// How a gateway answered a charge or a refund.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
 pub enum ChargeResult {
     #[strum(serialize = "approved")]
     Approved,
@@ -59,8 +59,10 @@ impl Answer {
         Answer::of(ChargeResult::Declined, "12", "invalid transaction");
 }
 
-/// What a test card does, by its number (R-TG-1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a test card does, by its number (R-TG-1). The key is what the test gateway's vault
+/// keeps for a token in place of the number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Scenario {
     /// Sales and refunds approved.
     Approve,
@@ -107,6 +109,14 @@ const TABLE: &[(&str, Scenario)] = &[
 ];
 
 impl Scenario {
+    pub fn key(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        key.parse().ok()
+    }
+
     pub fn of(card: &CardNumber) -> Scenario {
         TABLE
             .iter()

@@ -117,6 +117,7 @@ impl AuthService {
             user_id: None,
             label: email.clone(),
             ip: Some(attempt.ip.to_owned()),
+            api_key_id: None,
         };
 
         let attempt_id = match self.reserve_login(&email, attempt.ip).await? {
@@ -297,6 +298,7 @@ impl Actor {
             user_id: Some(viewer.user_id),
             label: viewer.email.clone(),
             ip: ip.map(str::to_owned),
+            api_key_id: None,
         }
     }
 }

@@ -6,7 +6,7 @@ use super::users::{UserError, generate_password};
 use super::{Services, Unexpected, random_token};
 use crate::db;
 use crate::domain::event::{Actor, SystemActor};
-use crate::domain::mid::{Accepts, ExpiryDays, MidDraft};
+use crate::domain::mid::{Accepts, ExpiryDays, MidDraft, SettlementDelay, SimulatedLatency};
 use crate::domain::money::Currency;
 use crate::domain::permission::BuiltinRole;
 use crate::domain::provider::Provider;
@@ -84,6 +84,8 @@ impl Services {
                 expiry_days: provider.has_expiry_days().then_some(ExpiryDays::DEFAULT),
                 cascade_all: false,
                 cascade_profile_id: None,
+                settlement_delay: SettlementDelay::DEFAULT,
+                latency: SimulatedLatency::NONE,
             };
             ids.push(
                 self.mids

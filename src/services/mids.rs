@@ -14,7 +14,7 @@ use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::MidId;
 use crate::domain::mid::{Mid, MidDraft, MidQuery, MidUsage, mask};
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::provider::CredentialField;
+use crate::domain::provider::{CredentialField, Provider};
 use crate::domain::routing::ProfileKind;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +31,9 @@ pub enum MidError {
     NotFound,
     #[error("This MID is used by {}; remove it there first.", list(.by))]
     InUse { by: Vec<MidUsage> },
+    /// R-TG-3: only the test gateway settles on request; a real gateway settles on its own.
+    #[error("Only a test MID can be settled by hand; a real gateway settles on its own schedule.")]
+    NotTestMid,
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
@@ -41,6 +44,7 @@ service_error!(MidError {
     CascadeAllTaken => Invalid, "mid_cascade_all_taken",
     NotFound => NotFound, "mid_not_found",
     InUse { .. } => Conflict, "mid_in_use",
+    NotTestMid => Conflict, "mid_not_test",
     Unexpected(_) => Unexpected, "unexpected",
 });
 
@@ -51,7 +55,10 @@ impl MidError {
             MidError::Invalid(errors) => Some(errors.clone()),
             MidError::TitleTaken => Some(field_error("title", self.to_string())),
             MidError::CascadeAllTaken => Some(field_error("cascade_all", self.to_string())),
-            MidError::NotFound | MidError::InUse { .. } | MidError::Unexpected(_) => None,
+            MidError::NotFound
+            | MidError::InUse { .. }
+            | MidError::NotTestMid
+            | MidError::Unexpected(_) => None,
         }
     }
 }
@@ -81,7 +88,7 @@ fn snapshot(mid: &Mid, masks: &[(&'static str, String)]) -> Value {
         .iter()
         .map(|(k, m)| ((*k).to_owned(), Value::String(m.clone())))
         .collect();
-    json!({
+    let mut snapshot = json!({
         "title": mid.title,
         "provider": mid.provider.key(),
         "enabled": mid.enabled,
@@ -97,7 +104,21 @@ fn snapshot(mid: &Mid, masks: &[(&'static str, String)]) -> Value {
         "cascade_all": mid.cascade_all,
         "cascade_profile_id": mid.cascade_profile_id.map(|p| p.0),
         "credentials": credentials,
-    })
+    });
+    // Only the test gateway has these settings; other MIDs keep the defaults, unshown.
+    if mid.provider == Provider::Test
+        && let Value::Object(fields) = &mut snapshot
+    {
+        fields.insert(
+            "settlement_delay_hours".to_owned(),
+            json!(mid.settlement_delay.num_hours()),
+        );
+        fields.insert(
+            "latency_ms".to_owned(),
+            json!(u64::try_from(mid.latency.as_millis()).unwrap_or(u64::MAX)),
+        );
+    }
+    snapshot
 }
 
 const CASCADE_ALL_TAKEN: &str = "Only one MID may have cascadeAll on";
@@ -374,6 +395,38 @@ impl MidService {
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())
+    }
+
+    /// A test MID, or why not: settling by hand is the test gateway's alone (R-TG-3).
+    async fn test_mid(conn: impl Into<db::Conn<'_>>, id: MidId) -> Result<Mid, MidError> {
+        let mid = db::mids::find(conn, id).await?.ok_or(MidError::NotFound)?;
+        if mid.provider == Provider::Test {
+            Ok(mid)
+        } else {
+            Err(MidError::NotTestMid)
+        }
+    }
+
+    /// How many of a test MID's approved sales and captures have not settled yet (one count).
+    pub async fn open_transactions(&self, id: MidId) -> Result<u64, MidError> {
+        Self::test_mid(&self.db, id).await?;
+        Ok(db::mids::open_transactions(&self.db, id, self.clock.now()).await?)
+    }
+
+    /// "Settle now" (R-TG-3): settles a test MID's open transactions at once, so they can be
+    /// refunded but no longer voided; answers how many settled.
+    pub async fn settle_now(&self, actor: &Actor, id: MidId) -> Result<u64, MidError> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let mid = Self::test_mid(&mut tx, id).await?;
+        let settled = db::mids::settle_open(&mut tx, id, now).await?;
+        let event = NewEvent {
+            kind: EventKind::MidSettled,
+            subject: Subject::Mid(id),
+            change: Change::Action(Some(json!({ "title": mid.title, "settled": settled }))),
+        };
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
+        Ok(settled)
     }
 
     /// The id of the key new credentials are sealed under.

@@ -1,12 +1,16 @@
 //! Use cases. Every rule of SPEC.md section 4 lives here, and this is the only layer that changes
 //! data. Functions take parsed domain types and return errors named for what went wrong.
 
+pub mod api_keys;
 pub mod auth;
+pub mod bins;
+pub mod catalogue;
 pub mod dashboard;
 pub mod declines;
 pub mod demo;
 pub mod events;
 pub mod mids;
+pub mod orders;
 pub mod passwords;
 pub mod recycle;
 pub mod roles;
@@ -21,10 +25,14 @@ use crate::db::Db;
 use crate::domain::auth::SessionPolicy;
 use passwords::PasswordHasher;
 
+pub use api_keys::ApiKeyService;
 pub use auth::AuthService;
+pub use bins::BinService;
+pub use catalogue::CatalogueService;
 pub use declines::DeclineService;
 pub use events::EventService;
 pub use mids::MidService;
+pub use orders::OrderService;
 pub use recycle::RecycleService;
 pub use roles::RoleService;
 pub use routing::RoutingService;
@@ -37,6 +45,8 @@ pub struct Deps {
     pub hasher: PasswordHasher,
     pub cipher: Arc<SecretCipher>,
     pub session_policy: SessionPolicy,
+    /// The key card fingerprints are made with (R-TG-2).
+    pub fingerprint_key: Arc<secrecy::SecretSlice<u8>>,
 }
 
 /// One service per area, shared by all requests. Each keeps its dependencies private; handlers
@@ -51,6 +61,10 @@ pub struct Services {
     pub declines: DeclineService,
     pub recycle: RecycleService,
     pub events: EventService,
+    pub api_keys: ApiKeyService,
+    pub catalogue: CatalogueService,
+    pub bins: BinService,
+    pub orders: OrderService,
     db: Db,
 }
 
@@ -62,14 +76,20 @@ impl Services {
             hasher,
             cipher,
             session_policy,
+            fingerprint_key,
         } = deps;
+        let gateways = crate::gateway::Gateways::new(db.clone(), clock.clone());
         Self {
+            orders: OrderService::new(db.clone(), clock.clone(), gateways, fingerprint_key),
             auth: AuthService::new(db.clone(), clock.clone(), hasher.clone(), session_policy),
             users: UserService::new(db.clone(), clock.clone(), hasher),
             roles: RoleService::new(db.clone(), clock.clone()),
             mids: MidService::new(db.clone(), clock.clone(), cipher),
             routing: RoutingService::new(db.clone(), clock.clone()),
             declines: DeclineService::new(db.clone(), clock.clone()),
+            bins: BinService::new(db.clone(), clock.clone()),
+            catalogue: CatalogueService::new(db.clone(), clock.clone()),
+            api_keys: ApiKeyService::new(db.clone(), clock.clone()),
             recycle: RecycleService::new(db.clone(), clock),
             events: EventService::new(db.clone()),
             db,

@@ -3,6 +3,7 @@
 //! without its rule, whatever spelling of the path reached it (SPEC R-AU-7).
 
 mod admin;
+pub mod api;
 mod auth;
 pub mod gateways;
 mod home;
@@ -63,6 +64,7 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(POST "/mids/{id}", Needs(MidsManage), mids::update),
         route!(POST "/mids/{id}/enabled", Needs(MidsManage), mids::set_enabled),
         route!(POST "/mids/{id}/delete", Needs(MidsManage), mids::delete),
+        route!(POST "/mids/{id}/settle", Needs(MidsManage), mids::settle),
         // Gateways, routing profiles, decline mapping
         route!(GET "/gateways", Needs(GatewaysManage), gateways::index),
         route!(GET "/gateways/profiles", Needs(GatewaysManage), gateways::profiles::list),
@@ -77,6 +79,9 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(GET "/gateways/decline-mapping/{id}/edit", Needs(DeclineMappingManage), gateways::decline_mapping::edit),
         route!(POST "/gateways/decline-mapping/{id}", Needs(DeclineMappingManage), gateways::decline_mapping::update),
         route!(POST "/gateways/decline-mapping/{id}/delete", Needs(DeclineMappingManage), gateways::decline_mapping::delete),
+        route!(GET "/gateways/bins", Needs(GatewaysManage), gateways::bins::list),
+        route!(POST "/gateways/bins", Needs(GatewaysManage), gateways::bins::create),
+        route!(POST "/gateways/bins/{id}/delete", Needs(GatewaysManage), gateways::bins::delete),
         // Recycle billing
         route!(GET "/recycle-billing", Needs(RecycleManage), recycle::list),
         route!(GET "/recycle-billing/new", Needs(RecycleManage), recycle::new_form),
@@ -106,6 +111,13 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(POST "/admin/roles/{id}", Needs(RolesManage), admin::roles::update),
         route!(POST "/admin/roles/{id}/delete", Needs(RolesManage), admin::roles::delete),
         route!(GET "/admin/events", Needs(EventsView), admin::events::list),
+        route!(GET "/admin/api-keys", Needs(ApiKeysManage), admin::api_keys::list),
+        route!(GET "/admin/api-keys/new", Needs(ApiKeysManage), admin::api_keys::new_form),
+        route!(POST "/admin/api-keys", Needs(ApiKeysManage), admin::api_keys::create),
+        route!(POST "/admin/api-keys/{id}/revoke", Needs(ApiKeysManage), admin::api_keys::revoke),
+        // The JSON order API (SPEC 4.7): a key, never a session; docs/api.md describes it.
+        route!(GET "/api/v1/openapi.json", Public, api::openapi::document),
+        route!(GET "/api/v1/campaigns", ApiKey, api::campaigns::list),
     ]
 }
 
@@ -127,9 +139,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .map(|r| r.method.as_str())
             .collect::<Vec<_>>()
             .join(", ");
+        // The pattern, not what a client sent: the API's paths answer in JSON.
+        let is_api = path.starts_with("/api/");
         let mut resource = web::resource(path).default_service(web::to(move |req: HttpRequest| {
             let allow = allow.clone();
-            async move { middleware::method_not_allowed(&req, &allow) }
+            async move {
+                if is_api {
+                    api::method_not_allowed(&allow)
+                } else {
+                    middleware::method_not_allowed(&req, &allow)
+                }
+            }
         }));
         for r in here {
             let access = r.access;
@@ -144,7 +164,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/favicon.ico").route(web::get().to(|| async {
         actix_files::NamedFile::open_async(static_dir().join("favicon.ico")).await
     })));
-    cfg.default_service(web::to(home::not_found));
+    cfg.default_service(web::to(api::not_found_or_page));
 }
 
 /// Whether `path` (as sent, without its query) is a page of the portal a browser may be sent
@@ -153,11 +173,24 @@ pub fn is_portal_page(path: &str) -> bool {
     static PAGES: LazyLock<Vec<ResourceDef>> = LazyLock::new(|| {
         route_table()
             .into_iter()
-            .filter(|r| r.method == Method::GET)
+            .filter(|r| r.method == Method::GET && !r.path.starts_with("/api/"))
             .map(|r| ResourceDef::new(r.path))
             .collect()
     });
     PAGES.iter().any(|page| page.is_match(path))
+}
+
+/// Whether `path` (as the router decodes it) is a route with the API key rule: such a request
+/// never reads the session.
+pub fn is_api_route(path: &str) -> bool {
+    static API: LazyLock<Vec<ResourceDef>> = LazyLock::new(|| {
+        route_table()
+            .into_iter()
+            .filter(|r| r.access == Access::ApiKey)
+            .map(|r| ResourceDef::new(r.path))
+            .collect()
+    });
+    API.iter().any(|route| route.is_match(path))
 }
 
 /// `static/` of the crate, wherever the binary is started from inside the checkout.

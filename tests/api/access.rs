@@ -29,6 +29,7 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("POST", "/mids/{id}", MERCHANT),
     ("POST", "/mids/{id}/enabled", MERCHANT),
     ("POST", "/mids/{id}/delete", MERCHANT),
+    ("POST", "/mids/{id}/settle", MERCHANT),
     ("GET", "/gateways", GATEWAYS),
     ("GET", "/gateways/profiles", GATEWAYS),
     ("GET", "/gateways/profiles/new", GATEWAYS),
@@ -42,6 +43,9 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("GET", "/gateways/decline-mapping/{id}/edit", GATEWAYS),
     ("POST", "/gateways/decline-mapping/{id}", GATEWAYS),
     ("POST", "/gateways/decline-mapping/{id}/delete", GATEWAYS),
+    ("GET", "/gateways/bins", GATEWAYS),
+    ("POST", "/gateways/bins", GATEWAYS),
+    ("POST", "/gateways/bins/{id}/delete", GATEWAYS),
     ("GET", "/recycle-billing", MERCHANT),
     ("GET", "/recycle-billing/new", MERCHANT),
     ("POST", "/recycle-billing", MERCHANT),
@@ -119,6 +123,10 @@ fn concrete(pattern: &str, ids: &Ids) -> String {
             "/gateways/decline-mapping/{id}",
             &format!("/gateways/decline-mapping/{}", ids.mapping),
         )
+        .replace(
+            "/gateways/bins/{id}",
+            &format!("/gateways/bins/{}", ids.bin),
+        )
 }
 
 struct Ids {
@@ -128,6 +136,7 @@ struct Ids {
     recycle: String,
     profile: String,
     mapping: String,
+    bin: String,
 }
 
 /// `path` with the first character of each segment percent-encoded in turn, in upper and in
@@ -221,10 +230,12 @@ both_backends! {
     async fn every_role_gets_exactly_the_routes_its_permissions_allow_however_the_path_is_spelled(app) {
         let target = app.create_user("target@example.com", "Target User", "cs_agent").await;
         let boss = app.create_user("boss@example.com", "Bo Boss", "admin").await;
-        let actor = recoup::domain::event::Actor { user_id: Some(boss.id), label: boss.email.clone(), ip: None };
+        let actor = recoup::domain::event::Actor { user_id: Some(boss.id), label: boss.email.clone(), ip: None, api_key_id: None };
         let draft = recoup::domain::user::RoleDraft::parse("auditor", "", &["events.view".to_owned()]).unwrap();
         let role = app.services.roles.create(&actor, &draft).await.unwrap();
         let fixtures = crate::gateways::Fixtures::new(&app).await;
+        let bin = recoup::domain::card::BinRangeDraft::parse("411111", "prepaid", "").unwrap();
+        let bin = app.services.bins.create(&actor, &bin).await.unwrap();
         let ids = Ids {
             user: target.id.to_string(),
             role: role.to_string(),
@@ -232,6 +243,7 @@ both_backends! {
             recycle: fixtures.recycle.to_string(),
             profile: fixtures.profile.to_string(),
             mapping: fixtures.mapping.to_string(),
+            bin: bin.to_string(),
         };
         for who in ALL.iter().filter(|w| **w != "anonymous") {
             app.create_user(&format!("matrix.{}@example.com", who.replace('_', ".")), "Matrix User", who).await;
@@ -278,7 +290,7 @@ both_backends! {
     /// before any handler runs.
     async fn a_method_without_a_rule_is_refused_on_every_path(app) {
         let ids = Ids {
-            user: "1".into(), role: "1".into(), mid: "1".into(), recycle: "1".into(), profile: "1".into(), mapping: "1".into(),
+            user: "1".into(), role: "1".into(), mid: "1".into(), recycle: "1".into(), profile: "1".into(), mapping: "1".into(), bin: "1".into(),
         };
         let table = route_table();
         let mut paths: Vec<&str> = Vec::new();
@@ -323,7 +335,7 @@ both_backends! {
 both_backends! {
     async fn a_custom_role_grants_exactly_its_permissions(app) {
         let boss = app.create_user("boss@example.com", "Bo Boss", "admin").await;
-        let actor = recoup::domain::event::Actor { user_id: Some(boss.id), label: boss.email.clone(), ip: None };
+        let actor = recoup::domain::event::Actor { user_id: Some(boss.id), label: boss.email.clone(), ip: None, api_key_id: None };
         let draft = recoup::domain::user::RoleDraft::parse("auditor", "Reads the log", &["events.view".to_owned(), "dashboard.view".to_owned()]).unwrap();
         app.services.roles.create(&actor, &draft).await.unwrap();
         app.login_as_new("auditor").await;

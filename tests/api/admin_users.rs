@@ -123,9 +123,9 @@ both_backends! {
     async fn the_last_active_admin_cannot_be_removed(app) {
         let admin = app.create_user("only@example.com", "Only Admin", "admin").await;
         let helper = app.create_user("helper@example.com", "Helper", "admin").await;
-        let actor = recoup::domain::event::Actor { user_id: Some(helper.id), label: helper.email.clone(), ip: None };
+        let actor = recoup::domain::event::Actor { user_id: Some(helper.id), label: helper.email.clone(), ip: None, api_key_id: None };
         app.services.users.set_active(&actor, admin.id, false).await.unwrap();
-        let other = recoup::domain::event::Actor { user_id: None, label: "cli".into(), ip: None };
+        let other = recoup::domain::event::Actor { user_id: None, label: "cli".into(), ip: None, api_key_id: None };
         let err = app.services.users.set_active(&other, helper.id, false).await.unwrap_err();
         assert_eq!(err.code(), "user_change_refused", "{err}");
         let err = app.services.users.change_role(&other, helper.id, &recoup::domain::user::RoleName::parse("merchant").unwrap()).await.unwrap_err();

@@ -108,7 +108,7 @@ both_backends! {
         assert_eq!(app.get("/customers").await.status().as_u16(), 200);
 
         let admin = app.create_user("boss@example.com", "Bo Boss", "admin").await;
-        let actor = recoup::domain::event::Actor { user_id: Some(admin.id), label: admin.email.clone(), ip: None };
+        let actor = recoup::domain::event::Actor { user_id: Some(admin.id), label: admin.email.clone(), ip: None, api_key_id: None };
         app.services.users.set_active(&actor, agent.id, false).await.unwrap();
 
         assert_redirects_to(&app.get("/customers").await, "/login?next=%2Fcustomers");
@@ -124,7 +124,7 @@ both_backends! {
         assert_eq!(app.get("/mids").await.status().as_u16(), 200);
 
         let admin = app.create_user("boss@example.com", "Bo Boss", "admin").await;
-        let actor = recoup::domain::event::Actor { user_id: Some(admin.id), label: admin.email.clone(), ip: None };
+        let actor = recoup::domain::event::Actor { user_id: Some(admin.id), label: admin.email.clone(), ip: None, api_key_id: None };
         app.services.users.change_role(&actor, user.id, &recoup::domain::user::RoleName::parse("cs_agent").unwrap()).await.unwrap();
 
         assert_eq!(app.get("/mids").await.status().as_u16(), 403);

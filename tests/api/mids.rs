@@ -1,9 +1,11 @@
-//! MIDs: the list, the add/edit form, credentials (R-MID-1, R-GW-1, R-GW-2, R-GW-4).
+//! MIDs: the list, the add/edit form, credentials (R-MID-1, R-GW-1, R-GW-2, R-GW-4), and a test
+//! MID's settlement settings and "Settle now" (R-TG-3).
 
 use std::sync::Arc;
 
 use crate::both_backends;
 use crate::gateways::new_mid;
+use crate::helpers::TestApp;
 use recoup::crypto::SecretCipher;
 use recoup::domain::event::Actor;
 use recoup::domain::provider::Provider;
@@ -327,6 +329,7 @@ both_backends! {
                 hasher: recoup::services::passwords::PasswordHasher::new(1).unwrap(),
                 cipher: Arc::new(cipher),
                 session_policy: Default::default(),
+                fingerprint_key: Arc::new(SecretSlice::from(vec![7u8; 32])),
             })
         };
         let rotated = with_cipher(SecretCipher::new(&new, &[old]).unwrap());
@@ -440,5 +443,270 @@ both_backends! {
         assert_eq!(used_by(used), "Main cascade, Salvage (recycle billing)");
         assert_eq!(used_by(rescue), "Salvage (recycle billing)", "a block's merchant counts too");
         assert_eq!(used_by(idle), "—");
+    }
+}
+
+/// Runs one statement with its binds on whichever backend the app uses.
+macro_rules! on_db {
+    ($app:expr, |$q:ident| $body:expr) => {
+        match &$app.db {
+            recoup::db::Db::Sqlite(pool) => {
+                let $q = pool;
+                $body
+            }
+            recoup::db::Db::Postgres(pool) => {
+                let $q = pool;
+                $body
+            }
+        }
+    };
+}
+
+/// A transaction row written straight into the database, with the customer, campaign and order
+/// its foreign keys need (the order code that writes them for real is not this test's subject).
+struct Txn<'a> {
+    mid: recoup::domain::ids::MidId,
+    kind: &'a str,
+    result: &'a str,
+    settled_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Inserts `txn` and answers its id.
+async fn insert_transaction(app: &TestApp, txn: Txn<'_>) -> i64 {
+    let now = app.clock_now();
+    let key = format!(
+        "test-{}-{}-{}",
+        txn.mid,
+        txn.kind,
+        txn.settled_at.map_or(0, |t| t.timestamp_micros())
+    );
+    let suffix: i64 = on_db!(app, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM transactions"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    let key = format!("{key}-{suffix}");
+    let customer: i64 = on_db!(app, |pool| {
+        sqlx::query_scalar("INSERT INTO customers (first_name, last_name, email, created_at, updated_at) VALUES ('Ann', 'Lee', 'ann@example.com', $1, $1) RETURNING id").bind(now).fetch_one(pool).await.unwrap()
+    });
+    let campaign: i64 = on_db!(app, |pool| {
+        sqlx::query_scalar("INSERT INTO campaigns (name, currency, mid_id, created_at, updated_at) VALUES ($1, 'USD', $2, $3, $3) RETURNING id").bind(format!("Campaign {key}")).bind(txn.mid.0).bind(now).fetch_one(pool).await.unwrap()
+    });
+    let product: i64 = on_db!(app, |pool| {
+        sqlx::query_scalar("INSERT INTO products (name, sku, currency, price_minor, created_at, updated_at) VALUES ('Widget', $1, 'USD', 1000, $2, $2) RETURNING id").bind(format!("SKU-{key}")).bind(now).fetch_one(pool).await.unwrap()
+    });
+    let order: i64 = on_db!(app, |pool| {
+        sqlx::query_scalar("INSERT INTO orders (customer_id, campaign_id, mid_id, kind, status, currency, total_minor, created_at, updated_at) VALUES ($1, $2, $3, 'new_sale', 'complete', 'USD', 1000, $4, $4) RETURNING id").bind(customer).bind(campaign).bind(txn.mid.0).bind(now).fetch_one(pool).await.unwrap()
+    });
+    on_db!(app, |pool| {
+        sqlx::query("INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price_minor, price_minor, charged_minor) VALUES ($1, $2, 'Widget', 1, 1000, 1000, 1000)").bind(order).bind(product).execute(pool).await.map(drop).unwrap()
+    });
+    let class = (txn.result != "approved").then_some("soft");
+    on_db!(app, |pool| {
+        sqlx::query_scalar("INSERT INTO transactions (order_id, mid_id, kind, amount_minor, currency, result, decline_class, idempotency_key, settled_at, created_at) VALUES ($1, $2, $3, 1000, 'USD', $4, $5, $6, $7, $8) RETURNING id")
+        .bind(order).bind(txn.mid.0).bind(txn.kind).bind(txn.result).bind(class).bind(&key).bind(txn.settled_at).bind(now)
+        .fetch_one(pool).await.unwrap()
+    })
+}
+
+async fn settled_at(app: &TestApp, id: i64) -> Option<chrono::DateTime<chrono::Utc>> {
+    on_db!(app, |pool| sqlx::query_scalar(
+        "SELECT settled_at FROM transactions WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .unwrap())
+}
+
+async fn settled_events(app: &TestApp) -> Vec<recoup::domain::event::Event> {
+    let filter = recoup::domain::event::EventFilter {
+        kind: Some(recoup::domain::event::EventKind::MidSettled),
+        ..Default::default()
+    };
+    app.services
+        .events
+        .list(
+            &filter,
+            recoup::domain::page::KeysetRequest {
+                after: None,
+                size: 50,
+            },
+        )
+        .await
+        .unwrap()
+        .items
+}
+
+fn test_form<'a>(title: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("title", title),
+        ("provider", "test"),
+        ("enabled", "on"),
+        ("accept_visa", "on"),
+    ];
+    fields.extend_from_slice(extra);
+    fields
+}
+
+both_backends! {
+    /// R-TG-3: "Settle now" settles that test MID's open approved sales and captures at once,
+    /// and nothing else: not another MID's, not a decline, a refund or what already settled.
+    async fn r_tg_3_settle_now_settles_only_that_mids_open_approved_sales(app) {
+        let now = app.clock_now();
+        let later = Some(now + chrono::Duration::hours(5));
+        let earlier = Some(now - chrono::Duration::hours(5));
+        let mid = new_mid(&app, "Sandbox", Provider::Test, &[]).await;
+        let other = new_mid(&app, "Other sandbox", Provider::Test, &[]).await;
+        let open_sale = insert_transaction(&app, Txn { mid, kind: "sale", result: "approved", settled_at: later }).await;
+        let open_capture = insert_transaction(&app, Txn { mid, kind: "capture", result: "approved", settled_at: later }).await;
+        let untouched = [
+            (insert_transaction(&app, Txn { mid, kind: "sale", result: "approved", settled_at: earlier }).await, earlier),
+            (insert_transaction(&app, Txn { mid, kind: "sale", result: "declined", settled_at: later }).await, later),
+            (insert_transaction(&app, Txn { mid, kind: "refund", result: "approved", settled_at: later }).await, later),
+            (insert_transaction(&app, Txn { mid, kind: "sale", result: "approved", settled_at: None }).await, None),
+            (insert_transaction(&app, Txn { mid: other, kind: "sale", result: "approved", settled_at: later }).await, later),
+        ];
+        assert_eq!(app.services.mids.open_transactions(mid).await.unwrap(), 2);
+        assert_eq!(app.services.mids.open_transactions(other).await.unwrap(), 1);
+
+        app.clock.advance(chrono::Duration::minutes(1));
+        let settled_now = app.clock_now();
+        assert_eq!(app.services.mids.settle_now(&Actor::system("test"), mid).await.unwrap(), 2);
+        assert_eq!(settled_at(&app, open_sale).await, Some(settled_now));
+        assert_eq!(settled_at(&app, open_capture).await, Some(settled_now));
+        for (id, before) in untouched {
+            assert_eq!(settled_at(&app, id).await, before, "transaction {id} is not this MID's open sale");
+        }
+        assert_eq!(app.services.mids.open_transactions(mid).await.unwrap(), 0);
+        assert_eq!(app.services.mids.open_transactions(other).await.unwrap(), 1, "the other MID's sale stays open");
+
+        let events = settled_events(&app).await;
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].subject, recoup::domain::event::Subject::Mid(mid));
+        assert!(events[0].after.clone().unwrap_or_default().contains("\"settled\":2"), "{:?}", events[0].after);
+        assert_eq!(app.services.mids.settle_now(&Actor::system("test"), mid).await.unwrap(), 0, "nothing left to settle");
+    }
+}
+
+both_backends! {
+    /// The button on a test MID's page shows how many are open, asks first, then settles.
+    async fn settle_now_on_the_page_asks_first_and_reports_the_count(app) {
+        app.login_as_new("merchant").await;
+        let mid = new_mid(&app, "Sandbox", Provider::Test, &[]).await;
+        let later = Some(app.clock_now() + chrono::Duration::hours(24));
+        for _ in 0..3 {
+            insert_transaction(&app, Txn { mid, kind: "sale", result: "approved", settled_at: later }).await;
+        }
+        let edit = app.get_page(&format!("/mids/{mid}/edit")).await;
+        assert_eq!(edit.text("#open-transactions"), "3 approved transactions are waiting to settle.");
+        assert!(edit.has(&format!("form[action='/mids/{mid}/settle'] button")));
+
+        let ask = app.post_form(&format!("/mids/{mid}/settle"), &[]).await;
+        assert_eq!(ask.status().as_u16(), 200);
+        let ask = page_of(ask).await;
+        assert_eq!(ask.text("h1"), "Settle the open transactions of Sandbox?");
+        assert!(ask.text("section.card p").starts_with("3 approved transactions settle now"), "{}", ask.text("section.card p"));
+        assert_eq!(app.services.mids.open_transactions(mid).await.unwrap(), 3, "asking settles nothing");
+        assert!(settled_events(&app).await.is_empty());
+
+        let done = app.post_form(&format!("/mids/{mid}/settle"), &[("confirm", "yes")]).await;
+        assert_redirects_to(&done, &format!("/mids/{mid}/edit"));
+        let edit = app.get_page(&format!("/mids/{mid}/edit")).await;
+        assert_eq!(edit.flash_success().as_deref(), Some("3 approved transactions of Sandbox settled."));
+        assert_eq!(edit.text("#open-transactions"), "No approved transaction is waiting to settle.");
+        assert_eq!(settled_events(&app).await.len(), 1);
+    }
+}
+
+both_backends! {
+    /// Only the test gateway settles by hand: the service refuses another MID, the page offers
+    /// no button, and a hand-made post answers 409; a cs_agent may not settle at all.
+    async fn settle_now_is_refused_for_a_mid_that_is_not_a_test_mid(app) {
+        let flex = new_mid(&app, "Rescue", Provider::FlexPay, &[]).await;
+        let later = Some(app.clock_now() + chrono::Duration::hours(24));
+        let sale = insert_transaction(&app, Txn { mid: flex, kind: "sale", result: "approved", settled_at: later }).await;
+        assert!(matches!(app.services.mids.settle_now(&Actor::system("test"), flex).await, Err(MidError::NotTestMid)));
+        assert!(matches!(app.services.mids.open_transactions(flex).await, Err(MidError::NotTestMid)));
+
+        app.login_as_new("merchant").await;
+        let edit = app.get_page(&format!("/mids/{flex}/edit")).await;
+        assert!(!edit.has(&format!("form[action='/mids/{flex}/settle']")) && !edit.has("#open-transactions"));
+        for confirm in [&[][..], &[("confirm", "yes")][..]] {
+            let response = app.post_form(&format!("/mids/{flex}/settle"), confirm).await;
+            assert_eq!(response.status().as_u16(), 409, "{confirm:?}");
+            assert!(response.text().await.unwrap().contains("Only a test MID can be settled by hand"));
+        }
+        assert_eq!(app.post_form("/mids/999/settle", &[("confirm", "yes")]).await.status().as_u16(), 404);
+        assert_eq!(settled_at(&app, sale).await, later, "nothing settled");
+        assert!(settled_events(&app).await.is_empty());
+
+        let test = new_mid(&app, "Sandbox", Provider::Test, &[]).await;
+        let open = insert_transaction(&app, Txn { mid: test, kind: "sale", result: "approved", settled_at: later }).await;
+        let agent = new_client();
+        app.create_user("agent@example.com", "Agent", "cs_agent").await;
+        app.login_with(&agent, "agent@example.com", PASSWORD).await;
+        let token = csrf_in(&agent.get(app.url("/")).send().await.unwrap().text().await.unwrap());
+        let denied = agent.post(app.url(&format!("/mids/{test}/settle"))).form(&[("csrf_token", token.as_str()), ("confirm", "yes")]).send().await.unwrap();
+        assert_eq!(denied.status().as_u16(), 403);
+        assert_eq!(settled_at(&app, open).await, later);
+    }
+}
+
+both_backends! {
+    /// R-TG-3: a test MID's settlement delay (hours, 0..=720, default 24) and simulated latency
+    /// (ms, 0..=10000, default 0) are on its form only, checked by the field, saved and logged.
+    async fn r_tg_3_a_test_mids_settlement_delay_and_latency_are_checked_saved_and_logged(app) {
+        app.login_as_new("merchant").await;
+        let new = app.get_page("/mids/new?provider=test").await;
+        assert_eq!(new.value_of("settlement_delay_hours").as_deref(), Some("24"), "pre-filled 24");
+        assert_eq!(new.value_of("latency_ms").as_deref(), Some("0"));
+        let fragment = |provider: &'static str| {
+            let app = &app;
+            async move {
+                let html = app.client.get(app.url(&format!("/mids/credential-fields?provider={provider}"))).header("HX-Request", "true").send().await.unwrap().text().await.unwrap();
+                Page::parse(&html)
+            }
+        };
+        assert!(fragment("test").await.has("input[name=settlement_delay_hours]"), "the swap brings them in");
+        let flexpay = fragment("flexpay").await;
+        assert!(!flexpay.has("input[name=settlement_delay_hours]") && !flexpay.has("input[name=latency_ms]"), "test MIDs only");
+
+        for (field, bad) in [("settlement_delay_hours", "-1"), ("settlement_delay_hours", "721"), ("settlement_delay_hours", "1.5"), ("settlement_delay_hours", "a day"), ("latency_ms", "-1"), ("latency_ms", "10001"), ("latency_ms", "1.5"), ("latency_ms", "slow")] {
+            let response = app.post_form("/mids", &test_form("Sandbox", &[(field, bad)])).await;
+            assert_eq!(response.status().as_u16(), 422, "{field}={bad}");
+            let page = page_of(response).await;
+            assert_eq!(page.fields_with_errors(), [field], "{field}={bad}");
+            assert_eq!(page.value_of(field).as_deref(), Some(bad), "the typed value is kept");
+            assert_eq!(page.attr_of(&format!("#{field}"), "aria-invalid").as_deref(), Some("true"));
+        }
+        assert!(app.services.mids.all().await.unwrap().is_empty(), "nothing saved");
+
+        assert_redirects_to(&app.post_form("/mids", &test_form("Sandbox", &[])).await, "/mids");
+        let mid = app.services.mids.all().await.unwrap().remove(0);
+        assert_eq!((mid.settlement_delay, mid.latency), (chrono::Duration::hours(24), std::time::Duration::ZERO), "the defaults");
+        let saved = app.post_form(&format!("/mids/{}", mid.id), &test_form("Sandbox", &[("settlement_delay_hours", "0"), ("latency_ms", "250")])).await;
+        assert_redirects_to(&saved, "/mids");
+        let mid = app.services.mids.find(mid.id).await.unwrap();
+        assert_eq!(mid.settlement_delay, chrono::Duration::zero(), "0 = settles at once");
+        assert_eq!(mid.latency, std::time::Duration::from_millis(250));
+        let edit = app.get_page(&format!("/mids/{}/edit", mid.id)).await;
+        assert_eq!(edit.value_of("settlement_delay_hours").as_deref(), Some("0"));
+        assert_eq!(edit.value_of("latency_ms").as_deref(), Some("250"));
+
+        let filter = recoup::domain::event::EventFilter { kind: Some(recoup::domain::event::EventKind::MidUpdated), ..Default::default() };
+        let update = app.services.events.list(&filter, recoup::domain::page::KeysetRequest { after: None, size: 5 }).await.unwrap().items.remove(0);
+        let (before, after) = (update.before.unwrap_or_default(), update.after.unwrap_or_default());
+        assert!(before.contains("\"settlement_delay_hours\":24") && before.contains("\"latency_ms\":0"), "{before}");
+        assert!(after.contains("\"settlement_delay_hours\":0") && after.contains("\"latency_ms\":250"), "{after}");
+
+        // Another gateway has no such settings: typed values are ignored, the defaults kept.
+        let flex = app.post_form("/mids", &[("title", "Rescue"), ("provider", "flexpay"), ("cred_apikey", "fp-key-1234567890"), ("settlement_delay_hours", "zzz"), ("latency_ms", "-5")]).await;
+        assert_redirects_to(&flex, "/mids");
+        let flex = app.services.mids.all().await.unwrap().into_iter().find(|m| m.title == "Rescue").unwrap();
+        assert_eq!((flex.settlement_delay, flex.latency), (chrono::Duration::hours(24), std::time::Duration::ZERO));
+        let created = app.services.events.list(&recoup::domain::event::EventFilter { kind: Some(recoup::domain::event::EventKind::MidCreated), ..Default::default() }, recoup::domain::page::KeysetRequest { after: None, size: 1 }).await.unwrap().items.remove(0);
+        assert!(!created.after.unwrap_or_default().contains("settlement_delay_hours"), "not shown for other gateways");
     }
 }

@@ -36,7 +36,7 @@ both_backends! {
 
         let (token, _) = app.services.auth.login(&attempt("ann@example.com", PASSWORD)).await.unwrap();
         let other = app.create_user("bo@example.com", "Bo", "admin").await;
-        let actor = Actor { user_id: Some(other.id), label: other.email, ip: None };
+        let actor = Actor { user_id: Some(other.id), label: other.email, ip: None, api_key_id: None };
         app.services.users.set_active(&actor, user.id, false).await.unwrap();
         assert!(app.services.auth.resume_session(token.as_str()).await.unwrap().is_none(), "disabled");
     }
@@ -99,7 +99,7 @@ both_backends! {
     async fn r_au_5_changes_are_logged_with_before_and_after(app) {
         let boss = app.create_user("boss@example.com", "Bo", "admin").await;
         let user = app.create_user("mo@example.com", "Mo", "merchant").await;
-        let actor = Actor { user_id: Some(boss.id), label: boss.email.clone(), ip: Some("192.0.2.1".into()) };
+        let actor = Actor { user_id: Some(boss.id), label: boss.email.clone(), ip: Some("192.0.2.1".into()), api_key_id: None };
         app.services.users.change_role(&actor, user.id, &recoup::domain::user::RoleName::parse("cs_admin").unwrap()).await.unwrap();
         app.services.users.change_role(&actor, user.id, &recoup::domain::user::RoleName::parse("wizard").unwrap()).await.unwrap_err();
 

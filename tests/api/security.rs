@@ -16,6 +16,7 @@ fn actor_of(user: &recoup::domain::user::User) -> Actor {
         user_id: Some(user.id),
         label: user.email.clone(),
         ip: None,
+        api_key_id: None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! `/gateways`: gateway integrations, routing profiles and decline message mapping.
 
+pub mod bins;
 pub mod decline_mapping;
 mod mapping_form;
 mod profile_form;

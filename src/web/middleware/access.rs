@@ -29,6 +29,9 @@ pub enum Access {
     Needs(Permission),
     /// A signed-in user whose role has at least one of these.
     AnyOf(&'static [Permission]),
+    /// A program calling the JSON API with `Authorization: Bearer <key>` of a live API key. No
+    /// session is read and no CSRF token is asked for; a signed-in user passes only with a key.
+    ApiKey,
 }
 
 impl Access {
@@ -36,6 +39,8 @@ impl Access {
     pub fn allows(self, viewer: Option<&Viewer>) -> bool {
         match (self, viewer) {
             (Access::Public, _) => true,
+            // A session never authenticates an API call: only its key does.
+            (Access::ApiKey, _) => false,
             (_, None) => false,
             (Access::SignedIn, Some(_)) => true,
             (Access::Needs(p), Some(v)) => v.can(p),
@@ -50,6 +55,9 @@ pub async fn authorize(
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    if access == Access::ApiKey {
+        return crate::web::api::auth::authorize(req, next).await;
+    }
     let viewer = req.extensions().get::<Viewer>().cloned();
     if !access.allows(viewer.as_ref()) {
         let refusal = match viewer {

@@ -42,7 +42,10 @@ pub async fn request_context(
             .map(str::to_owned)
     });
     let is_error = status.is_client_error() || status.is_server_error();
-    if is_htmx(res.request()) && is_error && !res.headers().contains_key("HX-Redirect") {
+    if let Some(json) = crate::web::api::error_json(&res, &id) {
+        // The JSON API answers every failure with its JSON error, never a page.
+        res = res.into_response(json);
+    } else if is_htmx(res.request()) && is_error && !res.headers().contains_key("HX-Redirect") {
         // htmx would swap nothing and the user would see nothing: say it where they are.
         let fragment = flash_fragment(status, message.as_deref(), &id);
         res = res.into_response(fragment);

@@ -18,6 +18,11 @@ pub async fn load_viewer(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    // An API call never reads the session (its route's rule checks its key); the route table
+    // names the API routes, matched against the path as the router decodes it.
+    if crate::web::is_api_route(req.match_info().as_str()) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
     let Some(services) = req.app_data::<Data<Services>>().cloned() else {
         return Ok(fail(req, AppError::Session("services missing".into())));
     };

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::input::MidForm;
 use crate::domain::FieldErrors;
 use crate::domain::ids::{MidId, ProfileId};
-use crate::domain::mid::Mid;
+use crate::domain::mid::{Mid, SettlementDelay, SimulatedLatency};
 use crate::domain::money::Currency;
 use crate::domain::provider::Provider;
 use crate::domain::routing::ProfileKind;
@@ -42,6 +42,10 @@ pub struct ProviderFields {
     pub fields: Vec<FieldView>,
     pub expiry_days: String,
     pub cascade_all: bool,
+    /// The test gateway's settings (R-TG-3), shown for provider `test` only.
+    pub test_settings: bool,
+    pub settlement_delay_hours: String,
+    pub latency_ms: String,
     pub errors: FieldErrors,
 }
 
@@ -81,11 +85,27 @@ impl ProviderFields {
         } else {
             form.expiry_days.clone()
         };
+        let or_default = |typed: &str, default: String| {
+            if typed.trim().is_empty() {
+                default
+            } else {
+                typed.to_owned()
+            }
+        };
         Self {
             provider,
             fields,
             expiry_days,
             cascade_all: form.cascade_all.is_some(),
+            test_settings: provider == Some(Provider::Test),
+            settlement_delay_hours: or_default(
+                &form.settlement_delay_hours,
+                SettlementDelay::DEFAULT.hours().to_string(),
+            ),
+            latency_ms: or_default(
+                &form.latency_ms,
+                SimulatedLatency::NONE.millis().to_string(),
+            ),
             errors: errors.clone(),
         }
     }
@@ -102,6 +122,8 @@ struct FormPage {
     providers: Vec<Provider>,
     currencies: Vec<Currency>,
     cascade_profiles: Vec<(ProfileId, String)>,
+    /// A saved test MID's transactions not yet settled, for its "Settle now" button.
+    open_transactions: Option<u64>,
 }
 
 #[derive(Template)]
@@ -138,6 +160,12 @@ async fn form_page(
         (None, Some(p)) if p.is_salvage_only() => format!("Activate {}", p.label()),
         _ => "New MID".to_owned(),
     };
+    let open_transactions = match mid_id {
+        Some(id) if form.provider == Provider::Test.key() => {
+            Some(services.mids.open_transactions(id).await?)
+        }
+        _ => None,
+    };
     let page = FormPage {
         layout: ctx.layout(title, "mids"),
         pf: ProviderFields::new(&form, &stored, &errors),
@@ -147,6 +175,7 @@ async fn form_page(
         providers: Provider::all().collect(),
         currencies: Currency::all().collect(),
         cascade_profiles: cascade_profiles(services).await?,
+        open_transactions,
     };
     render_status(status, &page)
 }
@@ -272,6 +301,8 @@ fn form_of(mid: &Mid) -> MidForm {
             .cascade_profile_id
             .map(|p| p.0.to_string())
             .unwrap_or_default(),
+        settlement_delay_hours: mid.settlement_delay.num_hours().to_string(),
+        latency_ms: mid.latency.as_millis().to_string(),
         extra: Default::default(),
     }
 }

@@ -4,7 +4,8 @@ use crate::domain::FieldErrors;
 use crate::domain::contact::{Email, Phone};
 use crate::domain::ids::ProfileId;
 use crate::domain::mid::{
-    Accepts, CREDENTIAL_MAX, DESCRIPTOR_MAX, ExpiryDays, MidDraft, TITLE_MAX,
+    Accepts, CREDENTIAL_MAX, DESCRIPTOR_MAX, ExpiryDays, MidDraft, SettlementDelay,
+    SimulatedLatency, TITLE_MAX,
 };
 use crate::domain::money::{Currency, Money};
 use crate::domain::provider::Provider;
@@ -31,6 +32,9 @@ pub struct MidForm {
     pub expiry_days: String,
     pub cascade_all: Option<String>,
     pub cascade_profile_id: String,
+    /// Test MIDs only (R-TG-3).
+    pub settlement_delay_hours: String,
+    pub latency_ms: String,
     /// Credential fields, named `cred_<key>`.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, String>,
@@ -118,6 +122,16 @@ impl MidForm {
             }
             _ => None,
         };
+        let (settlement_delay, latency) = match provider {
+            Some(Provider::Test) => (
+                errors.take(
+                    "settlement_delay_hours",
+                    SettlementDelay::parse(&form.settlement_delay_hours),
+                ),
+                errors.take("latency_ms", SimulatedLatency::parse(&form.latency_ms)),
+            ),
+            _ => (Some(SettlementDelay::DEFAULT), Some(SimulatedLatency::NONE)),
+        };
         let cascade_profile_id = match form.cascade_profile_id.trim() {
             "" => None,
             raw => errors.take(
@@ -134,24 +148,28 @@ impl MidForm {
             amex: form.accept_amex.is_some(),
             discover: form.accept_discover.is_some(),
         };
-        match provider {
-            Some(provider) if errors.is_empty() => Ok(MidDraft {
-                title: title.to_owned(),
-                provider,
-                credentials,
-                cs_phone: cs_phone.to_owned(),
-                cs_email,
-                descriptor: descriptor.to_owned(),
-                currency,
-                monthly_cap,
-                enabled: form.enabled.is_some(),
-                block_prepaid: form.block_prepaid.is_some(),
-                block_debit: form.block_debit.is_some(),
-                accepts,
-                expiry_days,
-                cascade_all: provider.offers_cascade_all() && form.cascade_all.is_some(),
-                cascade_profile_id,
-            }),
+        match (provider, settlement_delay, latency) {
+            (Some(provider), Some(settlement_delay), Some(latency)) if errors.is_empty() => {
+                Ok(MidDraft {
+                    title: title.to_owned(),
+                    provider,
+                    credentials,
+                    cs_phone: cs_phone.to_owned(),
+                    cs_email,
+                    descriptor: descriptor.to_owned(),
+                    currency,
+                    monthly_cap,
+                    enabled: form.enabled.is_some(),
+                    block_prepaid: form.block_prepaid.is_some(),
+                    block_debit: form.block_debit.is_some(),
+                    accepts,
+                    expiry_days,
+                    cascade_all: provider.offers_cascade_all() && form.cascade_all.is_some(),
+                    cascade_profile_id,
+                    settlement_delay,
+                    latency,
+                })
+            }
             _ => Err(errors),
         }
     }

@@ -26,14 +26,20 @@ pub struct EventView {
 
 impl EventView {
     pub fn of(event: Event, viewer: &Viewer) -> Self {
-        let who = match event.actor_id {
-            Some(id) => Named {
+        let who = match (event.actor_id, event.api_key_id) {
+            (Some(id), _) => Named {
                 href: viewer
                     .can(Permission::UsersManage)
                     .then(|| format!("/admin/users/{id}")),
                 text: event.actor_label,
             },
-            None => Named {
+            (None, Some(_)) => Named {
+                href: viewer
+                    .can(Permission::ApiKeysManage)
+                    .then(|| "/admin/api-keys".to_owned()),
+                text: format!("API key {}", event.actor_label),
+            },
+            (None, None) => Named {
                 text: SystemActor::from_key(&event.actor_label)
                     .map_or(event.actor_label, |a| a.label().to_owned()),
                 href: None,

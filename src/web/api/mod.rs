@@ -1,0 +1,567 @@
+//! The JSON order API (SPEC 4.7): the platform its handlers stand on. A route of the table with
+//! the `Access::ApiKey` rule is called with `Authorization: Bearer <key>` and never with a
+//! session; its handler takes the caller ([`ApiCaller`]), a JSON body ([`ApiJson`]) and the
+//! `Idempotency-Key` ([`idempotency::Idempotency`]) as extractors and answers JSON or an
+//! [`ApiError`], which every failure on an API route becomes:
+//! `{"error": {"code", "message", "fields": {"customer.email": "..."}}}`.
+
+pub mod auth;
+pub mod campaigns;
+pub mod idempotency;
+pub mod openapi;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Deref;
+
+use actix_web::dev::{Payload, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{StatusCode, header::ContentType};
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+
+use crate::domain::FieldErrors;
+use crate::services::{ErrorClass, ServiceError, Unexpected};
+
+pub use auth::ApiCaller;
+
+/// The largest request body the API reads.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Marks a request routed to an API route, so that any error it ends in is answered as JSON
+/// (`request_context` asks [`error_json`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ApiCall;
+
+/// The body of every error answer of the API.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable `code` to branch on, a `message` for people, and for invalid input
+/// the message of each field by its path in the request body (`customer.email`,
+/// `items[0].quantity`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    #[schema(example = "invalid")]
+    pub code: String,
+    #[schema(example = "Some fields are not valid: customer.email.")]
+    pub message: String,
+    #[schema(example = json!({"customer.email": "Enter a valid email address, like name@example.com."}))]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// An error answer of the API. Build one from a status and code, from a service error (its class
+/// decides the status, its code and message are kept), or from field errors.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    fields: BTreeMap<String, String>,
+    /// For the log only, never the client: what failed inside.
+    cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            fields: BTreeMap::new(),
+            cause: None,
+        }
+    }
+
+    /// 422 with no field named yet; add them with [`ApiError::field`].
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+    }
+
+    /// Adds the message of a field, by its path in the request (`items[0].quantity`).
+    pub fn field(mut self, path: impl Into<String>, message: impl Into<String>) -> Self {
+        self.fields.insert(path.into(), message.into());
+        self
+    }
+
+    /// The fields of a form-style check, each prefixed (`"customer."` turns `email` into
+    /// `customer.email`; `""` keeps them as they are).
+    pub fn fields_from(mut self, prefix: &str, errors: &FieldErrors) -> Self {
+        for e in errors.iter() {
+            self.fields
+                .entry(format!("{prefix}{}", e.field))
+                .or_insert_with(|| e.message.clone());
+        }
+        self
+    }
+
+    pub fn malformed_json(detail: impl fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("The body is not valid JSON: {detail}."),
+        )
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "There is nothing at this address of the API.",
+        )
+    }
+
+    pub fn body_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("The body is larger than {} KiB.", BODY_LIMIT / 1024),
+        )
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as JSON, with Content-Type: application/json.",
+        )
+    }
+
+    /// 500: the cause goes to the log with the request id, never to the client.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        Self {
+            cause: Some(cause.to_string()),
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong on our side; it was not caused by the request and has been logged.",
+            )
+        }
+    }
+
+    /// The generic error of a status, for failures that carry no error of the API (a path
+    /// segment that is no number, a method the route does not take).
+    pub fn of_status(status: StatusCode) -> Self {
+        let (code, message) = match status {
+            StatusCode::BAD_REQUEST => ("bad_request", "The request could not be read."),
+            StatusCode::UNAUTHORIZED => ("unauthorized", "Send a live API key."),
+            StatusCode::FORBIDDEN => ("forbidden", "This key may not do that."),
+            StatusCode::NOT_FOUND => ("not_found", "There is nothing at this address of the API."),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method_not_allowed",
+                "This address of the API does not take that method.",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "The body is too large."),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ("unsupported_media_type", "Send the body as JSON.")
+            }
+            StatusCode::SERVICE_UNAVAILABLE => (
+                "busy",
+                "The server is busy. Nothing was changed; try again shortly.",
+            ),
+            s if s.is_client_error() => ("bad_request", "The request could not be handled."),
+            _ => return Self::internal(format!("answered {status} with no API error")),
+        };
+        Self::new(status, code, message)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn fields(&self) -> &BTreeMap<String, String> {
+        &self.fields
+    }
+
+    /// The JSON body, exactly as it is sent.
+    pub fn body(&self) -> String {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message.clone(),
+                fields: self.fields.clone(),
+            },
+        };
+        serde_json::to_string(&body).unwrap_or_else(|_| {
+            r#"{"error":{"code":"internal","message":"Something went wrong.","fields":{}}}"#
+                .to_owned()
+        })
+    }
+
+    /// A server error names the request id the log has, so support can find it.
+    fn with_request_id(mut self, request_id: &str) -> Self {
+        if self.status.is_server_error() {
+            self.message = format!("{} Request id: {request_id}.", self.message);
+        }
+        self
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.cause {
+            Some(cause) => write!(f, "{}: {cause}", self.code),
+            None => write!(f, "{}: {}", self.code, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header(ContentType::json());
+        match self.status {
+            StatusCode::UNAUTHORIZED => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(crate::error::RETRY_AFTER_SECONDS),
+                ));
+            }
+            _ => {}
+        }
+        response.body(self.body())
+    }
+}
+
+/// A service error keeps its code and message; its class decides the status. Field messages of
+/// an `Invalid(FieldErrors)` variant are added by the handler with [`ApiError::fields_from`]
+/// (only it knows where in the body each field sits).
+impl<E: ServiceError> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        let status = match e.class() {
+            ErrorClass::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorClass::Forbidden => StatusCode::FORBIDDEN,
+            ErrorClass::NotFound => StatusCode::NOT_FOUND,
+            ErrorClass::Conflict => StatusCode::CONFLICT,
+            ErrorClass::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorClass::Unexpected => return ApiError::internal(cause_chain(&e)),
+        };
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<Unexpected> for ApiError {
+    fn from(e: Unexpected) -> Self {
+        ApiError::internal(cause_chain(&e))
+    }
+}
+
+/// 422 naming each field as the check named it.
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        let names: Vec<&str> = errors.iter().map(|e| e.field).collect();
+        ApiError::invalid(format!("Some fields are not valid: {}.", names.join(", ")))
+            .fields_from("", &errors)
+    }
+}
+
+fn cause_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// The JSON to answer with in place of a failed response, when the request was an API call or
+/// failed with an [`ApiError`]; `None` leaves the response to the page machinery.
+pub fn error_json(res: &ServiceResponse, request_id: &str) -> Option<HttpResponse> {
+    let error = res.response().error()?;
+    let api = match error.as_error::<ApiError>() {
+        Some(api) => ApiError {
+            status: api.status,
+            code: api.code,
+            message: api.message.clone(),
+            fields: api.fields.clone(),
+            cause: None,
+        },
+        None if res.request().extensions().get::<ApiCall>().is_some() => {
+            ApiError::of_status(res.status())
+        }
+        None => return None,
+    };
+    Some(api.with_request_id(request_id).error_response())
+}
+
+/// The answer to a path under `/api/` that no route takes: JSON, not the portal's 404 page.
+pub async fn not_found_or_page(req: HttpRequest) -> HttpResponse {
+    // The path as the router decoded it, so `/%61pi/...` is an API path too.
+    if req.match_info().as_str().starts_with("/api/") {
+        ApiError::not_found().error_response()
+    } else {
+        super::home::not_found(req).await
+    }
+}
+
+/// The answer of an API path to a method its routes do not take; `allow` lists those they do.
+pub fn method_not_allowed(allow: &str) -> HttpResponse {
+    let mut response = ApiError::of_status(StatusCode::METHOD_NOT_ALLOWED).error_response();
+    if let Ok(value) = HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+/// A success answer: `value` as JSON with `status`.
+pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Result<HttpResponse, ApiError> {
+    let body = serde_json::to_string(value).map_err(ApiError::internal)?;
+    Ok(HttpResponse::build(status)
+        .insert_header(ContentType::json())
+        .body(body))
+}
+
+/// A JSON request body, read up to [`BODY_LIMIT`] and parsed into `T`. Refusals: 415 when it is
+/// not declared JSON, 413 when too large, 400 when it is not JSON at all, 422 naming the field
+/// (`items[0].quantity`) when it does not fit `T` (a wrong type, an unknown or missing field).
+/// The bytes are kept for [`idempotency::run`].
+pub struct ApiJson<T> {
+    value: T,
+    raw: Bytes,
+}
+
+impl<T> ApiJson<T> {
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+
+    /// The body as received.
+    pub fn raw(&self) -> &Bytes {
+        &self.raw
+    }
+
+    pub fn into_parts(self) -> (T, Bytes) {
+        (self.value, self.raw)
+    }
+}
+
+impl<T> Deref for ApiJson<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declared_json = is_json(req);
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !declared_json {
+                return Err(ApiError::unsupported_media_type());
+            }
+            if declared_length.is_some_and(|n| n > BODY_LIMIT as u64) {
+                return Err(ApiError::body_too_large());
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("The body could not be read: {e}."))
+                })?;
+                if body.len() + chunk.len() > BODY_LIMIT {
+                    return Err(ApiError::body_too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let raw = body.freeze();
+            let value = parse_json(&raw)?;
+            Ok(ApiJson { value, raw })
+        })
+    }
+}
+
+/// `application/json`, or a `+json` type, with or without parameters.
+fn is_json(req: &HttpRequest) -> bool {
+    match req.mime_type() {
+        Ok(Some(mime)) => {
+            mime.type_() == "application"
+                && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+        }
+        _ => false,
+    }
+}
+
+/// Parses `body` into `T`: 400 when it is not JSON, 422 naming the field when it does not fit.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(from_path_error)?;
+    de.end().map_err(|e| ApiError::malformed_json(&e))?;
+    Ok(value)
+}
+
+fn from_path_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().clone();
+    let inner = e.into_inner();
+    if !inner.is_data() {
+        return ApiError::malformed_json(&inner);
+    }
+    let located = inner.to_string();
+    let message = located
+        .strip_suffix(&format!(" at line {} column {}", inner.line(), inner.column()))
+        .unwrap_or(&located);
+    let parent = path.to_string();
+    let parent = if parent == "." { "" } else { parent.as_str() };
+    let field = match named_field(message) {
+        Some(name) if parent.is_empty() => name.to_owned(),
+        Some(name) => format!("{parent}.{name}"),
+        None if parent.is_empty() => "body".to_owned(),
+        None => parent.to_owned(),
+    };
+    ApiError::invalid(format!("Some fields are not valid: {field}."))
+        .field(field, sentence(message))
+}
+
+/// The field a "missing field `x`" or "unknown field `x`, expected ..." error is about: serde
+/// reports those at the object that lacks (or has) the field.
+fn named_field(message: &str) -> Option<&str> {
+    let rest = message
+        .strip_prefix("missing field `")
+        .or_else(|| message.strip_prefix("unknown field `"))?;
+    rest.split_once('`').map(|(name, _)| name)
+}
+
+/// serde's wording, as a sentence: "missing field `email`" reads "This field is required."
+fn sentence(message: &str) -> String {
+    if message.starts_with("missing field `") {
+        return "This field is required.".to_owned();
+    }
+    if message.starts_with("unknown field `") {
+        return "This field is not part of the request; remove it.".to_owned();
+    }
+    let mut text = message.to_owned();
+    if let Some(first) = text.get(..1) {
+        let upper = first.to_uppercase();
+        text.replace_range(..1, &upper);
+    }
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Order {
+        customer: Customer,
+        items: Vec<Item>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Customer {
+        email: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Item {
+        quantity: u32,
+    }
+
+    fn refusal(body: &str) -> (u16, Vec<(String, String)>) {
+        let e = parse_json::<Order>(body.as_bytes()).unwrap_err();
+        let fields = e.fields.into_iter().collect();
+        (e.status.as_u16(), fields)
+    }
+
+    #[test]
+    fn a_body_that_does_not_fit_names_the_field_by_its_path() {
+        let (status, fields) =
+            refusal(r#"{"customer": {"email": "a@b.co"}, "items": [{"quantity": "two"}]}"#);
+        assert_eq!(status, 422);
+        assert_eq!(fields[0].0, "items[0].quantity");
+        assert!(fields[0].1.starts_with("Invalid type"), "{}", fields[0].1);
+
+        let (_, fields) = refusal(r#"{"customer": {}, "items": []}"#);
+        assert_eq!(fields, [("customer.email".to_owned(), "This field is required.".to_owned())]);
+
+        let (_, fields) = refusal(r#"{"customer": {"email": "a@b.co", "age": 3}, "items": []}"#);
+        assert_eq!(fields[0].0, "customer.age");
+
+        let (_, fields) = refusal(r#"{"items": []}"#);
+        assert_eq!(fields[0].0, "customer");
+
+        let (_, fields) = refusal(r#"{"customer": {"email": "a@b.co"}, "items": [{"quantity": -1}]}"#);
+        assert_eq!(fields[0].0, "items[0].quantity");
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_a_bad_request() {
+        for body in ["", "{", "{\"customer\": }", "[1, 2", "{} {}", "nope"] {
+            let e = parse_json::<Order>(body.as_bytes()).unwrap_err();
+            assert_eq!(e.status.as_u16(), 400, "{body}");
+            assert_eq!(e.code, "malformed_json");
+        }
+        let e = parse_json::<Order>(b"[1]").unwrap_err();
+        assert_eq!(e.status.as_u16(), 422, "JSON of the wrong shape is invalid input");
+        assert!(e.fields.contains_key("body"));
+    }
+
+    #[test]
+    fn the_error_body_has_the_documented_shape() {
+        let e = ApiError::invalid("Some fields are not valid: customer.email.")
+            .field("customer.email", "Enter a valid email address.");
+        let body: serde_json::Value = serde_json::from_str(&e.body()).unwrap();
+        assert_eq!(body["error"]["code"], "invalid");
+        assert_eq!(body["error"]["fields"]["customer.email"], "Enter a valid email address.");
+        let internal = ApiError::internal("db down").with_request_id("abc");
+        assert!(!internal.body().contains("db down"));
+        assert!(internal.body().contains("Request id: abc"));
+    }
+
+    #[test]
+    fn service_errors_answer_by_their_class() {
+        use crate::services::api_keys::{ApiKeyError, IdempotencyError};
+        assert_eq!(ApiError::from(ApiKeyError::NotFound).status.as_u16(), 404);
+        assert_eq!(ApiError::from(ApiKeyError::AlreadyRevoked).status.as_u16(), 409);
+        let reused = ApiError::from(IdempotencyError::KeyReused);
+        assert_eq!((reused.status.as_u16(), reused.code), (422, "idempotency_key_reused"));
+        let unexpected = ApiError::from(Unexpected::Config("secret detail".into()));
+        assert_eq!(unexpected.status.as_u16(), 500);
+        assert!(!unexpected.body().contains("secret detail"));
+        assert!(unexpected.to_string().contains("secret detail"), "the log keeps the cause");
+    }
+}
