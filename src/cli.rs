@@ -1,4 +1,4 @@
-//! The `recoup` command line: serve, migrate, and user management.
+//! The `recoup` command line: serve, migrate, user management and API keys.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::domain::event::SystemActor;
 use crate::domain::user::NewUser;
+use crate::services::api_keys::ApiKeyError;
 use crate::services::users::UserError;
 use crate::startup::{Application, open_database, services};
 
@@ -39,6 +40,21 @@ pub enum Command {
     Secrets {
         #[command(subcommand)]
         command: SecretsCommand,
+    },
+    /// Manage keys of the order API.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it. It is shown only this once; the database keeps a hash.
+    Create {
+        /// Who uses the key, such as "Checkout page".
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -73,6 +89,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Create { email, name, role },
         } => create_user(&settings, &email, &name, &role).await,
+        Command::ApiKey {
+            command: ApiKeyCommand::Create { name },
+        } => create_api_key(&settings, &name).await,
         Command::Secrets {
             command: SecretsCommand::Rotate,
         } => {
@@ -177,6 +196,37 @@ async fn create_user(
         Err(UserError::Invalid(errors)) => Err(describe(&errors)),
         Err(e) => Err(anyhow::anyhow!(e)),
     }
+}
+
+async fn create_api_key(settings: &Settings, name: &str) -> anyhow::Result<()> {
+    let db = open_database(settings).await?;
+    let services = services(db, settings, Arc::new(SystemClock))?;
+    match services
+        .api_keys
+        .create(&SystemActor::CommandLine.actor(), name)
+        .await
+    {
+        Ok(created) => {
+            say(&format!(
+                "Created API key {} (id {}). It is shown only now; store it safely:",
+                created.name, created.id
+            ))?;
+            say(&created.key)
+        }
+        Err(ApiKeyError::Invalid(errors)) => Err(anyhow::anyhow!(
+            "cannot create the API key:\n{}",
+            flag_lines(&errors)
+        )),
+        Err(e) => Err(anyhow::anyhow!(e)),
+    }
+}
+
+fn flag_lines(errors: &crate::domain::FieldErrors) -> String {
+    errors
+        .iter()
+        .map(|e| format!("  --{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn describe(errors: &crate::domain::FieldErrors) -> anyhow::Error {

@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use crate::services::bins::BinRangeError;
 use crate::services::declines::MappingError;
 use crate::services::mids::MidError;
+use crate::services::orders::SaleError;
 use crate::services::recycle::RecycleError;
 use crate::services::roles::RoleError;
 use crate::services::routing::ProfileError;
@@ -132,7 +133,8 @@ from_service_error!(
     ProfileError,
     MappingError,
     RecycleError,
-    BinRangeError
+    BinRangeError,
+    SaleError
 );
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use const_format::concatcp;
 
 use super::{Conn, DbError, Dialect, on_conn};
 use crate::domain::catalogue::{
-    CYCLE_MAX_DAYS, Campaign, CampaignListing, CampaignQuery, CampaignSort, Product,
-    ProductOption, ProductQuery, ProductSort, SalesRoute, StoredProduct, TRIAL_MAX_DAYS, Trial,
+    CYCLE_MAX_DAYS, Campaign, CampaignListing, CampaignQuery, CampaignSort, Product, ProductOption,
+    ProductQuery, ProductSort, SalesRoute, StoredProduct, TRIAL_MAX_DAYS, Trial,
 };
 use crate::domain::contact::Email;
 use crate::domain::ids::{CampaignId, MidId, ProductId, ProfileId};
@@ -42,7 +42,12 @@ struct OptionRow {
 }
 
 /// An amount stored in `column` of product `id`: never negative.
-fn stored_money(id: i64, column: &'static str, minor: i64, currency: Currency) -> Result<Money, DbError> {
+fn stored_money(
+    id: i64,
+    column: &'static str,
+    minor: i64,
+    currency: Currency,
+) -> Result<Money, DbError> {
     if minor < 0 {
         return Err(DbError::corrupt("products", id, column, minor));
     }
@@ -364,8 +369,7 @@ async fn replace_options(
 ) -> Result<(), DbError> {
     let mut conn: Conn<'_> = conn.into();
     const DELETE: &str = "DELETE FROM product_options WHERE product_id = $1";
-    const INSERT: &str =
-        "INSERT INTO product_options (product_id, position, name, price_minor) VALUES ($1, $2, $3, $4)";
+    const INSERT: &str = "INSERT INTO product_options (product_id, position, name, price_minor) VALUES ($1, $2, $3, $4)";
     on_conn!(conn.reborrow(), c => sqlx::query(DELETE).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
     for (position, option) in (1_i64..).zip(options) {
         on_conn!(conn.reborrow(), c => sqlx::query(INSERT)
@@ -505,9 +509,8 @@ impl CampaignRow {
             .iter()
             .filter(|(c, _)| *c == id)
             .map(|(_, email)| {
-                Email::parse(email).map_err(|_| {
-                    DbError::corrupt("campaign_notify_emails", id, "email", email)
-                })
+                Email::parse(email)
+                    .map_err(|_| DbError::corrupt("campaign_notify_emails", id, "email", email))
             })
             .collect::<Result<_, _>>()?;
         Ok(Campaign {
@@ -590,7 +593,10 @@ pub async fn find_campaign(
     id: CampaignId,
 ) -> Result<Option<Campaign>, DbError> {
     let sql = campaign_sql!("c.id = $1");
-    Ok(load_campaigns(conn, sql, Some(id)).await?.into_iter().next())
+    Ok(load_campaigns(conn, sql, Some(id))
+        .await?
+        .into_iter()
+        .next())
 }
 
 /// Every campaign that takes new sales (enabled, not archived), by name.

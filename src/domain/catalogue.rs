@@ -525,9 +525,7 @@ impl RouteChoices {
     }
 
     pub fn atri_profiles(&self) -> impl Iterator<Item = &RoutingProfile> {
-        self.profiles
-            .iter()
-            .filter(|p| p.kind == ProfileKind::Atri)
+        self.profiles.iter().filter(|p| p.kind == ProfileKind::Atri)
     }
 
     /// The FlexFactor or FlexEcom MID with `cascadeAll` on, if any.

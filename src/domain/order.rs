@@ -981,10 +981,10 @@ pub struct OrderDetails {
 }
 
 impl OrderDetails {
-    pub fn mid_title(&self, id: MidId) -> &str {
+    pub fn mid_title(&self, id: &MidId) -> &str {
         self.mid_titles
             .iter()
-            .find(|(mid, _)| *mid == id)
+            .find(|(mid, _)| mid == id)
             .map_or("", |(_, title)| title.as_str())
     }
 }

@@ -59,6 +59,9 @@ impl Permission {
         Permission::ApiKeysManage,
     ];
 
+    /// Any of these opens an order's page: agents find orders, order entry lands on them.
+    pub const ORDER_READERS: [Permission; 2] = [Permission::CustomersView, Permission::OrdersEnter];
+
     /// The stable key stored in the database and posted by forms.
     pub fn key(self) -> &'static str {
         self.into()

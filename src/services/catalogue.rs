@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use super::{Unexpected, field_error, service_error};
 use crate::clock::Clock;
 use crate::db;
-use crate::db::{Conn, Db};
 use crate::db::catalogue::{CampaignRecord, Holder, Offering};
+use crate::db::{Conn, Db};
 use crate::domain::FieldErrors;
 use crate::domain::catalogue::{
     Campaign, CampaignDraft, CampaignFacts, CampaignListing, CampaignQuery, Product, ProductDraft,

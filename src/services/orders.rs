@@ -123,6 +123,11 @@ impl OrderService {
         }
     }
 
+    /// The time the rules read (settlement is shown against it).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// The order with everything hung on it.
     pub async fn details(&self, id: OrderId) -> Result<OrderDetails, SaleError> {
         db::orders::order_details(&self.db, id)

@@ -5,8 +5,10 @@
 mod admin;
 pub mod api;
 mod auth;
+pub mod catalogue;
 pub mod gateways;
 mod home;
+pub mod orders;
 pub mod middleware;
 pub mod mids;
 pub mod page;
@@ -94,7 +96,27 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(POST "/recycle-billing/{id}", Needs(RecycleManage), recycle::update),
         route!(POST "/recycle-billing/{id}/delete", Needs(RecycleManage), recycle::delete),
         route!(POST "/recycle-billing/{id}/move", Needs(RecycleManage), recycle::move_here),
+        // Catalogue
+        route!(GET "/products", Needs(CatalogueManage), catalogue::products),
+        route!(GET "/products/new", Needs(CatalogueManage), catalogue::new_product),
+        route!(POST "/products", Needs(CatalogueManage), catalogue::create_product),
+        route!(GET "/products/{id}/edit", Needs(CatalogueManage), catalogue::edit_product),
+        route!(POST "/products/{id}", Needs(CatalogueManage), catalogue::update_product),
+        route!(POST "/products/{id}/enabled", Needs(CatalogueManage), catalogue::set_product_enabled),
+        route!(POST "/products/{id}/archive", Needs(CatalogueManage), catalogue::archive_product),
+        route!(GET "/campaigns", Needs(CatalogueManage), catalogue::campaigns),
+        route!(GET "/campaigns/new", Needs(CatalogueManage), catalogue::new_campaign),
+        route!(GET "/campaigns/cascade", Needs(CatalogueManage), catalogue::cascade_note),
+        route!(POST "/campaigns", Needs(CatalogueManage), catalogue::create_campaign),
+        route!(GET "/campaigns/{id}/edit", Needs(CatalogueManage), catalogue::edit_campaign),
+        route!(POST "/campaigns/{id}", Needs(CatalogueManage), catalogue::update_campaign),
+        route!(POST "/campaigns/{id}/enabled", Needs(CatalogueManage), catalogue::set_campaign_enabled),
+        route!(POST "/campaigns/{id}/archive", Needs(CatalogueManage), catalogue::archive_campaign),
         route!(GET "/customers", Needs(CustomersView), home::customers),
+        // Orders
+        route!(GET "/orders/new", Needs(OrdersEnter), orders::new_form),
+        route!(POST "/orders", Needs(OrdersEnter), orders::create),
+        route!(GET "/orders/{id}", AnyOf(&Permission::ORDER_READERS), orders::show),
         // Admin
         route!(GET "/admin", AnyOf(&Permission::ADMIN_AREA), admin::index),
         route!(GET "/admin/users", Needs(UsersManage), admin::users::list),

@@ -92,10 +92,22 @@ fn nav_for(viewer: Option<&Viewer>) -> Vec<NavItem> {
             "recycle",
         ),
         (
+            Some(Permission::CatalogueManage),
+            "/products",
+            "Catalogue",
+            "catalogue",
+        ),
+        (
             Some(Permission::CustomersView),
             "/customers",
             "Customers",
             "customers",
+        ),
+        (
+            Some(Permission::OrdersEnter),
+            "/orders/new",
+            "New Order",
+            "orders",
         ),
         (None, "/admin", "Admin", "admin"),
     ];

@@ -134,6 +134,8 @@ struct Fixtures {
     recycle: RecycleProfileId,
     user: UserId,
     role: RoleId,
+    product: recoup::domain::ids::ProductId,
+    campaign: recoup::domain::ids::CampaignId,
 }
 
 impl Fixtures {
@@ -178,7 +180,10 @@ impl Fixtures {
             .create_user("rae.auditor@example.com", "Rae Auditor", "auditor")
             .await
             .id;
+        let (product, campaign) = crate::catalogue::a11y_fixtures(app, mids[0]).await;
         Self {
+            product,
+            campaign,
             mids,
             profiles,
             mapping,
@@ -201,6 +206,12 @@ impl Fixtures {
             // htmx fragments swapped into pages audited here (the MID form, the mapping
             // list); a direct visit is redirected to those pages, so no browser lands on them.
             "/mids/credential-fields" | "/gateways/decline-mapping/{id}" => Vec::new(),
+            // The JSON API (`tests/api/api_platform.rs`): no pages.
+            p if p.starts_with("/api/") => Vec::new(),
+            // The campaign form's cascade note, swapped in by htmx.
+            "/campaigns/cascade" => Vec::new(),
+            "/products/{id}/edit" => with(vec![self.product.to_string()]),
+            "/campaigns/{id}/edit" => with(vec![self.campaign.to_string()]),
             // Each gateway's "Activate" link leads here with its provider.
             "/mids/new" => std::iter::once(route.to_owned())
                 .chain(Provider::all().map(|p| format!("{route}?provider={}", p.key())))

@@ -13,6 +13,8 @@ const CS: &[&str] = &["admin", "cs_admin", "cs_agent"];
 const ADMIN: &[&str] = &["admin"];
 /// Gateways, routing and decline mapping are merchant work too.
 const GATEWAYS: &[&str] = MERCHANT;
+/// The JSON API: an API key, never a session, so nobody here (each answers 401 JSON).
+const API_KEY: &[&str] = &[];
 
 /// (method, path pattern, who may use it).
 const EXPECTED: &[(&str, &str, &[&str])] = &[
@@ -73,6 +75,12 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("POST", "/admin/roles/{id}", ADMIN),
     ("POST", "/admin/roles/{id}/delete", ADMIN),
     ("GET", "/admin/events", ADMIN),
+    ("GET", "/admin/api-keys", ADMIN),
+    ("GET", "/admin/api-keys/new", ADMIN),
+    ("POST", "/admin/api-keys", ADMIN),
+    ("POST", "/admin/api-keys/{id}/revoke", ADMIN),
+    ("GET", "/api/v1/openapi.json", ALL),
+    ("GET", "/api/v1/campaigns", API_KEY),
 ];
 
 #[test]
@@ -100,9 +108,18 @@ fn every_route_in_the_table_has_an_expected_row_and_back() {
         .collect();
     assert_eq!(
         public,
-        ["/healthz", "/login", "/login"],
+        ["/healthz", "/login", "/login", "/api/v1/openapi.json"],
         "only these routes are open to anonymous visitors"
     );
+    for route in route_table() {
+        assert_eq!(
+            route.access == Access::ApiKey,
+            expected_for(route.method.as_str(), route.path).is_empty(),
+            "{} {}: the API key rule, and only it, is open to no session",
+            route.method,
+            route.path
+        );
+    }
 }
 
 /// The path of a route with each `{id}` filled in from the fixtures.
@@ -127,6 +144,7 @@ fn concrete(pattern: &str, ids: &Ids) -> String {
             "/gateways/bins/{id}",
             &format!("/gateways/bins/{}", ids.bin),
         )
+        .replace("/admin/api-keys/{id}", &format!("/admin/api-keys/{}", ids.api_key))
 }
 
 struct Ids {
@@ -137,6 +155,7 @@ struct Ids {
     profile: String,
     mapping: String,
     bin: String,
+    api_key: String,
 }
 
 /// `path` with the first character of each segment percent-encoded in turn, in upper and in
@@ -244,6 +263,7 @@ both_backends! {
             profile: fixtures.profile.to_string(),
             mapping: fixtures.mapping.to_string(),
             bin: bin.to_string(),
+            api_key: app.services.api_keys.create(&actor, "Matrix key").await.unwrap().id.to_string(),
         };
         for who in ALL.iter().filter(|w| **w != "anonymous") {
             app.create_user(&format!("matrix.{}@example.com", who.replace('_', ".")), "Matrix User", who).await;
@@ -263,7 +283,11 @@ both_backends! {
                 let response = send(&app, &client, method, &path, &token, &mut probe).await;
                 let status = response.status().as_u16();
                 let to_login = location(&response).starts_with("/login?next=");
-                if allowed.contains(who) {
+                if route.access == Access::ApiKey {
+                    // A session is no key, whoever holds it: 401 in JSON, never a page.
+                    assert_eq!(status, 401, "{who} {method} {path}: expected 401 without an API key");
+                    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/json"), "{who} {method} {path}");
+                } else if allowed.contains(who) {
                     assert!(status != 403 && status != 404 && status != 405 && status < 500 && !to_login, "{who} {method} {path}: expected access, got {status}");
                 } else if *who == "anonymous" && method == "GET" {
                     assert!(status == 303 && to_login, "{who} {method} {path}: expected a redirect to sign in, got {status}");
@@ -290,7 +314,7 @@ both_backends! {
     /// before any handler runs.
     async fn a_method_without_a_rule_is_refused_on_every_path(app) {
         let ids = Ids {
-            user: "1".into(), role: "1".into(), mid: "1".into(), recycle: "1".into(), profile: "1".into(), mapping: "1".into(), bin: "1".into(),
+            user: "1".into(), role: "1".into(), mid: "1".into(), recycle: "1".into(), profile: "1".into(), mapping: "1".into(), bin: "1".into(), api_key: "1".into(),
         };
         let table = route_table();
         let mut paths: Vec<&str> = Vec::new();

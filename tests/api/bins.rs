@@ -165,7 +165,7 @@ both_backends! {
         assert_eq!(ask.status().as_u16(), 200);
         let ask = page_of(ask).await;
         assert_eq!(ask.text("h1"), "Remove the mapping for BIN 510510?");
-        assert!(ask.text("section.card p").contains("read as prepaid instead of debit"), "the built-in type comes back: {}", ask.text("section.card p"));
+        assert!(ask.text("section.card p").contains("read as prepaid again, as the built-in table says, instead of debit"), "the built-in type comes back: {}", ask.text("section.card p"));
         assert_eq!(ask.attr_of("form[action] input[name=confirm]", "value").as_deref(), Some("yes"));
         assert_eq!(listed(&app.get_page("/gateways/bins").await), ["510510"], "asking removes nothing");
 

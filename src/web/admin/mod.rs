@@ -1,5 +1,6 @@
-//! Admin pages: users, roles and the event log.
+//! Admin pages: users, roles, the event log and API keys.
 
+pub mod api_keys;
 pub mod events;
 pub mod roles;
 pub mod users;
@@ -18,6 +19,7 @@ struct AdminIndex {
     users: bool,
     roles: bool,
     events: bool,
+    api_keys: bool,
 }
 
 pub async fn index(ctx: PageCtx) -> Result<HttpResponse, AppError> {
@@ -26,6 +28,7 @@ pub async fn index(ctx: PageCtx) -> Result<HttpResponse, AppError> {
         users: viewer.can(Permission::UsersManage),
         roles: viewer.can(Permission::RolesManage),
         events: viewer.can(Permission::EventsView),
+        api_keys: viewer.can(Permission::ApiKeysManage),
         layout: ctx.layout("Admin", "admin"),
     };
     render(&page)

@@ -10,7 +10,9 @@
 //!     services: web::Data<Services>,
 //! ) -> Result<HttpResponse, ApiError> {
 //!     let (order, raw) = body.into_parts();
-//!     idempotency::run(&services, &caller, &idempotency, &raw, || async {
+//!     // References are Copy: the `async move` block takes them and the owned body.
+//!     let (services, caller) = (&services, &caller);
+//!     idempotency::run(services, caller, &idempotency, &raw, || async move {
 //!         let placed = services.orders.place(&caller.actor(), order.into_draft()?).await?;
 //!         Ok((StatusCode::CREATED, OrderView::of(placed)))
 //!     })

@@ -418,6 +418,8 @@ fn is_json(req: &HttpRequest) -> bool {
 
 /// Parses `body` into `T`: 400 when it is not JSON, 422 naming the field when it does not fit.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Broken JSON is a 400 wherever it breaks, even past the point where the shape is wrong.
+    serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(ApiError::malformed_json)?;
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(from_path_error)?;
     de.end().map_err(|e| ApiError::malformed_json(&e))?;
@@ -437,6 +439,8 @@ fn from_path_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError
     let parent = path.to_string();
     let parent = if parent == "." { "" } else { parent.as_str() };
     let field = match named_field(message) {
+        // An unknown field is reported at itself, a missing one at the object that lacks it.
+        Some(name) if parent == name || parent.ends_with(&format!(".{name}")) => parent.to_owned(),
         Some(name) if parent.is_empty() => name.to_owned(),
         Some(name) => format!("{parent}.{name}"),
         None if parent.is_empty() => "body".to_owned(),
@@ -446,8 +450,7 @@ fn from_path_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError
         .field(field, sentence(message))
 }
 
-/// The field a "missing field `x`" or "unknown field `x`, expected ..." error is about: serde
-/// reports those at the object that lacks (or has) the field.
+/// The field a "missing field `x`" or "unknown field `x`, expected ..." error is about.
 fn named_field(message: &str) -> Option<&str> {
     let rest = message
         .strip_prefix("missing field `")

@@ -380,10 +380,12 @@ async fn save(
     let (draft, read_errors) = form.read();
     let result = if read_errors.is_empty() {
         match id {
-            Some(id) => services
-                .catalogue
-                .update_campaign(&ctx.actor()?, id, &draft)
-                .await,
+            Some(id) => {
+                services
+                    .catalogue
+                    .update_campaign(&ctx.actor()?, id, &draft)
+                    .await
+            }
             None => services
                 .catalogue
                 .create_campaign(&ctx.actor()?, &draft)

@@ -17,7 +17,9 @@ pub use product_form::{
     ProductForm, create as create_product, edit_form as edit_product, new_form as new_product,
     update as update_product,
 };
-pub use products::{archive as archive_product, list as products, set_enabled as set_product_enabled};
+pub use products::{
+    archive as archive_product, list as products, set_enabled as set_product_enabled,
+};
 
 use crate::error::AppError;
 use crate::services::ServiceError;

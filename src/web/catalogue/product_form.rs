@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use crate::domain::FieldErrors;
 use crate::domain::catalogue::{
-    CYCLE_MAX_DAYS, OPTIONS_MAX, ProductDraft, ProductOption, StoredProduct, TRIAL_MAX_DAYS,
-    Trial, validate_product,
+    CYCLE_MAX_DAYS, OPTIONS_MAX, ProductDraft, ProductOption, StoredProduct, TRIAL_MAX_DAYS, Trial,
+    validate_product,
 };
 use crate::domain::ids::ProductId;
 use crate::domain::money::{Currency, Money, MoneyError};
@@ -345,10 +345,12 @@ async fn save(
     let (draft, read_errors) = form.read();
     let result = if read_errors.is_empty() {
         match id {
-            Some(id) => services
-                .catalogue
-                .update_product(&ctx.actor()?, id, &draft)
-                .await,
+            Some(id) => {
+                services
+                    .catalogue
+                    .update_product(&ctx.actor()?, id, &draft)
+                    .await
+            }
             None => services
                 .catalogue
                 .create_product(&ctx.actor()?, &draft)
@@ -360,14 +362,9 @@ async fn save(
         Err(CatalogueError::Invalid(read_errors.and_later(later)))
     };
     match result {
-        Ok(()) => Ok(ctx.done(
-            format!("Product {} saved.", form.name.trim()),
-            "/products",
-        )),
+        Ok(()) => Ok(ctx.done(format!("Product {} saved.", form.name.trim()), "/products")),
         Err(e) => match e.field_errors() {
-            Some(errors) => {
-                form_page(ctx, id, form, errors, StatusCode::UNPROCESSABLE_ENTITY)
-            }
+            Some(errors) => form_page(ctx, id, form, errors, StatusCode::UNPROCESSABLE_ENTITY),
             None => Err(e.into()),
         },
     }

@@ -170,18 +170,21 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let row = services.bins.find(BinRangeId(*id)).await?;
     if !form.confirmed() {
-        let then = row.bin.built_in().map_or(
-            "credit, like every BIN the built-in table does not list",
-            CardType::key,
-        );
+        let message = match row.bin.built_in() {
+            Some(built_in) => format!(
+                "Cards with this BIN are read as {} again, as the built-in table says, instead of {}.",
+                built_in.key(),
+                row.card_type.key()
+            ),
+            None => format!(
+                "Cards with this BIN are read as credit again instead of {}: the built-in table does not list it.",
+                row.card_type.key()
+            ),
+        };
         let page = ConfirmPage {
             layout: ctx.layout("Remove BIN mapping", "gateways"),
             heading: format!("Remove the mapping for BIN {}?", row.bin),
-            message: format!(
-                "Cards with this BIN are read as {} instead of {}.",
-                then,
-                row.card_type.key()
-            ),
+            message,
             blockers: Vec::new(),
             action: format!("{HERE}/{}/delete", row.id),
             button: "Remove BIN mapping",

@@ -1,0 +1,139 @@
+//! The order entry page and the order page over HTTP, on both databases.
+
+use crate::both_backends;
+use crate::helpers::{Page, location};
+use crate::orders::shop;
+
+fn entry(campaign: i64, product: i64, card: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("campaign_id", campaign.to_string()),
+        ("product", product.to_string()),
+        ("quantity", "2".to_owned()),
+        ("option", String::new()),
+        ("product", String::new()),
+        ("quantity", "1".to_owned()),
+        ("option", String::new()),
+        ("customer.first_name", "Grace".to_owned()),
+        ("customer.last_name", "Hopper".to_owned()),
+        ("customer.email", "grace@example.com".to_owned()),
+        ("customer.phone", "+1 555 010 2000".to_owned()),
+        ("customer.address.line1", "1 Navy Way".to_owned()),
+        ("customer.address.city", "Arlington".to_owned()),
+        ("customer.address.postal_code", "22201".to_owned()),
+        ("customer.address.country", "us".to_owned()),
+        ("card.number", card.to_owned()),
+        ("card.exp_month", "7".to_owned()),
+        ("card.exp_year", "2031".to_owned()),
+        ("card.cvv", "4321".to_owned()),
+        ("ip_address", "198.51.100.4".to_owned()),
+    ]
+}
+
+fn pairs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+both_backends! {
+    /// An agent places an order through order entry and lands on its page: items, the
+    /// transaction with its response, the routing notes, the subscription-free one-off line.
+    async fn order_entry_places_an_order_and_shows_it(app) {
+        let shop = shop(&app, 1).await;
+        app.login_as_new("cs_agent").await;
+        let form = app.get_page("/orders/new").await;
+        assert!(form.has("select#campaign_id"), "campaign picker");
+        assert!(form.texts("select[name=product] option").iter().any(|o| o.starts_with("Starter kit")));
+
+        let fields = entry(shop.campaign.0, shop.one_off.0, "4111 1111 1111 1111");
+        let response = app.post_form("/orders", &pairs(&fields)).await;
+        assert_eq!(response.status().as_u16(), 303);
+        let order_page = location(&response);
+        assert!(order_page.starts_with("/orders/"), "{order_page}");
+        let page = app.get_page(&order_page).await;
+        assert_eq!(page.flash_success().unwrap_or_default(), format!("Order #{} approved.", &order_page[8..]));
+        let html = page.text("main");
+        assert!(html.contains("Complete") && html.contains("Starter kit") && html.contains("39.98 USD"), "{html}");
+        assert!(html.contains("00 approved") && html.contains("Routed to Main, the campaign's MID."), "{html}");
+        assert!(html.contains("Visa …1111"), "{html}");
+        assert!(!app.get_html(&order_page).await.contains("4111111111111111"));
+    }
+}
+
+both_backends! {
+    /// A decline cascades and the page says so; the order is recorded as declined.
+    async fn a_declined_order_shows_every_routing_step(app) {
+        let shop = shop(&app, 1).await;
+        app.login_as_new("cs_agent").await;
+        let fields = entry(shop.campaign.0, shop.one_off.0, "4000000000000002");
+        let response = app.post_form("/orders", &pairs(&fields)).await;
+        let page = app.get_page(&location(&response)).await;
+        let html = page.text("main");
+        assert!(html.contains("Declined"), "{html}");
+        assert!(html.contains("Soft decline cascaded to Backup 1 (cascade profile Cascade)."), "{html}");
+        assert_eq!(page.all("table").len(), 4, "items, transactions, subscriptions, fulfillments");
+    }
+}
+
+both_backends! {
+    /// Bad input comes back with messages next to the fields, nothing saved, and the card
+    /// number and CVV never echoed.
+    async fn order_entry_refuses_bad_input_next_to_the_fields(app) {
+        let shop = shop(&app, 0).await;
+        app.login_as_new("cs_agent").await;
+        let mut fields = entry(shop.campaign.0, shop.one_off.0, "4111111111111112");
+        for (name, value) in fields.iter_mut() {
+            match *name {
+                "quantity" if value == "2" => *value = "0".to_owned(),
+                "card.cvv" => *value = "12".to_owned(),
+                "card.exp_year" => *value = "2020".to_owned(),
+                "customer.email" => *value = "grace@".to_owned(),
+                _ => {}
+            }
+        }
+        let response = app.post_form("/orders", &pairs(&fields)).await;
+        assert_eq!(response.status().as_u16(), 422);
+        let html = response.text().await.unwrap();
+        assert!(!html.contains("4111111111111112"), "card number echoed");
+        let page = Page::parse(&html);
+        assert_eq!(page.value_of("card.number").as_deref(), Some(""));
+        assert_eq!(page.value_of("card.cvv").as_deref(), Some(""), "CVV echoed");
+        let mut with_errors = page.fields_with_errors();
+        with_errors.sort();
+        assert_eq!(with_errors, ["card.cvv", "card.exp_month", "card.number", "customer.email", "items[0].quantity"]);
+        assert!(page.field_error("card.number").unwrap().contains("not valid"));
+        assert_eq!(page.value_of("customer.first_name").as_deref(), Some("Grace"), "typed values kept");
+        let orders: i64 = match &app.db {
+            recoup::db::Db::Sqlite(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM orders").fetch_one(pool).await.unwrap(),
+            recoup::db::Db::Postgres(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM orders").fetch_one(pool).await.unwrap(),
+        };
+        assert_eq!(orders, 0);
+
+        // A product the campaign does not offer, posted by hand.
+        let fields = entry(shop.campaign.0, 999_999, "4111111111111111");
+        let page = Page::parse(&app.post_form("/orders", &pairs(&fields)).await.text().await.unwrap());
+        assert_eq!(page.field_error("items[0].product_id").as_deref(), Some("This campaign does not offer that product."));
+    }
+}
+
+both_backends! {
+    /// Order pages: a merchant (order entry) and an agent may read one; an unknown or
+    /// malformed id is a 404; a role without either permission gets 403.
+    async fn order_pages_answer_by_permission(app) {
+        let shop = shop(&app, 0).await;
+        let draft = crate::orders::sale(&shop, "4111111111111111", &[(shop.one_off, 1)]);
+        let id = app.services.orders.place(&crate::orders::actor(), &draft, None).await.unwrap();
+        app.login_as_new("merchant").await;
+        assert_eq!(app.get(&format!("/orders/{id}")).await.status().as_u16(), 200);
+        assert_eq!(app.get("/orders/999999").await.status().as_u16(), 404);
+        assert_eq!(app.get("/orders/abc").await.status().as_u16(), 404);
+        let auditor = recoup::domain::user::RoleDraft::parse("auditor", "Reads the log", &["events.view".to_owned()]).unwrap();
+        app.services.roles.create(&crate::orders::actor(), &auditor).await.unwrap();
+        app.client.post(app.url("/logout")).send().await.unwrap();
+        let other = crate::helpers::new_client();
+        app.create_user("rae@example.com", "Rae", "auditor").await;
+        app.login_with(&other, "rae@example.com", crate::helpers::PASSWORD).await;
+        let response = other.get(app.url(&format!("/orders/{id}"))).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 403);
+        let response = other.get(app.url("/orders/new")).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 403);
+    }
+}
