@@ -117,15 +117,16 @@ pub async fn credential(
     conn: impl Into<Conn<'_>>,
     prefix: &str,
 ) -> Result<Option<Credential>, DbError> {
-    const SQL: &str = "SELECT id, name, secret_hash, last_used_at, revoked_at FROM api_keys WHERE prefix = $1";
+    const SQL: &str =
+        "SELECT id, name, secret_hash, last_used_at, revoked_at FROM api_keys WHERE prefix = $1";
     Ok(on_conn!(conn.into(), pool => sqlx::query_as(SQL)
         .bind(prefix)
         .fetch_optional(pool)
         .await)?)
 }
 
-/// Records a use at `now` unless one at or after `since` is already recorded (another instance
-/// got there first), so the write happens at most once per interval whatever the concurrency.
+/// Records a use at `now` unless one after `since` is already recorded (another instance got
+/// there first), so the write happens at most once per interval whatever the concurrency.
 pub async fn touch(
     conn: impl Into<Conn<'_>>,
     id: ApiKeyId,
@@ -133,7 +134,7 @@ pub async fn touch(
     since: DateTime<Utc>,
 ) -> Result<(), DbError> {
     const SQL: &str = "UPDATE api_keys SET last_used_at = $2 \
-                       WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)";
+                       WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)";
     on_conn!(conn.into(), c => sqlx::query(SQL)
         .bind(id.0)
         .bind(now)

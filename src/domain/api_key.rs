@@ -251,7 +251,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(ApiKeyName::parse("  Checkout  ").unwrap().as_str(), "Checkout");
+        assert_eq!(
+            ApiKeyName::parse("  Checkout  ").unwrap().as_str(),
+            "Checkout"
+        );
         assert_eq!(ApiKeyName::parse(" "), Err(ApiKeyNameError::Missing));
         assert_eq!(
             ApiKeyName::parse(&"x".repeat(81)),
@@ -268,6 +271,9 @@ mod tests {
         let base = request_fingerprint("POST", "/api/v1/orders", b"{}");
         assert_eq!(base, request_fingerprint("POST", "/api/v1/orders", b"{}"));
         assert_ne!(base, request_fingerprint("POST", "/api/v1/orders", b"{ }"));
-        assert_ne!(base, request_fingerprint("POST", "/api/v1/orders/1/upsales", b"{}"));
+        assert_ne!(
+            base,
+            request_fingerprint("POST", "/api/v1/orders/1/upsales", b"{}")
+        );
     }
 }

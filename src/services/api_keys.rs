@@ -318,7 +318,8 @@ fn replay(key: ApiKeyId, status: i64, body: Option<String>) -> Result<Answer, Db
         .ok()
         .filter(|s| (100..600).contains(s))
         .ok_or_else(|| DbError::corrupt("api_requests", key.0, "status", status))?;
-    let body = body.ok_or_else(|| DbError::corrupt("api_requests", key.0, "response_body", "NULL"))?;
+    let body =
+        body.ok_or_else(|| DbError::corrupt("api_requests", key.0, "response_body", "NULL"))?;
     Ok(Answer {
         status,
         body,

@@ -140,6 +140,9 @@ pub fn route_table() -> Vec<RouteDef> {
         // The JSON order API (SPEC 4.7): a key, never a session; docs/api.md describes it.
         route!(GET "/api/v1/openapi.json", Public, api::openapi::document),
         route!(GET "/api/v1/campaigns", ApiKey, api::campaigns::list),
+        route!(POST "/api/v1/orders", ApiKey, api::orders::create),
+        route!(GET "/api/v1/orders/{id}", ApiKey, api::orders::show),
+        route!(POST "/api/v1/orders/{id}/upsales", ApiKey, api::orders::upsale),
     ]
 }
 

@@ -16,8 +16,14 @@ async fn stored_text(db: &Db) -> String {
     let mut rows: Vec<String> = Vec::new();
     for sql in [KEYS, EVENTS] {
         rows.extend(match db {
-            Db::Sqlite(pool) => sqlx::query_scalar::<_, String>(sql).fetch_all(pool).await.unwrap(),
-            Db::Postgres(pool) => sqlx::query_scalar::<_, String>(sql).fetch_all(pool).await.unwrap(),
+            Db::Sqlite(pool) => sqlx::query_scalar::<_, String>(sql)
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+            Db::Postgres(pool) => sqlx::query_scalar::<_, String>(sql)
+                .fetch_all(pool)
+                .await
+                .unwrap(),
         });
     }
     rows.join("\n")
@@ -177,21 +183,33 @@ fn the_command_line_prints_a_new_key_once() {
             .unwrap()
     };
     let made = recoup(&["api-key", "create", "--name", "Checkout page"]);
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     let out = String::from_utf8_lossy(&made.stdout);
     assert!(out.contains("Checkout page"), "{out}");
     let key = out.lines().last().unwrap().trim().to_owned();
     assert!(key.starts_with("rcp_") && key.len() == 77, "{out}");
     let stderr = String::from_utf8_lossy(&made.stderr);
-    assert!(!stderr.contains(&key), "the key is printed once, on stdout only");
+    assert!(
+        !stderr.contains(&key),
+        "the key is printed once, on stdout only"
+    );
 
     let refused = recoup(&["api-key", "create", "--name", " "]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--name:"));
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let stored = rt.block_on(async {
-        let db = Db::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        let db = Db::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
         let text = stored_text(&db).await;
         db.close().await;
         text

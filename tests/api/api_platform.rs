@@ -235,10 +235,17 @@ async fn probe(
             return Err(ApiError::internal("the probe failed on purpose"));
         }
         if order.conflict {
-            return Err(ApiError::new(StatusCode::CONFLICT, "probe_conflict", "Not now."));
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "probe_conflict",
+                "Not now.",
+            ));
         }
         if order.make_key {
-            services.api_keys.create(&caller.actor(), "Made by a call").await?;
+            services
+                .api_keys
+                .create(&caller.actor(), "Made by a call")
+                .await?;
         }
         Ok((
             StatusCode::CREATED,

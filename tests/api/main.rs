@@ -14,6 +14,7 @@ mod access;
 mod admin_api_keys;
 mod admin_roles;
 mod admin_users;
+mod api_orders;
 mod api_platform;
 mod auth;
 mod bins;

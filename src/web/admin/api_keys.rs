@@ -138,7 +138,10 @@ pub async fn revoke(
     match services.api_keys.revoke(&ctx.actor()?, id).await {
         Ok(()) => ctx.flash(
             FlashKind::Success,
-            format!("API key {} revoked. Calls made with it are refused.", key.name),
+            format!(
+                "API key {} revoked. Calls made with it are refused.",
+                key.name
+            ),
         ),
         Err(e @ ApiKeyError::AlreadyRevoked) => ctx.flash(FlashKind::Error, e.to_string()),
         Err(e) => return Err(e.into()),

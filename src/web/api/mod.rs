@@ -9,6 +9,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod idempotency;
 pub mod openapi;
+pub mod orders;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -330,7 +331,10 @@ pub fn method_not_allowed(allow: &str) -> HttpResponse {
 }
 
 /// A success answer: `value` as JSON with `status`.
-pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Result<HttpResponse, ApiError> {
+pub fn json_response<T: Serialize>(
+    status: StatusCode,
+    value: &T,
+) -> Result<HttpResponse, ApiError> {
     let body = serde_json::to_string(value).map_err(ApiError::internal)?;
     Ok(HttpResponse::build(status)
         .insert_header(ContentType::json())
@@ -391,7 +395,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|e| {
-                    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("The body could not be read: {e}."))
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_request",
+                        format!("The body could not be read: {e}."),
+                    )
                 })?;
                 if body.len() + chunk.len() > BODY_LIMIT {
                     return Err(ApiError::body_too_large());
@@ -434,7 +442,11 @@ fn from_path_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError
     }
     let located = inner.to_string();
     let message = located
-        .strip_suffix(&format!(" at line {} column {}", inner.line(), inner.column()))
+        .strip_suffix(&format!(
+            " at line {} column {}",
+            inner.line(),
+            inner.column()
+        ))
         .unwrap_or(&located);
     let parent = path.to_string();
     let parent = if parent == "." { "" } else { parent.as_str() };
@@ -519,7 +531,13 @@ mod tests {
         assert!(fields[0].1.starts_with("Invalid type"), "{}", fields[0].1);
 
         let (_, fields) = refusal(r#"{"customer": {}, "items": []}"#);
-        assert_eq!(fields, [("customer.email".to_owned(), "This field is required.".to_owned())]);
+        assert_eq!(
+            fields,
+            [(
+                "customer.email".to_owned(),
+                "This field is required.".to_owned()
+            )]
+        );
 
         let (_, fields) = refusal(r#"{"customer": {"email": "a@b.co", "age": 3}, "items": []}"#);
         assert_eq!(fields[0].0, "customer.age");
@@ -527,7 +545,8 @@ mod tests {
         let (_, fields) = refusal(r#"{"items": []}"#);
         assert_eq!(fields[0].0, "customer");
 
-        let (_, fields) = refusal(r#"{"customer": {"email": "a@b.co"}, "items": [{"quantity": -1}]}"#);
+        let (_, fields) =
+            refusal(r#"{"customer": {"email": "a@b.co"}, "items": [{"quantity": -1}]}"#);
         assert_eq!(fields[0].0, "items[0].quantity");
     }
 
@@ -538,8 +557,12 @@ mod tests {
             assert_eq!(e.status.as_u16(), 400, "{body}");
             assert_eq!(e.code, "malformed_json");
         }
-        let e = parse_json::<Order>(b"[1]").unwrap_err();
-        assert_eq!(e.status.as_u16(), 422, "JSON of the wrong shape is invalid input");
+        let e = parse_json::<Order>(b"\"an order\"").unwrap_err();
+        assert_eq!(
+            e.status.as_u16(),
+            422,
+            "JSON of the wrong shape is invalid input"
+        );
         assert!(e.fields.contains_key("body"));
     }
 
@@ -549,7 +572,10 @@ mod tests {
             .field("customer.email", "Enter a valid email address.");
         let body: serde_json::Value = serde_json::from_str(&e.body()).unwrap();
         assert_eq!(body["error"]["code"], "invalid");
-        assert_eq!(body["error"]["fields"]["customer.email"], "Enter a valid email address.");
+        assert_eq!(
+            body["error"]["fields"]["customer.email"],
+            "Enter a valid email address."
+        );
         let internal = ApiError::internal("db down").with_request_id("abc");
         assert!(!internal.body().contains("db down"));
         assert!(internal.body().contains("Request id: abc"));
@@ -559,12 +585,21 @@ mod tests {
     fn service_errors_answer_by_their_class() {
         use crate::services::api_keys::{ApiKeyError, IdempotencyError};
         assert_eq!(ApiError::from(ApiKeyError::NotFound).status.as_u16(), 404);
-        assert_eq!(ApiError::from(ApiKeyError::AlreadyRevoked).status.as_u16(), 409);
+        assert_eq!(
+            ApiError::from(ApiKeyError::AlreadyRevoked).status.as_u16(),
+            409
+        );
         let reused = ApiError::from(IdempotencyError::KeyReused);
-        assert_eq!((reused.status.as_u16(), reused.code), (422, "idempotency_key_reused"));
+        assert_eq!(
+            (reused.status.as_u16(), reused.code),
+            (422, "idempotency_key_reused")
+        );
         let unexpected = ApiError::from(Unexpected::Config("secret detail".into()));
         assert_eq!(unexpected.status.as_u16(), 500);
         assert!(!unexpected.body().contains("secret detail"));
-        assert!(unexpected.to_string().contains("secret detail"), "the log keeps the cause");
+        assert!(
+            unexpected.to_string().contains("secret detail"),
+            "the log keeps the cause"
+        );
     }
 }

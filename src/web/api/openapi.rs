@@ -28,7 +28,12 @@ pub const SECURITY_SCHEME: &str = "api_key";
             currency named beside them. Every POST accepts an `Idempotency-Key` header. Errors \
             answer `{\"error\": {\"code\", \"message\", \"fields\"}}`."
     ),
-    paths(super::campaigns::list),
+    paths(
+        super::campaigns::list,
+        super::orders::create,
+        super::orders::show,
+        super::orders::upsale,
+    ),
     components(schemas(ErrorBody)),
     modifiers(&BearerKey),
     security(("api_key" = [])),

@@ -1,4 +1,5 @@
-//! `/gateways`: gateway integrations, routing profiles and decline message mapping.
+//! `/gateways`: gateway integrations, routing profiles, decline message mapping and the PrePaid BIN
+//! mapping.
 
 pub mod bins;
 pub mod decline_mapping;

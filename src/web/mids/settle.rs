@@ -23,10 +23,16 @@ pub async fn settle(
         let page = ConfirmPage {
             layout: ctx.layout("Settle now", "mids"),
             heading: format!("Settle the open transactions of {}?", mid.title),
-            message: format!(
-                "{} settle now. From then on they can be refunded but no longer voided.",
-                transactions(open)
-            ),
+            message: match open {
+                0 => "No approved transaction is waiting to settle; nothing changes.".to_owned(),
+                1 => "1 approved transaction settles now. From then on it can be refunded but \
+                      no longer voided."
+                    .to_owned(),
+                n => format!(
+                    "{n} approved transactions settle now. From then on they can be refunded \
+                     but no longer voided."
+                ),
+            },
             blockers: Vec::new(),
             action: format!("/mids/{}/settle", mid.id),
             button: "Settle now",
