@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::domain::event::SystemActor;
 use crate::domain::user::NewUser;
 use crate::services::api_keys::ApiKeyError;
+use crate::services::generate::{GenerateError, GeneratePlan};
 use crate::services::users::UserError;
 use crate::startup::{Application, open_database, services};
 
@@ -45,6 +46,20 @@ pub enum Command {
     ApiKey {
         #[command(subcommand)]
         command: ApiKeyCommand,
+    },
+    /// Fill the database with generated customers, cards, orders, transactions, subscriptions
+    /// and fulfillments over the last 90 days (the same seed gives the same rows on an empty
+    /// database). Creates a "Generated Store" campaign first when no campaign can take sales.
+    Generate {
+        /// How many customers.
+        #[arg(long)]
+        customers: u64,
+        /// How many orders each customer has.
+        #[arg(long)]
+        orders_per_customer: u32,
+        /// The random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -92,6 +107,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ApiKey {
             command: ApiKeyCommand::Create { name },
         } => create_api_key(&settings, &name).await,
+        Command::Generate {
+            customers,
+            orders_per_customer,
+            seed,
+        } => {
+            let plan = GeneratePlan {
+                customers,
+                orders_per_customer,
+                seed,
+                campaigns: None,
+            };
+            generate(&settings, &plan).await
+        }
         Command::Secrets {
             command: SecretsCommand::Rotate,
         } => {
@@ -235,4 +263,45 @@ fn describe(errors: &crate::domain::FieldErrors) -> anyhow::Error {
         .map(|e| format!("  --{}: {}", e.field, e.message))
         .collect();
     anyhow::anyhow!("cannot create the user:\n{}", lines.join("\n"))
+}
+
+async fn generate(settings: &Settings, plan: &GeneratePlan) -> anyhow::Result<()> {
+    let db = open_database(settings).await?;
+    let services = services(db, settings, Arc::new(SystemClock))?;
+    let mut shown = std::time::Instant::now();
+    let report = services
+        .generate(&SystemActor::CommandLine.actor(), plan, |p| {
+            if shown.elapsed().as_secs() >= 1 || p.customers == p.of {
+                shown = std::time::Instant::now();
+                // Progress is for the person watching; a closed stderr stops nothing.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "generate: {}/{} customers, {} rows, {:.0} rows/s",
+                    p.customers,
+                    p.of,
+                    p.rows,
+                    p.rows_per_second()
+                );
+            }
+        })
+        .await
+        .map_err(|e| match e {
+            GenerateError::Invalid(errors) => {
+                anyhow::anyhow!("cannot generate:\n{}", flag_lines(&errors))
+            }
+            other => anyhow::anyhow!(other),
+        })?;
+    if report.created_store {
+        say("Created the \"Generated Store\" campaign, its products and a test MID.")?;
+    }
+    say(&format!(
+        "Generated {} rows in {:.1} s ({:.0} rows/s):",
+        report.rows(),
+        report.elapsed.as_secs_f64(),
+        report.rows_per_second()
+    ))?;
+    for (table, rows) in &report.tables {
+        say(&format!("  {table:<22} {rows:>10}"))?;
+    }
+    Ok(())
 }

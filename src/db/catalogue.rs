@@ -890,3 +890,20 @@ pub async fn campaign_name_holder(
         .fetch_optional(c)
         .await)?)
 }
+
+/// The campaigns (archived ones too) whose new sales go to `route`, by name: what stops that MID
+/// or ATRI profile from being deleted.
+pub async fn campaigns_routed_to(
+    conn: impl Into<Conn<'_>>,
+    route: SalesRoute,
+) -> Result<Vec<String>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const BY_MID: &str = "SELECT name FROM campaigns WHERE mid_id = $1 ORDER BY LOWER(name), id";
+    const BY_ATRI: &str =
+        "SELECT name FROM campaigns WHERE atri_profile_id = $1 ORDER BY LOWER(name), id";
+    let (sql, id) = match route {
+        SalesRoute::Mid(mid) => (BY_MID, mid.0),
+        SalesRoute::Atri(profile) => (BY_ATRI, profile.0),
+    };
+    Ok(on_conn!(conn.reborrow(), c => sqlx::query_scalar(sql).bind(id).fetch_all(c).await)?)
+}

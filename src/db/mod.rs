@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod api_requests;
 pub mod bins;
+pub mod bulk;
 pub mod catalogue;
 pub mod decline_mappings;
 pub mod events;

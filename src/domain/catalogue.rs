@@ -499,7 +499,7 @@ impl std::fmt::Display for CascadeRule {
             CascadeRule::Profile { name } => {
                 write!(f, "soft declines cascade at once down “{name}”")
             }
-            CascadeRule::None => f.write_str("no cascade: a decline stands"),
+            CascadeRule::None => f.write_str("no cascade profile, so the decline stands"),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod declines;
 pub mod demo;
 pub mod events;
+pub mod generate;
 pub mod mids;
 pub mod orders;
 pub mod passwords;
@@ -66,6 +67,8 @@ pub struct Services {
     pub bins: BinService,
     pub orders: OrderService,
     db: Db,
+    /// The card fingerprint key (R-TG-2), for the cards `generate` stores.
+    fingerprint_key: Arc<secrecy::SecretSlice<u8>>,
 }
 
 impl Services {
@@ -80,7 +83,12 @@ impl Services {
         } = deps;
         let gateways = crate::gateway::Gateways::new(db.clone(), clock.clone());
         Self {
-            orders: OrderService::new(db.clone(), clock.clone(), gateways, fingerprint_key),
+            orders: OrderService::new(
+                db.clone(),
+                clock.clone(),
+                gateways,
+                fingerprint_key.clone(),
+            ),
             auth: AuthService::new(db.clone(), clock.clone(), hasher.clone(), session_policy),
             users: UserService::new(db.clone(), clock.clone(), hasher),
             roles: RoleService::new(db.clone(), clock.clone()),
@@ -93,6 +101,7 @@ impl Services {
             recycle: RecycleService::new(db.clone(), clock),
             events: EventService::new(db.clone()),
             db,
+            fingerprint_key,
         }
     }
 

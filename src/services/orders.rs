@@ -17,6 +17,7 @@ use crate::db;
 use crate::db::orders::{NewEmail, NewOrder, NewPaymentMethod, NewSubscription, NewTransaction};
 use crate::db::{Db, DbError, Tx};
 use crate::domain::FieldErrors;
+use crate::domain::card::CardNumber;
 use crate::domain::catalogue::{Campaign, SalesRoute, WelcomeValues, fill_placeholders};
 use crate::domain::decline::{DeclineClass, classify};
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
@@ -24,13 +25,13 @@ use crate::domain::ids::{CustomerId, MidId, OrderId, PaymentMethodId};
 use crate::domain::mid::Mid;
 use crate::domain::money::Money;
 use crate::domain::order::{
-    CheckedSale, ItemDraft, OrderDetails, OrderKind, OrderStatus, PricedItem, RouteNote, SaleDraft,
-    SubscriptionStatus, check_items, check_sale, price_items,
+    CheckedSale, Cvv, ItemDraft, OrderDetails, OrderKind, OrderStatus, PricedItem, RouteNote,
+    SaleDraft, SubscriptionStatus, check_items, check_sale, price_items,
 };
 use crate::domain::payment::{TransactionKind, TransactionResult};
 use crate::domain::provider::Provider;
 use crate::domain::sale::{Payment, may_take, pick_by_weight};
-use crate::gateway::{Gateways, Instrument, Reply, SaleRequest};
+use crate::gateway::{GatewayError, Gateways, Instrument, Reply, SaleRequest, VoidRequest};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaleError {
@@ -47,6 +48,15 @@ pub enum SaleError {
     /// The idempotency key of this sale was used by another, already recorded.
     #[error("This request was already recorded.")]
     AlreadyRecorded,
+    #[error("No such MID.")]
+    MidNotFound,
+    #[error("Only a test MID runs test sales.")]
+    NotATestMid,
+    #[error("This MID is disabled and takes no sale of any kind; enable it first.")]
+    MidDisabled,
+    /// The gateway did not answer; what it did is unknown.
+    #[error("The gateway did not answer: {0}")]
+    GatewayFailed(String),
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
@@ -57,6 +67,10 @@ service_error!(SaleError {
     OrderNotFound => NotFound, "order_not_found",
     NotUpsellable => Conflict, "order_not_upsellable",
     AlreadyRecorded => Conflict, "already_recorded",
+    MidNotFound => NotFound, "mid_not_found",
+    NotATestMid => Conflict, "not_a_test_mid",
+    MidDisabled => Conflict, "mid_disabled",
+    GatewayFailed(_) => Busy, "gateway_failed",
     Unexpected(_) => Unexpected, "unexpected",
 });
 
@@ -330,6 +344,83 @@ impl OrderService {
         };
         self.commit(tx, actor, &event, now).await?;
         Ok(id)
+    }
+
+    /// The MID page's "Run a test sale": authorizes 1.00 of the MID's currency with a test
+    /// card and voids it at once, recording neither as an order. Only test MIDs, and only
+    /// enabled ones (R-MID-2).
+    pub async fn test_sale(
+        &self,
+        actor: &Actor,
+        mid_id: MidId,
+        card: &CardNumber,
+    ) -> Result<TestSale, SaleError> {
+        let mid = db::mids::find(&self.db, mid_id)
+            .await?
+            .ok_or(SaleError::MidNotFound)?;
+        if mid.provider != Provider::Test {
+            return Err(SaleError::NotATestMid);
+        }
+        if !mid.enabled {
+            return Err(SaleError::MidDisabled);
+        }
+        let gateway = self.gateways.for_mid(&mid).map_err(gateway_failed)?;
+        let now = self.clock.now();
+        let amount = Money::whole(1, mid.currency).ok_or(SaleError::NotATestMid)?;
+        let key = format!("test-sale:{}", random_token(12)?);
+        let cvv = Cvv::parse("123").ok_or(SaleError::NotATestMid)?;
+        let expiry = crate::domain::card::Expiry {
+            month: 12,
+            year: now.year() + 3,
+        };
+        let request = SaleRequest {
+            mid: &mid,
+            key: &key,
+            amount,
+            instrument: Instrument::Card {
+                number: card,
+                expiry,
+                cvv: &cvv,
+            },
+        };
+        let sale = gateway.sale(request).await.map_err(gateway_failed)?;
+        let void = if sale.approved() {
+            let void_key = format!("{key}:void");
+            let request = VoidRequest {
+                mid: &mid,
+                key: &void_key,
+                reference: &sale.reference,
+            };
+            Some(gateway.void(request).await.map_err(gateway_failed)?)
+        } else {
+            None
+        };
+        let class = (!sale.approved()).then(|| DeclineClass::Soft);
+        let class = match class {
+            Some(_) => {
+                let mappings = db::decline_mappings::all(&self.db).await?;
+                Some(classify(&mappings, &sale.response(mid.provider)))
+            }
+            None => None,
+        };
+        let answer = |r: &Reply| format!("{} ({} {})", r.result().key(), r.code, r.text);
+        let event = NewEvent {
+            kind: EventKind::MidTestSale,
+            subject: Subject::Mid(mid.id),
+            change: Change::Action(Some(json!({
+                "card": format!("{} …{}", card.bin().brand.label(), card.last4()),
+                "amount": amount.to_string(),
+                "sale": answer(&sale),
+                "void": void.as_ref().map(answer),
+            }))),
+        };
+        db::events::insert_alone(&self.db, actor, &event, now).await?;
+        Ok(TestSale {
+            amount,
+            sale,
+            class,
+            void,
+        })
     }
 
     async fn commit(
@@ -758,6 +849,20 @@ impl OrderService {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// What a test sale got: the sale's answer, its decline class, and the void's answer when the
+/// sale was approved.
+#[derive(Debug, Clone)]
+pub struct TestSale {
+    pub amount: Money,
+    pub sale: Reply,
+    pub class: Option<DeclineClass>,
+    pub void: Option<Reply>,
+}
+
+fn gateway_failed(e: GatewayError) -> SaleError {
+    SaleError::GatewayFailed(e.to_string())
 }
 
 /// What an order is recorded with, besides its routing and lines.

@@ -144,7 +144,10 @@ fn concrete(pattern: &str, ids: &Ids) -> String {
             "/gateways/bins/{id}",
             &format!("/gateways/bins/{}", ids.bin),
         )
-        .replace("/admin/api-keys/{id}", &format!("/admin/api-keys/{}", ids.api_key))
+        .replace(
+            "/admin/api-keys/{id}",
+            &format!("/admin/api-keys/{}", ids.api_key),
+        )
 }
 
 struct Ids {

@@ -175,6 +175,17 @@ both_backends! {
                 );
             }
         }
+        let mut operation_ids: Vec<&str> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .map(|op| op["operationId"].as_str().unwrap())
+            .collect();
+        let count = operation_ids.len();
+        operation_ids.sort_unstable();
+        operation_ids.dedup();
+        assert_eq!(operation_ids.len(), count, "operation ids are unique: {operation_ids:?}");
         assert_eq!(doc["components"]["securitySchemes"]["api_key"]["scheme"], "bearer");
         assert_eq!(doc["security"], json!([{"api_key": []}]));
         assert!(doc["components"]["schemas"]["ErrorBody"].is_object());

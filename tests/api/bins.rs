@@ -220,3 +220,46 @@ both_backends! {
         assert!(recoup::db::bins::card_type_of(&app.db, "422222").await.unwrap().is_none(), "nothing added");
     }
 }
+
+/// Runs raw SQL on one connection of the app's pool (so a per-connection pragma holds).
+async fn raw(app: &TestApp, sqlite: &[&str], postgres: &[&str]) {
+    match &app.db {
+        recoup::db::Db::Sqlite(pool) => {
+            let mut conn = pool.acquire().await.unwrap();
+            for sql in sqlite {
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+            }
+        }
+        recoup::db::Db::Postgres(pool) => {
+            let mut conn = pool.acquire().await.unwrap();
+            for sql in postgres {
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+both_backends! {
+    /// A stored type the code does not know (credit is never a row) is an error, never read as
+    /// a plausible type: a card is not let through a MID that blocks prepaid by a guess.
+    async fn a_bin_row_with_an_unknown_type_is_never_guessed(app) {
+        let sql = "INSERT INTO bin_ranges (bin, card_type, note, created_at) VALUES ('411111', 'credit', '', '2026-11-02T09:00:00Z')";
+        raw(
+            &app,
+            &["PRAGMA ignore_check_constraints = ON", sql, "PRAGMA ignore_check_constraints = OFF"],
+            &["ALTER TABLE bin_ranges DROP CONSTRAINT bin_ranges_card_type_check", sql],
+        )
+        .await;
+        assert!(recoup::db::bins::card_type_of(&app.db, "411111").await.is_err());
+        let visa = CardNumber::parse("4111111111111111").unwrap();
+        assert!(app.services.bins.bin_of(&visa).await.is_err(), "the service refuses to guess");
+        app.login_as_new("merchant").await;
+        assert_eq!(app.get("/gateways/bins").await.status().as_u16(), 500);
+    }
+}

@@ -670,6 +670,9 @@ both_backends! {
         assert_eq!(stored.route, SalesRoute::Mid(mid));
         assert!(!stored.recycling, "unticked turns recycling off");
         assert_eq!(stored.products, [a]);
+        let routed = |route| recoup::db::catalogue::campaigns_routed_to(&app.db, route);
+        assert_eq!(routed(SalesRoute::Mid(mid)).await.unwrap(), ["Summer"], "what keeps the MID in use");
+        assert!(routed(SalesRoute::Atri(atri)).await.unwrap().is_empty());
     }
 }
 
@@ -819,4 +822,93 @@ both_backends! {
         assert!(stored.enabled && !stored.archived, "nothing changed");
         assert!(app.services.catalogue.find_campaign(campaign).await.unwrap().on_sale());
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// In a browser
+
+/// From the keyboard: a toggle keeps focus on its row's button after the swap, and the cascade
+/// note follows the route picked.
+#[tokio::test]
+async fn toggles_keep_focus_and_the_cascade_note_follows_the_route_in_a_browser() {
+    use crate::chrome::{ENTER, signed_in};
+    let Some((browser, app)) = signed_in("cat@example.com", "Cat Alogue", "merchant").await else {
+        return;
+    };
+    let backup = new_mid(&app, "Backup", Provider::Test, &[]).await;
+    let cascade = app
+        .services
+        .routing
+        .create(
+            &Actor::system("test"),
+            &profile_draft("Main cascade", "cascade", &[backup]),
+        )
+        .await
+        .unwrap();
+    let main = mid_with_cascade(&app, "Main", cascade).await;
+    let product = new_product(&app, "Vitamins", "VIT-30").await;
+    let campaign = new_campaign(&app, "Summer", main, &[product]).await;
+
+    for (list, row, toggle) in [
+        (
+            "/products",
+            format!("product-{product}"),
+            format!("toggle-product-{product}"),
+        ),
+        (
+            "/campaigns",
+            format!("campaign-{campaign}"),
+            format!("toggle-campaign-{campaign}"),
+        ),
+    ] {
+        browser.goto(&app, list).await;
+        browser
+            .js(&format!(
+                "document.getElementById('{toggle}').focus(); return null;"
+            ))
+            .await;
+        browser.press(ENTER).await;
+        let question = browser.c().get_alert_text().await.expect("confirm dialog");
+        assert!(question.contains("Disable"), "{question}");
+        browser.c().accept_alert().await.expect("accept");
+        browser
+            .wait_for(&format!("#{row} .status.off"), "the row shows disabled")
+            .await;
+        browser
+            .wait_for_focus(&toggle, "after Disable, focus is on the row's button")
+            .await;
+        browser.press(ENTER).await;
+        browser
+            .wait_for(&format!("#{row} .status.ok"), "the row shows enabled")
+            .await;
+        browser
+            .wait_for_focus(&toggle, "after Enable, focus is on the row's button")
+            .await;
+    }
+    assert!(
+        app.services
+            .catalogue
+            .find_product(product)
+            .await
+            .unwrap()
+            .enabled
+    );
+    assert!(
+        app.services
+            .catalogue
+            .find_campaign(campaign)
+            .await
+            .unwrap()
+            .enabled
+    );
+
+    browser.goto(&app, "/campaigns/new").await;
+    browser
+        .js(&format!(
+            "const s = document.getElementById('route'); s.value = 'mid:{main}'; \
+             s.dispatchEvent(new Event('change', {{ bubbles: true }})); return null;"
+        ))
+        .await;
+    let note = browser.wait_for_text("#cascade-note", "Main cascade").await;
+    assert!(note.contains("Main"), "{note}");
 }

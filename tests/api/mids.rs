@@ -710,3 +710,25 @@ both_backends! {
         assert!(!created.after.unwrap_or_default().contains("settlement_delay_hours"), "not shown for other gateways");
     }
 }
+
+both_backends! {
+    /// A settlement delay outside 0..=720 written around the check fails loudly, never read as
+    /// the default.
+    async fn a_stored_settlement_delay_out_of_range_is_an_error(app) {
+        let mid = new_mid(&app, "Sandbox", Provider::Test, &[]).await;
+        match &app.db {
+            recoup::db::Db::Sqlite(pool) => {
+                let mut conn = pool.acquire().await.unwrap();
+                for sql in ["PRAGMA ignore_check_constraints = ON", "UPDATE mids SET settlement_delay_hours = 721", "PRAGMA ignore_check_constraints = OFF"] {
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await.unwrap();
+                }
+            }
+            recoup::db::Db::Postgres(pool) => {
+                for sql in ["ALTER TABLE mids DROP CONSTRAINT mids_settlement_delay_hours_check", "UPDATE mids SET settlement_delay_hours = 721"] {
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await.unwrap();
+                }
+            }
+        }
+        assert!(app.services.mids.find(mid).await.is_err());
+    }
+}

@@ -628,3 +628,36 @@ both_backends! {
         assert!((200..=300).contains(&a), "A took {a}, B took {b}");
     }
 }
+
+both_backends! {
+    /// The MID test button: 1.00 authorized with a test card and voided at once, no order
+    /// recorded; only on an enabled test MID (R-MID-2); logged.
+    async fn a_test_sale_authorizes_one_unit_and_voids_it(app) {
+        use recoup::domain::card::CardNumber;
+        let shop = shop(&app, 0).await;
+        let visa = CardNumber::parse("4111111111111111").unwrap();
+        let result = app.services.orders.test_sale(&actor(), shop.main, &visa).await.unwrap();
+        assert_eq!(result.amount, usd(100));
+        assert_eq!((result.sale.code.as_str(), result.sale.approved()), ("00", true));
+        let void = result.void.unwrap();
+        assert_eq!((void.code.as_str(), void.text.as_str(), void.approved()), ("00", "voided", true));
+        assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM orders").await, 0);
+        assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM events WHERE kind = 'mid.test_sale'").await, 1);
+
+        let stolen = CardNumber::parse("4000000000009979").unwrap();
+        let result = app.services.orders.test_sale(&actor(), shop.main, &stolen).await.unwrap();
+        assert_eq!(result.sale.code, "43");
+        assert_eq!(result.class.map(|c| c.key()), Some("hard"));
+        assert!(result.void.is_none());
+
+        app.services.mids.set_enabled(&actor(), shop.main, false).await.unwrap();
+        let refused = app.services.orders.test_sale(&actor(), shop.main, &visa).await;
+        assert!(matches!(refused, Err(SaleError::MidDisabled)), "{refused:?}");
+        let mut flexpay = mid_draft("FlexPay");
+        flexpay.provider = Provider::FlexPay;
+        flexpay.credentials = vec![("apikey", "k".to_owned())];
+        let flexpay = app.services.mids.create(&actor(), &flexpay).await.unwrap();
+        let refused = app.services.orders.test_sale(&actor(), flexpay, &visa).await;
+        assert!(matches!(refused, Err(SaleError::NotATestMid)), "{refused:?}");
+    }
+}

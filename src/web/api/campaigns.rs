@@ -109,6 +109,7 @@ impl ProductView {
 #[utoipa::path(
     get,
     path = "/api/v1/campaigns",
+    operation_id = "list_campaigns",
     tag = "catalogue",
     responses(
         (status = 200, description = "The campaigns on sale", body = CampaignList),

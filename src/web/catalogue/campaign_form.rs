@@ -198,8 +198,8 @@ impl ProductChoice {
         let p = &stored.product;
         let mut detail = format!("{} · {}", p.sku, p.price);
         match p.cycle_days {
-            Some(days) => detail.push_str(&format!(" every {days} days")),
-            None => detail.push_str(" once"),
+            Some(days) => detail.push_str(&format!(", every {days} days")),
+            None => detail.push_str(", one-off"),
         }
         if stored.archived {
             detail.push_str(" · archived, not sold: untick to take it out");

@@ -244,11 +244,15 @@ pub async fn archive(
             .map(|c| format!("“{}”", c.name))
             .collect();
         let mut message = "It leaves the product list and is sold no more; orders and subscriptions that have it keep it. It cannot be added to a campaign again, and archiving cannot be undone.".to_owned();
-        if !campaigns.is_empty() {
-            message.push_str(&format!(
+        match campaigns.as_slice() {
+            [] => {}
+            [one] => message.push_str(&format!(
+                " The campaign {one} stops selling it and shows it as archived until you take it out."
+            )),
+            many => message.push_str(&format!(
                 " The campaigns {} stop selling it and show it as archived until you take it out.",
-                campaigns.join(", ")
-            ));
+                many.join(", ")
+            )),
         }
         let page = ConfirmPage {
             layout: ctx.layout("Archive product", "catalogue"),
