@@ -320,3 +320,12 @@ CREATE TABLE api_requests (
     created_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (api_key_id, idempotency_key)
 );
+
+-- The permissions this issue adds (catalogue.manage, orders.enter, api_keys.manage) join the
+-- list a stored permission must be one of.
+ALTER TABLE role_permissions DROP CONSTRAINT role_permissions_permission_check;
+ALTER TABLE role_permissions ADD CONSTRAINT role_permissions_permission_check
+    CHECK (permission IN ('dashboard.view', 'mids.manage', 'gateways.manage', 'recycle.manage',
+    'decline_mapping.manage', 'reports.view', 'catalogue.manage', 'orders.enter',
+    'customers.view', 'customers.act', 'customers.blacklist', 'users.manage', 'roles.manage',
+    'events.view', 'api_keys.manage'));

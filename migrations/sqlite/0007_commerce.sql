@@ -320,3 +320,20 @@ CREATE TABLE api_requests (
     created_at TEXT NOT NULL,
     PRIMARY KEY (api_key_id, idempotency_key)
 );
+
+-- The permissions this issue adds (catalogue.manage, orders.enter, api_keys.manage) join the
+-- list a stored permission must be one of.
+DROP TRIGGER role_permissions_permission_check_insert;
+DROP TRIGGER role_permissions_permission_check_update;
+CREATE TRIGGER role_permissions_permission_check_insert BEFORE INSERT ON role_permissions
+WHEN NEW.permission NOT IN ('dashboard.view', 'mids.manage', 'gateways.manage', 'recycle.manage',
+    'decline_mapping.manage', 'reports.view', 'catalogue.manage', 'orders.enter',
+    'customers.view', 'customers.act', 'customers.blacklist', 'users.manage', 'roles.manage',
+    'events.view', 'api_keys.manage')
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: role_permissions_permission_check'); END;
+CREATE TRIGGER role_permissions_permission_check_update BEFORE UPDATE OF permission ON role_permissions
+WHEN NEW.permission NOT IN ('dashboard.view', 'mids.manage', 'gateways.manage', 'recycle.manage',
+    'decline_mapping.manage', 'reports.view', 'catalogue.manage', 'orders.enter',
+    'customers.view', 'customers.act', 'customers.blacklist', 'users.manage', 'roles.manage',
+    'events.view', 'api_keys.manage')
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: role_permissions_permission_check'); END;

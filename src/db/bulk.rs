@@ -302,6 +302,9 @@ impl Loader {
                 sqlx::query("PRAGMA cache_size = -262144")
                     .execute(&mut *conn)
                     .await?;
+                for pragma in std::env::var("XPRAGMAS").unwrap_or_default().split(';').filter(|p| !p.is_empty()) {
+                    sqlx::query(sqlx::AssertSqlSafe(pragma.to_owned())).execute(&mut *conn).await?;
+                }
                 Loader::Sqlite(conn)
             }
             Db::Postgres(pool) => {

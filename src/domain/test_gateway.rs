@@ -108,7 +108,29 @@ const TABLE: &[(&str, Scenario)] = &[
     ("4000000000007726", Scenario::FirstRefundFails),
 ];
 
+/// The cards of the table, in its order, for pickers ("Run a test sale").
+pub fn test_cards() -> impl Iterator<Item = (&'static str, Scenario)> {
+    TABLE.iter().copied()
+}
+
 impl Scenario {
+    /// What the card does, as a picker shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Scenario::Approve => "approved",
+            Scenario::DoNotHonor => "declined 05 do not honor (soft)",
+            Scenario::FundsUpTo20 => "declined 51 above 20.00, approved at or below",
+            Scenario::DeclinesThreeTimes => "declined 51 on the first 3 charges",
+            Scenario::Stolen => "declined 43 stolen card (hard)",
+            Scenario::Expired => "declined 54 expired card (hard)",
+            Scenario::Malfunction => "error 96 system malfunction (soft)",
+            Scenario::NeverRetry => "declined 05, advice code 21 (never retry)",
+            Scenario::RefundsFail => "approved; every refund fails",
+            Scenario::FirstRefundFails => "approved; the first refund fails",
+            Scenario::Unknown => "declined 14 invalid card number",
+        }
+    }
+
     pub fn key(self) -> &'static str {
         self.into()
     }

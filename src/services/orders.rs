@@ -395,13 +395,11 @@ impl OrderService {
         } else {
             None
         };
-        let class = (!sale.approved()).then(|| DeclineClass::Soft);
-        let class = match class {
-            Some(_) => {
-                let mappings = db::decline_mappings::all(&self.db).await?;
-                Some(classify(&mappings, &sale.response(mid.provider)))
-            }
-            None => None,
+        let class = if sale.approved() {
+            None
+        } else {
+            let mappings = db::decline_mappings::all(&self.db).await?;
+            Some(classify(&mappings, &sale.response(mid.provider)))
         };
         let answer = |r: &Reply| format!("{} ({} {})", r.result().key(), r.code, r.text);
         let event = NewEvent {
@@ -845,7 +843,7 @@ impl OrderService {
         };
         match db::orders::insert_transaction(&mut *tx, &transaction, now).await {
             Ok(_) => Ok(()),
-            Err(e) if matches!(e, DbError::Unique { .. }) => Err(SaleError::AlreadyRecorded),
+            Err(DbError::Unique { .. }) => Err(SaleError::AlreadyRecorded),
             Err(e) => Err(e.into()),
         }
     }

@@ -67,6 +67,7 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(POST "/mids/{id}/enabled", Needs(MidsManage), mids::set_enabled),
         route!(POST "/mids/{id}/delete", Needs(MidsManage), mids::delete),
         route!(POST "/mids/{id}/settle", Needs(MidsManage), mids::settle),
+        route!(POST "/mids/{id}/test-sale", Needs(MidsManage), orders::test_sale::run),
         // Gateways, routing profiles, decline mapping
         route!(GET "/gateways", Needs(GatewaysManage), gateways::index),
         route!(GET "/gateways/profiles", Needs(GatewaysManage), gateways::profiles::list),

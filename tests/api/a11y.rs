@@ -136,6 +136,8 @@ struct Fixtures {
     role: RoleId,
     product: recoup::domain::ids::ProductId,
     campaign: recoup::domain::ids::CampaignId,
+    /// An approved order with a subscription, and a declined one.
+    orders: Vec<recoup::domain::ids::OrderId>,
 }
 
 impl Fixtures {
@@ -181,9 +183,23 @@ impl Fixtures {
             .await
             .id;
         let (product, campaign) = crate::catalogue::a11y_fixtures(app, mids[0]).await;
+        let mut orders = Vec::new();
+        for card in ["4111111111111111", "4000000000000002"] {
+            let shop = crate::orders::Shop {
+                campaign,
+                one_off: product,
+                recurring: product,
+                main: mids[0],
+                backups: Vec::new(),
+                cascade: None,
+            };
+            let draft = crate::orders::sale(&shop, card, &[(product, 1)]);
+            orders.push(app.services.orders.place(&actor, &draft, None).await.unwrap());
+        }
         Self {
             product,
             campaign,
+            orders,
             mids,
             profiles,
             mapping,
@@ -212,6 +228,7 @@ impl Fixtures {
             "/campaigns/cascade" => Vec::new(),
             "/products/{id}/edit" => with(vec![self.product.to_string()]),
             "/campaigns/{id}/edit" => with(vec![self.campaign.to_string()]),
+            "/orders/{id}" => with(self.orders.iter().map(ToString::to_string).collect()),
             // Each gateway's "Activate" link leads here with its provider.
             "/mids/new" => std::iter::once(route.to_owned())
                 .chain(Provider::all().map(|p| format!("{route}?provider={}", p.key())))

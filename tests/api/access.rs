@@ -11,6 +11,8 @@ const SIGNED_IN: &[&str] = &["admin", "merchant", "cs_admin", "cs_agent"];
 const MERCHANT: &[&str] = &["admin", "merchant"];
 const CS: &[&str] = &["admin", "cs_admin", "cs_agent"];
 const ADMIN: &[&str] = &["admin"];
+/// Order entry: merchants test their gateways with it, agents take orders by phone.
+const ORDER_ENTRY: &[&str] = SIGNED_IN;
 /// Gateways, routing and decline mapping are merchant work too.
 const GATEWAYS: &[&str] = MERCHANT;
 /// The JSON API: an API key, never a session, so nobody here (each answers 401 JSON).
@@ -32,6 +34,7 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("POST", "/mids/{id}/enabled", MERCHANT),
     ("POST", "/mids/{id}/delete", MERCHANT),
     ("POST", "/mids/{id}/settle", MERCHANT),
+    ("POST", "/mids/{id}/test-sale", MERCHANT),
     ("GET", "/gateways", GATEWAYS),
     ("GET", "/gateways/profiles", GATEWAYS),
     ("GET", "/gateways/profiles/new", GATEWAYS),
@@ -59,7 +62,25 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("POST", "/recycle-billing/{id}", MERCHANT),
     ("POST", "/recycle-billing/{id}/delete", MERCHANT),
     ("POST", "/recycle-billing/{id}/move", MERCHANT),
+    ("GET", "/products", MERCHANT),
+    ("GET", "/products/new", MERCHANT),
+    ("POST", "/products", MERCHANT),
+    ("GET", "/products/{id}/edit", MERCHANT),
+    ("POST", "/products/{id}", MERCHANT),
+    ("POST", "/products/{id}/enabled", MERCHANT),
+    ("POST", "/products/{id}/archive", MERCHANT),
+    ("GET", "/campaigns", MERCHANT),
+    ("GET", "/campaigns/new", MERCHANT),
+    ("GET", "/campaigns/cascade", MERCHANT),
+    ("POST", "/campaigns", MERCHANT),
+    ("GET", "/campaigns/{id}/edit", MERCHANT),
+    ("POST", "/campaigns/{id}", MERCHANT),
+    ("POST", "/campaigns/{id}/enabled", MERCHANT),
+    ("POST", "/campaigns/{id}/archive", MERCHANT),
     ("GET", "/customers", CS),
+    ("GET", "/orders/new", ORDER_ENTRY),
+    ("POST", "/orders", ORDER_ENTRY),
+    ("GET", "/orders/{id}", ORDER_ENTRY),
     ("GET", "/admin", ADMIN),
     ("GET", "/admin/users", ADMIN),
     ("GET", "/admin/users/new", ADMIN),
@@ -81,6 +102,9 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("POST", "/admin/api-keys/{id}/revoke", ADMIN),
     ("GET", "/api/v1/openapi.json", ALL),
     ("GET", "/api/v1/campaigns", API_KEY),
+    ("POST", "/api/v1/orders", API_KEY),
+    ("GET", "/api/v1/orders/{id}", API_KEY),
+    ("POST", "/api/v1/orders/{id}/upsales", API_KEY),
 ];
 
 #[test]
@@ -148,6 +172,11 @@ fn concrete(pattern: &str, ids: &Ids) -> String {
             "/admin/api-keys/{id}",
             &format!("/admin/api-keys/{}", ids.api_key),
         )
+        .replace("/products/{id}", &format!("/products/{}", ids.product))
+        .replace("/campaigns/{id}", &format!("/campaigns/{}", ids.campaign))
+        // Refused before the order is looked up: any id will do.
+        .replace("/api/v1/orders/{id}", "/api/v1/orders/1")
+        .replace("/orders/{id}", &format!("/orders/{}", ids.order))
 }
 
 struct Ids {
@@ -159,6 +188,9 @@ struct Ids {
     mapping: String,
     bin: String,
     api_key: String,
+    product: String,
+    campaign: String,
+    order: String,
 }
 
 /// `path` with the first character of each segment percent-encoded in turn, in upper and in
@@ -258,6 +290,9 @@ both_backends! {
         let fixtures = crate::gateways::Fixtures::new(&app).await;
         let bin = recoup::domain::card::BinRangeDraft::parse("411111", "prepaid", "").unwrap();
         let bin = app.services.bins.create(&actor, &bin).await.unwrap();
+        let (product, campaign) = crate::catalogue::a11y_fixtures(&app, fixtures.mid).await;
+        let shop = crate::orders::Shop { campaign, one_off: product, recurring: product, main: fixtures.mid, backups: Vec::new(), cascade: None };
+        let order = app.services.orders.place(&actor, &crate::orders::sale(&shop, "4111111111111111", &[(product, 1)]), None).await.unwrap();
         let ids = Ids {
             user: target.id.to_string(),
             role: role.to_string(),
@@ -267,6 +302,9 @@ both_backends! {
             mapping: fixtures.mapping.to_string(),
             bin: bin.to_string(),
             api_key: app.services.api_keys.create(&actor, "Matrix key").await.unwrap().id.to_string(),
+            product: product.to_string(),
+            campaign: campaign.to_string(),
+            order: order.to_string(),
         };
         for who in ALL.iter().filter(|w| **w != "anonymous") {
             app.create_user(&format!("matrix.{}@example.com", who.replace('_', ".")), "Matrix User", who).await;
@@ -317,7 +355,7 @@ both_backends! {
     /// before any handler runs.
     async fn a_method_without_a_rule_is_refused_on_every_path(app) {
         let ids = Ids {
-            user: "1".into(), role: "1".into(), mid: "1".into(), recycle: "1".into(), profile: "1".into(), mapping: "1".into(), bin: "1".into(), api_key: "1".into(),
+            user: "1".into(), role: "1".into(), mid: "1".into(), recycle: "1".into(), profile: "1".into(), mapping: "1".into(), bin: "1".into(), api_key: "1".into(), product: "1".into(), campaign: "1".into(), order: "1".into(),
         };
         let table = route_table();
         let mut paths: Vec<&str> = Vec::new();

@@ -121,7 +121,7 @@ both_backends! {
 
 both_backends! {
     async fn r_au_6_a_user_manager_cannot_promote_anyone_or_touch_an_admin(app) {
-        let (_, manager) = custom_user(&app, "people", &["users.manage", "dashboard.view", "customers.view", "customers.act"]).await;
+        let (_, manager) = custom_user(&app, "people", &["users.manage", "dashboard.view", "customers.view", "customers.act", "orders.enter"]).await;
         let actor = actor_of(&manager);
         let agent = app.create_user("agent@example.com", "Agent", "cs_agent").await;
         let boss = app.create_user("boss@example.com", "Boss", "admin").await;

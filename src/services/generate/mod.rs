@@ -11,6 +11,8 @@
 //! are taken after the largest ones present when it starts.
 
 mod model;
+mod orders;
+mod people;
 mod words;
 mod world;
 
@@ -37,7 +39,7 @@ use world::{Facts, World};
 pub const MAX_CUSTOMERS: u64 = 10_000_000;
 pub const MAX_ORDERS_PER_CUSTOMER: u32 = 1_000;
 /// About this many rows are written per transaction.
-const ROWS_PER_BATCH: u64 = 40_000;
+const ROWS_PER_BATCH: usize = 40_000;
 /// The campaign created when no campaign can take generated sales.
 pub const GENERATED_STORE: &str = "Generated Store";
 const GENERATED_MID: &str = "Generated MID (test)";
@@ -164,11 +166,8 @@ impl GeneratePlan {
         }
     }
 
-    /// Customers per batch, so a batch holds about [`ROWS_PER_BATCH`] rows.
-    fn customers_per_batch(&self) -> u64 {
-        // About 7 rows per customer and 9 per order (item, notes, charge, gateway record...).
-        let per_customer = 7 + 9 * u64::from(self.orders_per_customer);
-        (ROWS_PER_BATCH / per_customer).clamp(1, 10_000)
+    fn rows_per_batch(&self) -> usize {
+        std::env::var("XROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(ROWS_PER_BATCH)
     }
 }
 
@@ -214,21 +213,20 @@ impl Services {
         let (sender, mut batches) =
             tokio::sync::mpsc::channel::<Result<(Batch, LastIds, u64), MoneyError>>(2);
         let total = plan.customers;
-        let per_batch = plan.customers_per_batch();
+        let rows = plan.rows_per_batch();
         let orders = plan.orders_per_customer;
         let world = Arc::new(world);
         let maker = tokio::task::spawn_blocking(move || {
-            let mut generator = Generator::new(world, after);
-            let mut done = 0;
-            while done < total {
-                let size = per_batch.min(total - done);
+            let mut generator = Generator::new(world, total, orders, after);
+            loop {
                 let mut batch = Batch::default();
-                let made = (0..size).try_for_each(|_| generator.customer(orders, &mut batch));
-                done += size;
-                let message = made.map(|()| (batch, *generator.last_ids(), done));
-                let failed = message.is_err();
-                // The writer stopped (it failed): nothing more to make.
-                if sender.blocking_send(message).is_err() || failed {
+                let made = generator.fill(&mut batch, rows);
+                let more = made.as_ref().is_ok_and(|more| *more);
+                let message = made.map(|_| {
+                    (batch, *generator.last_ids(), generator.customers_written())
+                });
+                // Stop when done, when making failed, or when the writer stopped (it failed).
+                if sender.blocking_send(message).is_err() || !more {
                     return;
                 }
             }

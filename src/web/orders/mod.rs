@@ -2,6 +2,8 @@
 //! read-only order page `/orders/{id}`. The card number and CVV typed here go to the sale
 //! service and are never echoed back: a form shown again has them blank.
 
+pub mod test_sale;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
