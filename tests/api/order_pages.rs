@@ -137,3 +137,60 @@ both_backends! {
         assert_eq!(response.status().as_u16(), 403);
     }
 }
+
+/// Order entry in headless Chromium as a CS agent: 4000000000000002 is declined on the main
+/// MID and cascaded down the profile (the card table declines it on every test MID); then
+/// 4000000000000341, which declines three charges and approves the fourth, is cascaded and
+/// approved on the third backup MID; each lands on its order page with the routing notes.
+#[tokio::test]
+async fn an_agent_places_orders_in_the_browser_and_reads_the_cascade() {
+    use fantoccini::Locator;
+    let Some((browser, app)) =
+        crate::chrome::signed_in("agent@example.com", "Cas Agent", "cs_agent").await
+    else {
+        return;
+    };
+    let shop = shop(&app, 3).await;
+    let select = |css: &'static str, value: String| {
+        let browser = &browser;
+        async move {
+            browser
+                .c()
+                .find(Locator::Css(css))
+                .await
+                .expect(css)
+                .select_by_value(&value)
+                .await
+                .expect("select");
+        }
+    };
+    for (card, outcome, last_note) in [
+        ("4000000000000002", "declined", "Backup 3: 19.99 USD declined (05 do not honor), soft decline."),
+        ("4000000000000341", "approved", "Backup 3: 19.99 USD approved (00 approved)."),
+    ] {
+        browser.goto(&app, "/orders/new").await;
+        select("[id='items[0].product_id']", shop.one_off.to_string()).await;
+        browser.fill("[id='customer.first_name']", "Grace").await;
+        browser.fill("[id='customer.last_name']", "Hopper").await;
+        browser.fill("[id='customer.email']", "grace@example.com").await;
+        browser.fill("[id='customer.address.line1']", "1 Navy Way").await;
+        browser.fill("[id='customer.address.city']", "Arlington").await;
+        browser.fill("[id='customer.address.postal_code']", "22201").await;
+        browser.fill("[id='card.number']", card).await;
+        select("[id='card.exp_month']", "12".to_owned()).await;
+        select("[id='card.exp_year']", "2031".to_owned()).await;
+        browser.fill("[id='card.cvv']", "123").await;
+        browser.click("form[action='/orders'] button[type=submit]").await;
+        let flash = browser.wait_for_text(".flash-success", "Order #").await;
+        assert!(flash.contains(outcome), "{flash}");
+        assert!(browser.path().await.starts_with("/orders/"));
+        let notes = browser.texts("ol.notes li").await;
+        assert!(notes.iter().any(|n| n == "Main: 19.99 USD declined (51 insufficient funds), soft decline." || n == "Main: 19.99 USD declined (05 do not honor), soft decline."), "{notes:?}");
+        assert!(notes.iter().any(|n| n == "Soft decline cascaded to Backup 1 (cascade profile Cascade)."), "{notes:?}");
+        assert_eq!(notes.last().map(String::as_str), Some(last_note), "{notes:?}");
+        let transactions = browser.texts("table tbody tr").await;
+        assert!(transactions.len() >= 4, "{transactions:?}");
+    }
+    browser.screenshot("order-page").await;
+    assert!(browser.console_errors().await.is_empty());
+}
