@@ -402,10 +402,19 @@ pub async fn usages(conn: impl Into<Conn<'_>>, id: MidId) -> Result<Vec<MidUsage
                        WHERE m.mid_id = $1 ORDER BY p.name";
     let routing: Vec<String> = on_conn!(conn.reborrow(), pool => sqlx::query_scalar(SQL).bind(id.0).fetch_all(pool).await)?;
     let recycling = super::recycle::names_using_mid(&mut conn, id).await?;
+    let campaigns = super::catalogue::campaigns_routed_to(
+        &mut conn,
+        crate::domain::catalogue::SalesRoute::Mid(id),
+    )
+    .await?;
+    const PAYMENTS: &str = "SELECT EXISTS (SELECT 1 FROM transactions WHERE mid_id = $1)";
+    let paid: bool = on_conn!(conn.reborrow(), pool => sqlx::query_scalar(PAYMENTS).bind(id.0).fetch_one(pool).await)?;
     Ok(routing
         .into_iter()
         .map(MidUsage::RoutingProfile)
         .chain(recycling.into_iter().map(MidUsage::RecycleProfile))
+        .chain(campaigns.into_iter().map(MidUsage::Campaign))
+        .chain(paid.then_some(MidUsage::Payments))
         .collect())
 }
 

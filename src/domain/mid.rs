@@ -11,6 +11,10 @@ use super::provider::Provider;
 pub enum MidUsage {
     RoutingProfile(String),
     RecycleProfile(String),
+    /// A campaign sends its new sales to it.
+    Campaign(String),
+    /// It has taken payments, which keep their MID for refunds, voids and the records.
+    Payments,
 }
 
 impl fmt::Display for MidUsage {
@@ -20,6 +24,8 @@ impl fmt::Display for MidUsage {
             MidUsage::RecycleProfile(name) => {
                 write!(f, "recycle billing profile \u{201c}{name}\u{201d}")
             }
+            MidUsage::Campaign(name) => write!(f, "campaign \u{201c}{name}\u{201d}"),
+            MidUsage::Payments => f.write_str("its payments (disable it instead)"),
         }
     }
 }

@@ -19,6 +19,9 @@ pub enum ProfileError {
     Invalid(FieldErrors),
     #[error("No such profile.")]
     NotFound,
+    /// An ATRI profile a campaign sends its new sales through.
+    #[error("Campaign {} sends its new sales through this profile; pick another route there first.", .campaigns.join(", "))]
+    InUse { campaigns: Vec<String> },
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
@@ -26,6 +29,7 @@ pub enum ProfileError {
 service_error!(ProfileError {
     Invalid(_) => Invalid, "invalid",
     NotFound => NotFound, "routing_profile_not_found",
+    InUse { .. } => Conflict, "routing_profile_in_use",
     Unexpected(_) => Unexpected, "unexpected",
 });
 
@@ -172,6 +176,14 @@ impl RoutingService {
         let before = self.find(id).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
+        let campaigns = db::catalogue::campaigns_routed_to(
+            &mut tx,
+            crate::domain::catalogue::SalesRoute::Atri(id),
+        )
+        .await?;
+        if !campaigns.is_empty() {
+            return Err(ProfileError::InUse { campaigns });
+        }
         db::profiles::delete(&mut tx, id).await?;
         let event = NewEvent {
             kind: EventKind::ProfileDeleted,

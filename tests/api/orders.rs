@@ -661,3 +661,34 @@ both_backends! {
         assert!(matches!(refused, Err(SaleError::NotATestMid)), "{refused:?}");
     }
 }
+
+both_backends! {
+    /// A MID a campaign routes to, or that has taken payments, and an ATRI profile a campaign
+    /// routes through cannot be deleted: the refusal names what holds them.
+    async fn mids_and_profiles_in_use_by_sales_are_kept(app) {
+        use recoup::services::mids::MidError;
+        use recoup::services::routing::ProfileError;
+        let shop = shop(&app, 0).await;
+        let refused = app.services.mids.delete(&actor(), shop.main).await;
+        assert!(matches!(&refused, Err(MidError::InUse { by }) if by.len() == 1), "{refused:?}");
+        assert_eq!(refused.unwrap_err().to_string(), "This MID is used by campaign \u{201c}Store\u{201d}; remove it there first.");
+
+        let paid = app.services.mids.create(&actor(), &mid_draft("Paid")).await.unwrap();
+        let profile = app.services.routing.create(&actor(), &ProfileDraft {
+            name: "Split".to_owned(), kind: ProfileKind::Atri, members: vec![(paid, 1, 1)],
+        }).await.unwrap();
+        let campaign = app.services.catalogue.create_campaign(&actor(), &CampaignDraft {
+            name: "Split store".to_owned(), currency: Currency::Usd, route: Some(SalesRoute::Atri(profile)),
+            products: vec![shop.one_off], recycling: true, notify: Vec::new(),
+            welcome_subject: String::new(), welcome_body: String::new(),
+        }).await.unwrap();
+        let mut draft = sale(&shop, "4111111111111111", &[(shop.one_off, 1)]);
+        draft.campaign_id = campaign.0;
+        place(&app, &draft).await;
+        let refused = app.services.routing.delete(&actor(), profile).await;
+        assert!(matches!(&refused, Err(ProfileError::InUse { campaigns }) if campaigns == &["Split store".to_owned()]), "{refused:?}");
+        let refused = app.services.mids.delete(&actor(), paid).await;
+        let Err(MidError::InUse { by }) = refused else { panic!("{refused:?}") };
+        assert!(by.contains(&recoup::domain::mid::MidUsage::Payments), "{by:?}");
+    }
+}

@@ -141,6 +141,8 @@ fn row_of(mid: Mid, usages: &[(MidId, MidUsage)]) -> MidRow {
         .map(|(_, usage)| match usage {
             MidUsage::RoutingProfile(name) => name.clone(),
             MidUsage::RecycleProfile(name) => format!("{name} (recycle billing)"),
+            MidUsage::Campaign(name) => format!("{name} (campaign)"),
+            MidUsage::Payments => "payments".to_owned(),
         })
         .collect();
     MidRow::new(mid, names)
