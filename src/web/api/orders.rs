@@ -292,6 +292,7 @@ fn charge_key(caller: &ApiCaller, idempotency: &Idempotency) -> Option<String> {
 #[utoipa::path(
     post,
     path = "/api/v1/orders",
+    operation_id = "create_order",
     tag = "orders",
     request_body = NewOrderBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body; charges once.")),
@@ -332,6 +333,7 @@ fn order_id(raw: &str) -> Result<OrderId, ApiError> {
 #[utoipa::path(
     get,
     path = "/api/v1/orders/{id}",
+    operation_id = "get_order",
     tag = "orders",
     params(("id" = i64, Path, description = "The order's id")),
     responses((status = 200, description = "The order", body = OrderView), ReadErrors),
@@ -350,6 +352,7 @@ pub async fn show(
 #[utoipa::path(
     post,
     path = "/api/v1/orders/{id}/upsales",
+    operation_id = "create_upsale",
     tag = "orders",
     params(
         ("id" = i64, Path, description = "The approved new sale"),
