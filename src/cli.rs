@@ -145,20 +145,30 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
     let db = open_database(settings).await?;
     let services = services(db, settings, Arc::new(SystemClock))?;
     if demo {
-        let logins = services
-            .seed_demo()
+        let demo = services
+            .load_demo()
             .await
             .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
-        if logins.is_empty() {
+        if demo.logins.is_empty() {
             say("Demo: the database already has users; nothing was added.")?;
         } else {
             say("Demo logins (shown once; change them for anything but a demo):")?;
-            for login in &logins {
+            for login in &demo.logins {
                 say(&format!(
                     "  {:<9} {:<32} {}",
                     login.role, login.email, login.password
                 ))?;
             }
+        }
+        if let Some(store) = &demo.store {
+            say(&format!(
+                "Demo Store (campaign {}): {} customers, {} orders over the last 90 days.",
+                store.campaign, store.customers, store.orders
+            ))?;
+            say(&format!(
+                "  API key \"{}\" (shown once): {}",
+                store.api_key.name, store.api_key.key
+            ))?;
         }
     }
     spawn_housekeeping(services.clone());
@@ -271,14 +281,15 @@ async fn generate(settings: &Settings, plan: &GeneratePlan) -> anyhow::Result<()
     let mut shown = std::time::Instant::now();
     let report = services
         .generate(&SystemActor::CommandLine.actor(), plan, |p| {
-            if shown.elapsed().as_secs() >= 1 || p.customers == p.of {
+            if shown.elapsed().as_secs() >= 1 {
                 shown = std::time::Instant::now();
                 // Progress is for the person watching; a closed stderr stops nothing.
                 let _ = writeln!(
                     std::io::stderr(),
-                    "generate: {}/{} customers, {} rows, {:.0} rows/s",
-                    p.customers,
+                    "generate: {}/{} orders, {} customers, {} rows, {:.0} rows/s",
+                    p.orders,
                     p.of,
+                    p.customers,
                     p.rows,
                     p.rows_per_second()
                 );

@@ -38,8 +38,10 @@ use world::{Facts, World};
 /// At most this many customers, and orders per customer, in one run.
 pub const MAX_CUSTOMERS: u64 = 10_000_000;
 pub const MAX_ORDERS_PER_CUSTOMER: u32 = 1_000;
-/// About this many rows are written per transaction.
-const ROWS_PER_BATCH: usize = 40_000;
+/// About this many rows are written per transaction: well under a second of holding SQLite's
+/// write lock, so the portal can keep writing while a load runs, and big enough that each
+/// index page is written once per batch rather than once per few rows.
+const ROWS_PER_BATCH: usize = 100_000;
 /// The campaign created when no campaign can take generated sales.
 pub const GENERATED_STORE: &str = "Generated Store";
 const GENERATED_MID: &str = "Generated MID (test)";
@@ -59,6 +61,8 @@ pub struct GeneratePlan {
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
     pub customers: u64,
+    pub orders: u64,
+    /// Orders the run makes in all.
     pub of: u64,
     pub rows: u64,
     pub elapsed: Duration,
@@ -166,9 +170,6 @@ impl GeneratePlan {
         }
     }
 
-    fn rows_per_batch(&self) -> usize {
-        std::env::var("XROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(ROWS_PER_BATCH)
-    }
 }
 
 impl Services {
@@ -211,9 +212,9 @@ impl Services {
     ) -> Result<Vec<(&'static str, u64)>, GenerateError> {
         let after = loader.last_ids().await?;
         let (sender, mut batches) =
-            tokio::sync::mpsc::channel::<Result<(Batch, LastIds, u64), MoneyError>>(2);
+            tokio::sync::mpsc::channel::<Result<(Batch, LastIds, [u64; 2]), MoneyError>>(2);
         let total = plan.customers;
-        let rows = plan.rows_per_batch();
+        let rows = ROWS_PER_BATCH;
         let orders = plan.orders_per_customer;
         let world = Arc::new(world);
         let maker = tokio::task::spawn_blocking(move || {
@@ -223,7 +224,8 @@ impl Services {
                 let made = generator.fill(&mut batch, rows);
                 let more = made.as_ref().is_ok_and(|more| *more);
                 let message = made.map(|_| {
-                    (batch, *generator.last_ids(), generator.customers_written())
+                    let done = [generator.customers_written(), generator.orders_written()];
+                    (batch, *generator.last_ids(), done)
                 });
                 // Stop when done, when making failed, or when the writer stopped (it failed).
                 if sender.blocking_send(message).is_err() || !more {
@@ -234,7 +236,7 @@ impl Services {
         let mut counts = [0u64; TABLES.len()];
         let mut written: Result<(), GenerateError> = Ok(());
         while let Some(message) = batches.recv().await {
-            let (batch, last, customers) = match message {
+            let (batch, last, [customers, orders]) = match message {
                 Ok(made) => made,
                 Err(e) => {
                     written = Err(e.into());
@@ -250,7 +252,8 @@ impl Services {
             }
             progress(&Progress {
                 customers,
-                of: total,
+                orders,
+                of: total * u64::from(plan.orders_per_customer),
                 rows: counts.iter().sum(),
                 elapsed: started.elapsed(),
             });

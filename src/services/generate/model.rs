@@ -31,6 +31,8 @@ pub struct Generator {
     begun: u64,
     /// Customers written so far.
     written: u64,
+    /// The ids the run started after.
+    after: LastIds,
     ids: LastIds,
     unseen: Unseen,
     cohort: Cohort,
@@ -142,6 +144,7 @@ impl Generator {
             customers,
             begun: 0,
             written: 0,
+            after,
             ids: after,
             unseen: Unseen {
                 subscriptions: vec![
@@ -166,6 +169,11 @@ impl Generator {
     /// Customers written so far.
     pub fn customers_written(&self) -> u64 {
         self.written
+    }
+
+    /// Orders written so far.
+    pub fn orders_written(&self) -> u64 {
+        u64::try_from(self.ids.orders - self.after.orders).unwrap_or(0)
     }
 
     /// Adds rows to `batch` until it holds about `rows` rows or the run is done; answers
