@@ -5,7 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::services::api_keys::ApiKeyError;
 use crate::services::bins::BinRangeError;
+use crate::services::catalogue::CatalogueError;
 use crate::services::declines::MappingError;
 use crate::services::mids::MidError;
 use crate::services::orders::SaleError;
@@ -134,7 +136,9 @@ from_service_error!(
     MappingError,
     RecycleError,
     BinRangeError,
-    SaleError
+    SaleError,
+    CatalogueError,
+    ApiKeyError
 );
 
 #[cfg(test)]

@@ -149,16 +149,3 @@ pub async fn revoke(
     Ok(see_other("/admin/api-keys"))
 }
 
-impl From<ApiKeyError> for AppError {
-    fn from(e: ApiKeyError) -> Self {
-        use crate::services::ServiceError;
-        match e {
-            ApiKeyError::Unexpected(u) => AppError::Unexpected(u),
-            other => AppError::Service {
-                class: other.class(),
-                code: other.code(),
-                message: other.to_string(),
-            },
-        }
-    }
-}

@@ -21,25 +21,9 @@ pub use products::{
     archive as archive_product, list as products, set_enabled as set_product_enabled,
 };
 
-use crate::error::AppError;
-use crate::services::ServiceError;
-use crate::services::catalogue::CatalogueError;
 
 /// A catalogue error keeps its class, code and message, like every service error
 /// (`crate::error`); an unexpected one keeps its cause for the log.
-impl From<CatalogueError> for AppError {
-    fn from(e: CatalogueError) -> Self {
-        match e {
-            CatalogueError::Unexpected(u) => AppError::Unexpected(u),
-            other => AppError::Service {
-                class: other.class(),
-                code: other.code(),
-                message: other.to_string(),
-            },
-        }
-    }
-}
-
 /// A list's query string state: its filters as (key, value) pairs, and its sort column and
 /// direction, from which the pages build their links.
 struct ListLinks<'a> {
