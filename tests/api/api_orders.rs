@@ -22,7 +22,13 @@ fn order_body(shop: &Shop, card: &str) -> Value {
     })
 }
 
-async fn post(app: &TestApp, path: &str, key: &str, idempotency: Option<&str>, body: &Value) -> reqwest::Response {
+async fn post(
+    app: &TestApp,
+    path: &str,
+    key: &str,
+    idempotency: Option<&str>,
+    body: &Value,
+) -> reqwest::Response {
     let mut request = new_client().post(app.url(path)).bearer_auth(key).json(body);
     if let Some(idempotency) = idempotency {
         request = request.header("Idempotency-Key", idempotency);
@@ -31,7 +37,12 @@ async fn post(app: &TestApp, path: &str, key: &str, idempotency: Option<&str>, b
 }
 
 async fn get(app: &TestApp, path: &str, key: &str) -> reqwest::Response {
-    new_client().get(app.url(path)).bearer_auth(key).send().await.unwrap()
+    new_client()
+        .get(app.url(path))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// (status, error code, field names) of an answer that must be an error.
@@ -39,15 +50,28 @@ async fn refusal(response: reqwest::Response) -> (u16, String, Vec<String>) {
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
     let error = &body["error"];
-    let fields = error["fields"].as_object().map(|f| f.keys().cloned().collect()).unwrap_or_default();
-    (status, error["code"].as_str().unwrap_or_default().to_owned(), fields)
+    let fields = error["fields"]
+        .as_object()
+        .map(|f| f.keys().cloned().collect())
+        .unwrap_or_default();
+    (
+        status,
+        error["code"].as_str().unwrap_or_default().to_owned(),
+        fields,
+    )
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) FROM {table}");
     match &app.db {
-        recoup::db::Db::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await.unwrap(),
-        recoup::db::Db::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await.unwrap(),
+        recoup::db::Db::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        recoup::db::Db::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(pool)
+            .await
+            .unwrap(),
     }
 }
 

@@ -165,32 +165,93 @@ async fn an_agent_places_orders_in_the_browser_and_reads_the_cascade() {
         }
     };
     for (card, outcome, last_note) in [
-        ("4000000000000002", "declined", "Backup 3: 19.99 USD declined (05 do not honor), soft decline."),
-        ("4000000000000341", "approved", "Backup 3: 19.99 USD approved (00 approved)."),
+        (
+            "4000000000000002",
+            "declined",
+            "Backup 3: 19.99 USD declined (05 do not honor), soft decline.",
+        ),
+        (
+            "4000000000000341",
+            "approved",
+            "Backup 3: 19.99 USD approved (00 approved).",
+        ),
     ] {
         browser.goto(&app, "/orders/new").await;
         select("[id='items[0].product_id']", shop.one_off.to_string()).await;
         browser.fill("[id='customer.first_name']", "Grace").await;
         browser.fill("[id='customer.last_name']", "Hopper").await;
-        browser.fill("[id='customer.email']", "grace@example.com").await;
-        browser.fill("[id='customer.address.line1']", "1 Navy Way").await;
-        browser.fill("[id='customer.address.city']", "Arlington").await;
-        browser.fill("[id='customer.address.postal_code']", "22201").await;
+        browser
+            .fill("[id='customer.email']", "grace@example.com")
+            .await;
+        browser
+            .fill("[id='customer.address.line1']", "1 Navy Way")
+            .await;
+        browser
+            .fill("[id='customer.address.city']", "Arlington")
+            .await;
+        browser
+            .fill("[id='customer.address.postal_code']", "22201")
+            .await;
         browser.fill("[id='card.number']", card).await;
         select("[id='card.exp_month']", "12".to_owned()).await;
         select("[id='card.exp_year']", "2031".to_owned()).await;
         browser.fill("[id='card.cvv']", "123").await;
-        browser.click("form[action='/orders'] button[type=submit]").await;
+        browser
+            .click("form[action='/orders'] button[type=submit]")
+            .await;
         let flash = browser.wait_for_text(".flash-success", "Order #").await;
         assert!(flash.contains(outcome), "{flash}");
         assert!(browser.path().await.starts_with("/orders/"));
         let notes = browser.texts("ol.notes li").await;
-        assert!(notes.iter().any(|n| n == "Main: 19.99 USD declined (51 insufficient funds), soft decline." || n == "Main: 19.99 USD declined (05 do not honor), soft decline."), "{notes:?}");
-        assert!(notes.iter().any(|n| n == "Soft decline cascaded to Backup 1 (cascade profile Cascade)."), "{notes:?}");
-        assert_eq!(notes.last().map(String::as_str), Some(last_note), "{notes:?}");
+        assert!(
+            notes.iter().any(|n| n
+                == "Main: 19.99 USD declined (51 insufficient funds), soft decline."
+                || n == "Main: 19.99 USD declined (05 do not honor), soft decline."),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n == "Soft decline cascaded to Backup 1 (cascade profile Cascade)."),
+            "{notes:?}"
+        );
+        assert_eq!(
+            notes.last().map(String::as_str),
+            Some(last_note),
+            "{notes:?}"
+        );
         let transactions = browser.texts("table tbody tr").await;
         assert!(transactions.len() >= 4, "{transactions:?}");
     }
     browser.screenshot("order-page").await;
     assert!(browser.console_errors().await.is_empty());
+}
+
+both_backends! {
+    /// "Run a test sale" over HTTP: htmx gets the result fragment, a plain post a page; a
+    /// card outside the test table, a FlexPay MID and a cs_agent are refused.
+    async fn a_test_sale_runs_from_the_mid_page(app) {
+        let shop = shop(&app, 0).await;
+        app.login_as_new("merchant").await;
+        let edit = app.get_page(&format!("/mids/{}/edit", shop.main)).await;
+        assert!(edit.has("select#test-card option[value='4111111111111111']"), "the picker lists the table");
+        let path = format!("/mids/{}/test-sale", shop.main);
+        let token = crate::helpers::csrf_in(&app.get_html("/").await);
+        let response = app.client.post(app.url(&path)).header("HX-Request", "true")
+            .form(&[("csrf_token", token.as_str()), ("card", "4111111111111111")]).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let fragment = response.text().await.unwrap();
+        assert!(fragment.contains("id=\"test-sale-result\"") && !fragment.contains("<html"), "{fragment}");
+        let text = Page::parse(&fragment).text("#test-sale-result");
+        assert!(text.contains("sale approved (00 approved)") && text.contains("void approved (00 voided)"), "{text}");
+
+        let page = app.post_form(&path, &[("card", "4000000000009979")]).await;
+        assert_eq!(page.status().as_u16(), 200);
+        let text = Page::parse(&page.text().await.unwrap()).text("#test-sale-result");
+        assert!(text.contains("declined (43 stolen card, hard decline)") && !text.contains("void"), "{text}");
+
+        let refused = app.post_form(&path, &[("card", "4242424242424242")]).await;
+        assert_eq!(refused.status().as_u16(), 422);
+        assert!(Page::parse(&refused.text().await.unwrap()).text("#test-sale-result").contains("Pick one of the test cards."));
+    }
 }

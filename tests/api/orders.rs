@@ -204,15 +204,31 @@ pub fn sale(shop: &Shop, card: &str, items: &[(ProductId, i64)]) -> SaleDraft {
 
 async fn scalar(db: &Db, sql: &str) -> i64 {
     match db {
-        Db::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(pool).await.unwrap(),
-        Db::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(pool).await.unwrap(),
+        Db::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(pool)
+            .await
+            .unwrap(),
     }
 }
 
 async fn execute(db: &Db, sql: &str) {
     match db {
-        Db::Sqlite(pool) => drop(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(pool).await.unwrap()),
-        Db::Postgres(pool) => drop(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(pool).await.unwrap()),
+        Db::Sqlite(pool) => drop(
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(pool)
+                .await
+                .unwrap(),
+        ),
+        Db::Postgres(pool) => drop(
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(pool)
+                .await
+                .unwrap(),
+        ),
     }
 }
 
@@ -238,8 +254,14 @@ pub async fn every_stored_value(db: &Db) -> Vec<String> {
     for (table, column) in columns {
         let sql = format!("SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\"");
         let found: Vec<Option<String>> = match db {
-            Db::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await.unwrap(),
-            Db::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await.unwrap(),
+            Db::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+            Db::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                .fetch_all(pool)
+                .await
+                .unwrap(),
         };
         values.extend(found.into_iter().flatten());
     }
@@ -247,7 +269,11 @@ pub async fn every_stored_value(db: &Db) -> Vec<String> {
 }
 
 async fn place(app: &TestApp, draft: &SaleDraft) -> OrderId {
-    app.services.orders.place(&actor(), draft, None).await.unwrap()
+    app.services
+        .orders
+        .place(&actor(), draft, None)
+        .await
+        .unwrap()
 }
 
 both_backends! {
