@@ -272,15 +272,29 @@ pub async fn insert_item(
     Ok(OrderItemId(id))
 }
 
-pub async fn insert_note(
+/// Writes an order's notes in one statement, in their order (the array travels as JSON and is
+/// read back as rows by each backend's JSON function).
+pub async fn insert_notes(
     conn: impl Into<Conn<'_>>,
     order: OrderId,
-    body: &str,
+    bodies: &[String],
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    let mut conn: Conn<'_> = conn.into();
-    const SQL: &str = "INSERT INTO order_notes (order_id, body, created_at) VALUES ($1, $2, $3)";
-    on_conn!(conn.reborrow(), c => sqlx::query(SQL).bind(order.0).bind(body).bind(now).execute(c).await.map(drop))?;
+    if bodies.is_empty() {
+        return Ok(());
+    }
+    let conn: Conn<'_> = conn.into();
+    const SQLITE: &str = "INSERT INTO order_notes (order_id, body, created_at) \
+         SELECT $1, value, $3 FROM json_each($2) ORDER BY key";
+    const POSTGRES: &str = "INSERT INTO order_notes (order_id, body, created_at) \
+         SELECT $1, n.body, $3 FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY AS n(body, i) ORDER BY n.i";
+    let sql = match conn.dialect() {
+        super::Dialect::Sqlite => SQLITE,
+        super::Dialect::Postgres => POSTGRES,
+    };
+    let bodies =
+        serde_json::to_string(bodies).map_err(|e| DbError::Other(sqlx::Error::Encode(e.into())))?;
+    on_conn!(conn, c => sqlx::query(sql).bind(order.0).bind(&bodies).bind(now).execute(c).await.map(drop))?;
     Ok(())
 }
 
@@ -424,9 +438,57 @@ struct OrderRow {
     created_at: DateTime<Utc>,
     campaign_name: String,
     mid_title: Option<String>,
+    first_name: String,
+    last_name: String,
+    email: String,
+    phone: String,
+    blacklisted: bool,
+    customer_created_at: DateTime<Utc>,
+    pm_provider: Option<String>,
+    pm_token: Option<String>,
+    pm_brand: Option<String>,
+    pm_card_type: Option<String>,
+    pm_first6: Option<String>,
+    pm_last4: Option<String>,
+    pm_exp_month: Option<i64>,
+    pm_exp_year: Option<i64>,
+    pm_fingerprint: Option<String>,
 }
 
 impl OrderRow {
+    fn customer(&self) -> Customer {
+        Customer {
+            id: CustomerId(self.customer_id),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            blacklisted: self.blacklisted,
+            created_at: self.customer_created_at,
+        }
+    }
+
+    fn payment_method(&self) -> Result<Option<PaymentMethod>, DbError> {
+        let Some(id) = self.payment_method_id else {
+            return Ok(None);
+        };
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        PaymentMethod::try_from(PaymentMethodRow {
+            id,
+            customer_id: self.customer_id,
+            provider: text(&self.pm_provider),
+            token: text(&self.pm_token),
+            brand: text(&self.pm_brand),
+            card_type: text(&self.pm_card_type),
+            first6: text(&self.pm_first6),
+            last4: text(&self.pm_last4),
+            exp_month: self.pm_exp_month.unwrap_or_default(),
+            exp_year: self.pm_exp_year.unwrap_or_default(),
+            fingerprint: text(&self.pm_fingerprint),
+        })
+        .map(Some)
+    }
+
     fn order(&self) -> Result<Order, DbError> {
         let bad = |column, value: &str| DbError::corrupt("orders", self.id, column, value);
         Ok(Order {
@@ -452,10 +514,17 @@ pub async fn find_order(conn: impl Into<Conn<'_>>, id: OrderId) -> Result<Option
     row.map(|r| r.order()).transpose()
 }
 
+/// The order with its campaign's name, its MID's title, its customer and its card: one row.
 const ORDER_SQL: &str = "SELECT o.id, o.customer_id, o.campaign_id, o.parent_order_id, o.payment_method_id, o.mid_id, \
      o.kind, o.status, o.currency, o.total_minor, o.ip_address, o.created_at, c.name AS campaign_name, \
-     m.title AS mid_title FROM orders o JOIN campaigns c ON c.id = o.campaign_id \
-     LEFT JOIN mids m ON m.id = o.mid_id WHERE o.id = $1";
+     m.title AS mid_title, \
+     u.first_name, u.last_name, u.email, u.phone, u.blacklisted, u.created_at AS customer_created_at, \
+     p.provider AS pm_provider, p.token AS pm_token, p.brand AS pm_brand, p.card_type AS pm_card_type, \
+     p.first6 AS pm_first6, p.last4 AS pm_last4, p.exp_month AS pm_exp_month, p.exp_year AS pm_exp_year, \
+     p.fingerprint AS pm_fingerprint \
+     FROM orders o JOIN campaigns c ON c.id = o.campaign_id JOIN customers u ON u.id = o.customer_id \
+     LEFT JOIN mids m ON m.id = o.mid_id LEFT JOIN payment_methods p ON p.id = o.payment_method_id \
+     WHERE o.id = $1";
 
 #[derive(sqlx::FromRow)]
 struct ItemRow {
@@ -571,7 +640,7 @@ struct FulfillmentRow {
 }
 
 /// The order with its customer, card, items, transactions, subscriptions, fulfillments and
-/// notes: seven indexed queries whatever the order holds.
+/// notes: six indexed queries whatever the order holds.
 pub async fn order_details(
     conn: impl Into<Conn<'_>>,
     id: OrderId,
@@ -582,13 +651,8 @@ pub async fn order_details(
         return Ok(None);
     };
     let order = row.order()?;
-    let customer = find_customer(conn.reborrow(), order.customer_id)
-        .await?
-        .ok_or_else(|| DbError::corrupt("orders", id.0, "customer_id", order.customer_id))?;
-    let payment_method = match order.payment_method_id {
-        Some(pm) => find_payment_method(conn.reborrow(), pm).await?,
-        None => None,
-    };
+    let customer = row.customer();
+    let payment_method = row.payment_method()?;
 
     const ITEMS: &str = "SELECT id, product_id, product_name, option_name, quantity, unit_price_minor, price_minor, \
                          charged_minor, trial FROM order_items WHERE order_id = $1 ORDER BY id";

@@ -138,6 +138,7 @@ pub async fn insert_request(
     Ok(())
 }
 
+/// Issues `token` for a card, counting the charge it is issued for.
 pub async fn insert_token(
     conn: impl Into<Conn<'_>>,
     token: &str,
@@ -145,8 +146,8 @@ pub async fn insert_token(
     at: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let mut conn: Conn<'_> = conn.into();
-    const SQL: &str =
-        "INSERT INTO test_gateway_tokens (token, scenario, created_at) VALUES ($1, $2, $3)";
+    const SQL: &str = "INSERT INTO test_gateway_tokens (token, scenario, charges, created_at) \
+                       VALUES ($1, $2, 1, $3)";
     on_conn!(conn.reborrow(), c => sqlx::query(SQL).bind(token).bind(scenario.key()).bind(at).execute(c).await.map(drop))?;
     Ok(())
 }

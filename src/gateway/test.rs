@@ -159,17 +159,27 @@ impl Gateway for TestGateway {
                 amount: Some(request.amount),
             };
             let mut tx = fresh!(self, request.key);
-            let token = match request.instrument {
+            // A card seen now is issued a token with this charge counted; a token is counted.
+            let counted = match request.instrument {
                 Instrument::Card { number, .. } => {
                     let token = random_id("tok")?;
-                    store::insert_token(&mut tx, &token, Scenario::of(number), now).await?;
-                    token
+                    let scenario = Scenario::of(number);
+                    store::insert_token(&mut tx, &token, scenario, now).await?;
+                    Some((token, scenario, 0))
                 }
-                Instrument::Token(token) => token.to_owned(),
+                Instrument::Token(token) => store::count(&mut tx, token, Counter::Charges)
+                    .await?
+                    .map(|(scenario, earlier)| (token.to_owned(), scenario, earlier)),
             };
-            let decided = match store::count(&mut tx, &token, Counter::Charges).await? {
-                None => Decided::plain(token, UNKNOWN_TOKEN),
-                Some((scenario, earlier)) => {
+            let decided = match counted {
+                None => {
+                    let token = match request.instrument {
+                        Instrument::Token(token) => token.to_owned(),
+                        Instrument::Card { .. } => String::new(),
+                    };
+                    Decided::plain(token, UNKNOWN_TOKEN)
+                }
+                Some((token, scenario, earlier)) => {
                     let answer = scenario.sale(request.amount, earlier);
                     Decided {
                         token,

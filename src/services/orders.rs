@@ -740,9 +740,8 @@ impl OrderService {
         for line in lines {
             item_ids.push(db::orders::insert_item(&mut *tx, id, line).await?);
         }
-        for note in &routing.notes {
-            db::orders::insert_note(&mut *tx, id, &note.to_string(), now).await?;
-        }
+        let notes: Vec<String> = routing.notes.iter().map(ToString::to_string).collect();
+        db::orders::insert_notes(&mut *tx, id, &notes, now).await?;
         for attempt in &routing.attempts {
             self.record_attempt(tx, id, r.payment_method, attempt, total, now)
                 .await?;
