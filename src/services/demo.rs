@@ -123,7 +123,11 @@ impl Services {
             .await
             .map_err(|e| demo(e.to_string()))?;
         // The main store's soft declines cascade down that profile (R-EN-1).
-        let main = self.mids.find(ids[0]).await.map_err(|e| demo(e.to_string()))?;
+        let main = self
+            .mids
+            .find(ids[0])
+            .await
+            .map_err(|e| demo(e.to_string()))?;
         let draft = MidDraft {
             title: main.title,
             provider: main.provider,
@@ -180,10 +184,7 @@ pub enum DemoError {
     #[error(transparent)]
     Users(#[from] UserError),
     #[error("demo data: {step}: {message}")]
-    Step {
-        step: &'static str,
-        message: String,
-    },
+    Step { step: &'static str, message: String },
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
@@ -246,7 +247,9 @@ impl Services {
             route: Some(SalesRoute::Mid(mid.id)),
             products: vec![kit, refill],
             recycling: true,
-            notify: Email::parse("orders@demo.recoup.test").into_iter().collect(),
+            notify: Email::parse("orders@demo.recoup.test")
+                .into_iter()
+                .collect(),
             welcome_subject: "Welcome to Demo Store, {first_name}".to_owned(),
             welcome_body: "Thank you for order {order_id}: {product}, {total} in all.".to_owned(),
         };
@@ -350,7 +353,13 @@ impl Services {
             // The main MID does not take Amex: passed over, nothing charged.
             ("John", "Backus", "378282246310005", &[kit], true),
             ("Radia", "Perlman", "4000000000000069", &[kit], true),
-            ("Leslie", "Lamport", "4000000000007726", &[kit, refill], true),
+            (
+                "Leslie",
+                "Lamport",
+                "4000000000007726",
+                &[kit, refill],
+                true,
+            ),
         ];
         let mut first = None;
         for (i, (first_name, last_name, card, items, with_ip)) in sales.into_iter().enumerate() {

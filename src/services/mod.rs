@@ -83,12 +83,7 @@ impl Services {
         } = deps;
         let gateways = crate::gateway::Gateways::new(db.clone(), clock.clone());
         Self {
-            orders: OrderService::new(
-                db.clone(),
-                clock.clone(),
-                gateways,
-                fingerprint_key.clone(),
-            ),
+            orders: OrderService::new(db.clone(), clock.clone(), gateways, fingerprint_key.clone()),
             auth: AuthService::new(db.clone(), clock.clone(), hasher.clone(), session_policy),
             users: UserService::new(db.clone(), clock.clone(), hasher),
             roles: RoleService::new(db.clone(), clock.clone()),

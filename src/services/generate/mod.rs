@@ -10,6 +10,7 @@
 //! services like any other change. Run it on a database nothing else is writing orders to: ids
 //! are taken after the largest ones present when it starts.
 
+mod charges;
 mod model;
 mod orders;
 mod people;
@@ -74,13 +75,9 @@ impl Progress {
     }
 }
 
+/// A rate to print: row counts are far below 2^52, so the float is exact.
 fn per_second(rows: u64, elapsed: Duration) -> f64 {
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "a rate to print; row counts are far below 2^52"
-    )]
-    let rows = rows as f64;
-    rows / elapsed.as_secs_f64().max(1e-9)
+    rows as f64 / elapsed.as_secs_f64().max(1e-9)
 }
 
 /// What a run wrote.
@@ -169,7 +166,6 @@ impl GeneratePlan {
             Err(GenerateError::Invalid(errors))
         }
     }
-
 }
 
 impl Services {

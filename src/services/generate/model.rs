@@ -137,7 +137,12 @@ fn mix(seed: u64, n: u64) -> u64 {
 impl Generator {
     /// A run of `customers` customers with `orders_per_customer` orders each, its ids after
     /// `after`.
-    pub fn new(world: Arc<World>, customers: u64, orders_per_customer: u32, after: LastIds) -> Self {
+    pub fn new(
+        world: Arc<World>,
+        customers: u64,
+        orders_per_customer: u32,
+        after: LastIds,
+    ) -> Self {
         Self {
             world,
             orders_per_customer,
@@ -191,7 +196,9 @@ impl Generator {
             if !self.cohort.subscriptions.is_empty() || !self.cohort.tokens.is_empty() {
                 if !self.cohort.sorted {
                     self.cohort.subscriptions.sort_unstable_by_key(|s| s.id);
-                    self.cohort.tokens.sort_unstable_by(|a, b| a.token.cmp(&b.token));
+                    self.cohort
+                        .tokens
+                        .sort_unstable_by(|a, b| a.token.cmp(&b.token));
                     self.cohort.sorted = true;
                 }
                 let room = rows.saturating_sub(batch.rows()).max(1);
@@ -283,15 +290,21 @@ impl Generator {
 
 impl Step<'_> {
     /// Settles each subscription's status from what happened to it: a declined rebill leaves
-    /// it recycling (soft) or failed (hard); otherwise some are cancelled or paused, and the
-    /// rest are in trial or active, billing next in the future.
+    /// it recycling (soft; mostly failed once salvage has had three weeks) or failed (hard);
+    /// otherwise some are cancelled or paused, and the rest are in trial or active, billing
+    /// next in the future.
     fn finish_subscriptions(&mut self, into: &mut Vec<SubscriptionRow>) {
         let now = self.world.now;
         let rng = &mut self.person.rng;
         for mut sub in std::mem::take(&mut self.person.subscriptions) {
             let roll = rng.u32(0..100);
             let untouched = sub.last_change == sub.row.created_at;
+            // Salvage of a soft-declined rebill runs for weeks; an old one has mostly ended.
+            let salvage_over = now - sub.last_change > Duration::days(21);
             let natural = match sub.ended {
+                Some(DeclineClass::Soft) if salvage_over && roll < 60 => {
+                    SubscriptionStatus::RecycleFailed
+                }
                 Some(DeclineClass::Soft) => SubscriptionStatus::Recycling,
                 Some(DeclineClass::Hard) => SubscriptionStatus::RecycleFailed,
                 None if roll < 8 => SubscriptionStatus::Cancelled,

@@ -1,31 +1,22 @@
 //! One generated order, made as the sale service would have made it: lines priced by the
-//! domain (R-OR-2), the campaign's MID or an ATRI pick (R-OR-1), each charge answered by the
-//! test gateway's card table (R-TG-1) and classified by `classify()` with no mappings, soft
-//! declines cascaded (R-EN-1), every step written as the sale service words it, and for an
+//! domain (R-OR-2), the campaign's MID or an ATRI pick (R-OR-1), charged and cascaded as
+//! [`super::charges`] does it, every step written as the sale service words it, and for an
 //! approved order its subscriptions (R-OR-3) and fulfillments. Upsales go on the parent's card
 //! and MID, never cascaded (R-OR-5); rebills on the subscription's.
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::charges::passed_over;
 use super::model::{Step, Sub, next, pick};
 use super::world::{Entry, accepts};
-use crate::db::bulk::{
-    FulfillmentRow, GatewaySaleRow, ItemRow, NoteRow, OrderRow, SubscriptionRow, TransactionRow,
-};
-use crate::domain::card::Bin;
-use crate::domain::decline::{DeclineClass, classify};
-use crate::domain::mid::Mid;
-use crate::domain::money::{Currency, MinorUnits, Money, MoneyError};
+use crate::db::bulk::{FulfillmentRow, ItemRow, NoteRow, OrderRow, SubscriptionRow};
+use crate::domain::decline::DeclineClass;
+use crate::domain::money::{MinorUnits, Money, MoneyError};
 use crate::domain::order::{
     FulfillmentStatus, OrderKind, OrderStatus, RouteNote, SubscriptionStatus,
 };
-use crate::domain::payment::{TransactionKind, TransactionResult};
 use crate::domain::provider::Provider;
-use crate::domain::sale::{
-    PassedOver, Payment, PricedLine, may_take, order_total, pick_by_weight, price_line,
-};
-use crate::domain::test_gateway::ChargeResult;
-use crate::gateway::GatewayError;
+use crate::domain::sale::{PricedLine, order_total, pick_by_weight, price_line};
 
 /// Percent of order slots that rebill a due subscription, when one is due.
 const REBILL_PERCENT: u32 = 30;
@@ -42,17 +33,17 @@ struct Line {
 }
 
 /// An order being routed: its id, time, total, item ids, notes and charges so far.
-struct Open {
-    id: i64,
-    at: DateTime<Utc>,
-    total: Money,
-    items: Vec<i64>,
+pub(super) struct Open {
+    pub(super) id: i64,
+    pub(super) at: DateTime<Utc>,
+    pub(super) total: Money,
+    pub(super) items: Vec<i64>,
     /// Notes that are not routing steps (a rebill's), written first.
-    preface: Option<String>,
-    notes: Vec<RouteNote>,
+    pub(super) preface: Option<String>,
+    pub(super) notes: Vec<RouteNote>,
     /// MID indices charged, in order.
-    attempts: Vec<usize>,
-    approved: Option<usize>,
+    pub(super) attempts: Vec<usize>,
+    pub(super) approved: Option<usize>,
 }
 
 /// What an order is recorded with, besides its routing.
@@ -61,19 +52,6 @@ struct Recorded {
     parent: Option<i64>,
     wallet: usize,
     ip: Option<String>,
-}
-
-/// Why `mid` cannot take a sale with `bin` (asked after [`accepts`] said no).
-fn passed_over(mid: &Mid, bin: Bin, currency: Currency) -> PassedOver {
-    match may_take(
-        mid,
-        Payment::Card(bin),
-        Money::zero(currency),
-        Money::zero(mid.currency),
-    ) {
-        Err(reason) => reason,
-        Ok(()) => PassedOver::Disabled,
-    }
 }
 
 impl Step<'_> {
@@ -92,8 +70,7 @@ impl Step<'_> {
         }
         let (order, approved_on, wallet, ip) = self.new_sale(at)?;
         if let Some(mid) = approved_on {
-            if self.person.slots > self.person.skip
-                && self.person.rng.u32(0..100) < UPSALE_PERCENT
+            if self.person.slots > self.person.skip && self.person.rng.u32(0..100) < UPSALE_PERCENT
             {
                 self.person.skip += 1;
                 self.upsale(order, mid, wallet, ip, at)?;
@@ -348,142 +325,6 @@ impl Step<'_> {
         })
     }
 
-    /// Charges the order's total on MID `mid` with the wallet's token, answered by the test
-    /// gateway's card table after the token's earlier charges (R-TG-1), and records the
-    /// transaction and the gateway's own record of it. Answers whether it was a soft decline.
-    fn charge(&mut self, order: &mut Open, mid: usize, wallet: usize) -> bool {
-        let world = self.world;
-        let w = &mut self.person.wallets[wallet];
-        let answer = world.cards[w.card].scenario.sale(order.total, w.charges);
-        w.charges += 1;
-        let class =
-            (answer.result != ChargeResult::Approved).then(|| classify(&[], &answer.response()));
-        let result = match answer.result {
-            ChargeResult::Approved => TransactionResult::Approved,
-            ChargeResult::Declined => TransactionResult::Declined,
-            ChargeResult::Error => TransactionResult::Error,
-        };
-        let m = &world.mids[mid];
-        let id = next(&mut self.ids.transactions);
-        let rng = &mut self.person.rng;
-        // Shaped like the sale service's: a random reference and key, here with the id first
-        // so they are unique in the database and arrive in index order.
-        let reference = format!("tg_{id:012x}{:012x}", rng.u64(..) >> 16);
-        let key = format!(
-            "{:012x}{:016x}:{}",
-            order.id,
-            rng.u64(..),
-            order.attempts.len() + 1
-        );
-        let amount = order.total.amount().get();
-        let approved = result == TransactionResult::Approved;
-        self.batch.gateway_sales.push(GatewaySaleRow {
-            idempotency_key: key.clone(),
-            mid_id: m.id.0,
-            token: w.token.clone(),
-            amount_minor: amount,
-            currency: order.total.currency(),
-            result: answer.result,
-            response_code: answer.code,
-            response_text: answer.text,
-            advice_code: answer.advice_code,
-            reference: reference.clone(),
-            created_at: order.at,
-        });
-        self.batch.transactions.push(TransactionRow {
-            id,
-            order_id: order.id,
-            mid_id: m.id.0,
-            payment_method_id: w.payment_method,
-            kind: TransactionKind::Sale,
-            amount_minor: amount,
-            currency: order.total.currency(),
-            result,
-            response_code: answer.code,
-            response_text: answer.text,
-            decline_class: class,
-            gateway_reference: reference,
-            idempotency_key: key,
-            settled_at: approved.then(|| order.at + m.settlement_delay),
-            created_at: order.at,
-        });
-        order.notes.push(RouteNote::Charged {
-            mid: m.title.clone(),
-            amount: order.total,
-            result: result.key(),
-            code: answer.code.to_owned(),
-            text: answer.text.to_owned(),
-            class: class.map(DeclineClass::key),
-        });
-        if class == Some(DeclineClass::Hard) {
-            order.notes.push(RouteNote::NotCascaded {
-                reason: "a hard decline is never retried",
-            });
-        }
-        order.attempts.push(mid);
-        if approved {
-            order.approved = Some(mid);
-        }
-        class == Some(DeclineClass::Soft)
-    }
-
-    /// R-EN-1: a soft decline goes down the MID's cascade until a MID approves or declines
-    /// hard. Salvage-only MIDs have no connector yet: they are noted as skipped, as the sale
-    /// service notes them (R-GW-5 first).
-    fn cascade(&mut self, order: &mut Open, first: usize, wallet: usize, bin: Bin, has_ip: bool) {
-        let world = self.world;
-        let Some(cascade) = &world.cascades[first] else {
-            order.notes.push(RouteNote::NotCascaded {
-                reason: "the MID has no cascade profile",
-            });
-            return;
-        };
-        for &i in &cascade.mids {
-            if order.attempts.contains(&i) {
-                continue;
-            }
-            let mid = &world.mids[i];
-            let title = || mid.title.clone();
-            if mid.provider.is_salvage_only() {
-                if mid.provider == Provider::FlexFactor && !has_ip {
-                    order.notes.push(RouteNote::CascadeSkipped {
-                        mid: title(),
-                        reason: "no ip address".to_owned(),
-                    });
-                } else if !mid.enabled {
-                    order.notes.push(RouteNote::PassedOver {
-                        mid: title(),
-                        reason: PassedOver::Disabled,
-                    });
-                } else {
-                    order.notes.push(RouteNote::Cascading {
-                        to: title(),
-                        via: cascade.via.clone(),
-                    });
-                    order.notes.push(RouteNote::CascadeSkipped {
-                        mid: title(),
-                        reason: GatewayError::NoConnector(mid.provider).to_string(),
-                    });
-                }
-                continue;
-            }
-            if !accepts(mid, bin, order.total.currency()) {
-                order.notes.push(RouteNote::PassedOver {
-                    mid: title(),
-                    reason: passed_over(mid, bin, order.total.currency()),
-                });
-                continue;
-            }
-            order.notes.push(RouteNote::Cascading {
-                to: title(),
-                via: cascade.via.clone(),
-            });
-            if !self.charge(order, i, wallet) {
-                return;
-            }
-        }
-    }
-
     /// Writes the order and its notes; when approved, its subscriptions and fulfillments.
     fn close(&mut self, order: Open, lines: &[Line], r: Recorded) {
         let world = self.world;
@@ -582,12 +423,12 @@ impl Step<'_> {
             _ if roll < 14 => FulfillmentStatus::Shipped,
             _ => FulfillmentStatus::Delivered,
         };
-        // A status not seen yet, where this order's age allows it.
+        // A status not seen yet, where this order's age allows it (an old one can still be
+        // pending: a back order).
         let fits = |status: &FulfillmentStatus| match status {
-            FulfillmentStatus::Pending => age < 192,
+            FulfillmentStatus::Pending | FulfillmentStatus::Cancelled => true,
             FulfillmentStatus::Shipped => age >= 24,
             FulfillmentStatus::Delivered | FulfillmentStatus::Returned => age >= 72,
-            FulfillmentStatus::Cancelled => true,
         };
         let unseen = &mut self.unseen.fulfillments;
         let status = match unseen.iter().position(fits) {

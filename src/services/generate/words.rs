@@ -1,6 +1,7 @@
 //! The small word lists generated customers are made from. Emails use the reserved
 //! `example.*` domains and phones the fictional 555-01xx range, so no real person is reached.
 
+#[rustfmt::skip]
 pub const FIRST_NAMES: &[&str] = &[
     "Olivia", "Liam", "Emma", "Noah", "Ava", "Oliver", "Sophia", "Elijah", "Isabella", "James",
     "Mia", "William", "Amelia", "Benjamin", "Harper", "Lucas", "Evelyn", "Henry", "Abigail",
@@ -13,54 +14,57 @@ pub const FIRST_NAMES: &[&str] = &[
     "Aurora", "Carter", "Natalie", "Isaac", "Emilia", "Jayden", "Everly", "Luca", "Leah",
     "Anthony", "Aubrey", "Dylan", "Willow", "Lincoln", "Addison", "Thomas", "Lucy", "Maverick",
     "Audrey", "Elias", "Bella", "Josiah", "Nova", "Charles", "Brooklyn", "Caleb", "Paisley",
-    "Christopher", "Savannah", "Ezekiel", "Claire", "Miles", "Skylar", "Jaxon", "Isla",
-    "Isaiah", "Genesis", "Andrew", "Naomi", "Joshua", "Elena", "Nathan", "Caroline", "Nolan",
-    "Eliana", "Adrian", "Anna", "Cameron", "Maya", "Santiago", "Valentina", "Eli", "Ruby",
-    "Aaron", "Kennedy", "Ryan", "Ivy", "Angel", "Ariana", "Cooper", "Aaliyah", "Waylon", "Cora",
-    "Jordan", "Madelyn", "Kai", "Alice", "Easton", "Kinsley", "Roman", "Hailey", "Colton",
-    "Gabriella", "Priya", "Wei", "Fatima", "Hiroshi", "Ana", "Kwame", "Ingrid", "Rahul", "Chen",
-    "Amara", "Diego", "Yuki", "Omar", "Zainab",
+    "Christopher", "Savannah", "Ezekiel", "Claire", "Miles", "Skylar", "Jaxon", "Isla", "Isaiah",
+    "Genesis", "Andrew", "Naomi", "Joshua", "Elena", "Nathan", "Caroline", "Nolan", "Eliana",
+    "Adrian", "Anna", "Cameron", "Maya", "Santiago", "Valentina", "Eli", "Ruby", "Aaron",
+    "Kennedy", "Ryan", "Ivy", "Angel", "Ariana", "Cooper", "Aaliyah", "Waylon", "Cora", "Jordan",
+    "Madelyn", "Kai", "Alice", "Easton", "Kinsley", "Roman", "Hailey", "Colton", "Gabriella",
+    "Priya", "Wei", "Fatima", "Hiroshi", "Ana", "Kwame", "Ingrid", "Rahul", "Chen", "Amara",
+    "Diego", "Yuki", "Omar", "Zainab",
 ];
 
+#[rustfmt::skip]
 pub const LAST_NAMES: &[&str] = &[
     "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
     "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
     "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez",
-    "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright",
-    "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall",
-    "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Gomez", "Phillips", "Evans",
-    "Turner", "Diaz", "Parker", "Cruz", "Edwards", "Collins", "Reyes", "Stewart", "Morris",
-    "Morales", "Murphy", "Cook", "Rogers", "Gutierrez", "Ortiz", "Morgan", "Cooper", "Peterson",
-    "Bailey", "Reed", "Kelly", "Howard", "Ramos", "Kim", "Cox", "Ward", "Richardson", "Watson",
-    "Brooks", "Chavez", "Wood", "James", "Bennett", "Gray", "Mendoza", "Ruiz", "Hughes", "Price",
-    "Alvarez", "Castillo", "Sanders", "Patel", "Myers", "Long", "Ross", "Foster", "Jimenez",
-    "Powell", "Jenkins", "Perry", "Russell", "Sullivan", "Bell", "Coleman", "Butler",
-    "Henderson", "Barnes", "Fisher", "Vasquez", "Simmons", "Romero", "Jordan", "Patterson",
-    "Alexander", "Hamilton", "Graham", "Reynolds", "Griffin", "Wallace", "Moreno", "West",
-    "Cole", "Hayes", "Bryant", "Herrera", "Gibson", "Ellis", "Tran", "Medina", "Aguilar",
-    "Stevens", "Murray", "Ford", "Castro", "Marshall", "Owens", "Harrison", "Fernandez",
-    "McDonald", "Woods", "Washington", "Kennedy", "Wells", "Vargas", "Henry", "Chen", "Freeman",
-    "Webb", "Tucker", "Guzman", "Burns", "Crawford", "Olson", "Simpson", "Porter", "Hunter",
-    "Gordon", "Mendez", "Silva", "Shaw", "Snyder", "Mason", "Dixon", "Munoz", "Hunt", "Hicks",
-    "Holmes", "Palmer", "Wagner", "Black", "Robertson", "Boyd", "Rose", "Stone", "Salazar",
-    "Fox", "Warren", "Mills", "Meyer", "Rice", "Schmidt", "Garza", "Daniels", "Ferguson",
-    "Nichols", "Stephens", "Soto", "Weaver", "Ryan", "Gardner", "Payne", "Grant", "Dunn",
-    "Kelley", "Spencer", "Hawkins", "Arnold", "Pierce", "Vazquez", "Hansen", "Peters", "Santos",
-    "Hart", "Bradley", "Knight", "Elliott", "Cunningham", "Duncan", "Armstrong", "Hudson",
-    "Carroll", "Lane", "Riley", "Andrews", "Alvarado", "Ray", "Delgado", "Berry", "Perkins",
-    "Hoffman", "Johnston", "Matthews", "Pena", "Richards", "Contreras", "Willis", "Carpenter",
-    "Lawrence", "Sandoval", "Okafor", "Tanaka", "Kowalski", "Novak", "Haddad", "Singh",
+    "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott",
+    "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera",
+    "Campbell", "Mitchell", "Carter", "Roberts", "Gomez", "Phillips", "Evans", "Turner", "Diaz",
+    "Parker", "Cruz", "Edwards", "Collins", "Reyes", "Stewart", "Morris", "Morales", "Murphy",
+    "Cook", "Rogers", "Gutierrez", "Ortiz", "Morgan", "Cooper", "Peterson", "Bailey", "Reed",
+    "Kelly", "Howard", "Ramos", "Kim", "Cox", "Ward", "Richardson", "Watson", "Brooks", "Chavez",
+    "Wood", "James", "Bennett", "Gray", "Mendoza", "Ruiz", "Hughes", "Price", "Alvarez",
+    "Castillo", "Sanders", "Patel", "Myers", "Long", "Ross", "Foster", "Jimenez", "Powell",
+    "Jenkins", "Perry", "Russell", "Sullivan", "Bell", "Coleman", "Butler", "Henderson", "Barnes",
+    "Fisher", "Vasquez", "Simmons", "Romero", "Jordan", "Patterson", "Alexander", "Hamilton",
+    "Graham", "Reynolds", "Griffin", "Wallace", "Moreno", "West", "Cole", "Hayes", "Bryant",
+    "Herrera", "Gibson", "Ellis", "Tran", "Medina", "Aguilar", "Stevens", "Murray", "Ford",
+    "Castro", "Marshall", "Owens", "Harrison", "Fernandez", "McDonald", "Woods", "Washington",
+    "Kennedy", "Wells", "Vargas", "Henry", "Chen", "Freeman", "Webb", "Tucker", "Guzman", "Burns",
+    "Crawford", "Olson", "Simpson", "Porter", "Hunter", "Gordon", "Mendez", "Silva", "Shaw",
+    "Snyder", "Mason", "Dixon", "Munoz", "Hunt", "Hicks", "Holmes", "Palmer", "Wagner", "Black",
+    "Robertson", "Boyd", "Rose", "Stone", "Salazar", "Fox", "Warren", "Mills", "Meyer", "Rice",
+    "Schmidt", "Garza", "Daniels", "Ferguson", "Nichols", "Stephens", "Soto", "Weaver", "Ryan",
+    "Gardner", "Payne", "Grant", "Dunn", "Kelley", "Spencer", "Hawkins", "Arnold", "Pierce",
+    "Vazquez", "Hansen", "Peters", "Santos", "Hart", "Bradley", "Knight", "Elliott", "Cunningham",
+    "Duncan", "Armstrong", "Hudson", "Carroll", "Lane", "Riley", "Andrews", "Alvarado", "Ray",
+    "Delgado", "Berry", "Perkins", "Hoffman", "Johnston", "Matthews", "Pena", "Richards",
+    "Contreras", "Willis", "Carpenter", "Lawrence", "Sandoval", "Okafor", "Tanaka", "Kowalski",
+    "Novak", "Haddad", "Singh",
 ];
 
 pub const EMAIL_DOMAINS: &[&str] = &["example.com", "example.net", "example.org"];
 
+#[rustfmt::skip]
 pub const STREETS: &[&str] = &[
-    "Maple", "Oak", "Cedar", "Pine", "Elm", "Washington", "Lake", "Hill", "Park", "Main",
-    "Church", "Spring", "Ridge", "Highland", "Sunset", "Willow", "Chestnut", "Walnut", "Jackson",
-    "Lincoln", "Madison", "Franklin", "Meadow", "River", "Forest", "Valley", "Mill", "Harbor",
-    "Orchard", "Prospect", "Jefferson", "Birch", "Cherry", "Dogwood", "Magnolia", "Aspen",
+    "Maple", "Oak", "Cedar", "Pine", "Elm", "Washington", "Lake", "Hill", "Park", "Main", "Church",
+    "Spring", "Ridge", "Highland", "Sunset", "Willow", "Chestnut", "Walnut", "Jackson", "Lincoln",
+    "Madison", "Franklin", "Meadow", "River", "Forest", "Valley", "Mill", "Harbor", "Orchard",
+    "Prospect", "Jefferson", "Birch", "Cherry", "Dogwood", "Magnolia", "Aspen",
 ];
 
+#[rustfmt::skip]
 pub const STREET_KINDS: &[&str] = &[
     "St", "Ave", "Rd", "Ln", "Dr", "Ct", "Blvd", "Way", "Pl", "Ter",
 ];
@@ -111,16 +115,13 @@ pub const CITIES: &[(&str, &str, u32, u32)] = &[
     ("Richmond", "VA", 232, 804),
 ];
 
+#[rustfmt::skip]
 pub const CANCEL_REASONS: &[&str] = &[
-    "Customer asked to cancel",
-    "Too much product",
-    "Found a cheaper option",
-    "Moving abroad",
+    "Customer asked to cancel", "Too much product", "Found a cheaper option", "Moving abroad",
     "Did not see results",
 ];
 
+#[rustfmt::skip]
 pub const BLACKLIST_REASONS: &[&str] = &[
-    "Chargeback filed",
-    "Fraud reported by the cardholder",
-    "Abusive to support",
+    "Chargeback filed", "Fraud reported by the cardholder", "Abusive to support",
 ];
