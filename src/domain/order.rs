@@ -14,8 +14,8 @@ use super::catalogue::{Campaign, StoredProduct};
 use super::contact::{Email, PersonName, Phone};
 use super::decline::DeclineClass;
 use super::ids::{
-    CampaignId, CustomerId, FulfillmentId, MidId, OrderId, OrderItemId, PaymentMethodId,
-    ProductId, SubscriptionId, TransactionId,
+    CampaignId, CustomerId, FulfillmentId, MidId, OrderId, OrderItemId, PaymentMethodId, ProductId,
+    SubscriptionId, TransactionId,
 };
 use super::money::Money;
 use super::payment::{TransactionKind, TransactionResult};

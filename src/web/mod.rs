@@ -8,9 +8,9 @@ mod auth;
 pub mod catalogue;
 pub mod gateways;
 mod home;
-pub mod orders;
 pub mod middleware;
 pub mod mids;
+pub mod orders;
 pub mod page;
 mod recycle;
 

@@ -194,7 +194,13 @@ impl Fixtures {
                 cascade: None,
             };
             let draft = crate::orders::sale(&shop, card, &[(product, 1)]);
-            orders.push(app.services.orders.place(&actor, &draft, None).await.unwrap());
+            orders.push(
+                app.services
+                    .orders
+                    .place(&actor, &draft, None)
+                    .await
+                    .unwrap(),
+            );
         }
         Self {
             product,

@@ -103,7 +103,13 @@ async fn set_up(app: &TestApp) -> (i64, i64, String) {
         .create_campaign(&actor, &campaign)
         .await
         .unwrap();
-    let key = app.services.api_keys.create(&actor, "Bench").await.unwrap().key;
+    let key = app
+        .services
+        .api_keys
+        .create(&actor, "Bench")
+        .await
+        .unwrap()
+        .key;
     (campaign.0, product.0, key)
 }
 
@@ -149,7 +155,8 @@ async fn hammer(
                 assert!(status == 201 || status == 200, "{status}: {last:?}");
                 if i >= warm_up {
                     times.push(sent.elapsed());
-                    approved += usize::from(last.windows(19).any(|w| w == b"\"status\":\"complete\""));
+                    approved +=
+                        usize::from(last.windows(19).any(|w| w == b"\"status\":\"complete\""));
                 }
             }
             (times, approved, last, counted_from.unwrap(), Instant::now())

@@ -148,4 +148,3 @@ pub async fn revoke(
     }
     Ok(see_other("/admin/api-keys"))
 }
-

@@ -378,7 +378,12 @@ pub async fn upsale(
     idempotency::run(services, caller, &idempotency, &raw, || async move {
         let id = services
             .orders
-            .upsale(&caller.actor(), parent, &items(&upsale.items), key.as_deref())
+            .upsale(
+                &caller.actor(),
+                parent,
+                &items(&upsale.items),
+                key.as_deref(),
+            )
             .await
             .map_err(refused)?;
         Ok((StatusCode::CREATED, view(services, id).await?))

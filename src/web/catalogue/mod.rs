@@ -21,7 +21,6 @@ pub use products::{
     archive as archive_product, list as products, set_enabled as set_product_enabled,
 };
 
-
 /// A catalogue error keeps its class, code and message, like every service error
 /// (`crate::error`); an unexpected one keeps its cause for the log.
 /// A list's query string state: its filters as (key, value) pairs, and its sort column and

@@ -80,7 +80,11 @@ impl EntryForm {
             .filter(|i| !self.product[*i].trim().is_empty())
             .map(|i| {
                 let at = |v: &[String]| v.get(i).cloned().unwrap_or_default();
-                (self.product[i].clone(), at(&self.quantity), at(&self.option))
+                (
+                    self.product[i].clone(),
+                    at(&self.quantity),
+                    at(&self.option),
+                )
             })
             .collect()
     }
@@ -197,16 +201,64 @@ impl EntryForm {
             autocomplete,
         };
         vec![
-            field("customer.first_name", "First name", &self.first_name, "text", "given-name"),
-            field("customer.last_name", "Last name", &self.last_name, "text", "family-name"),
+            field(
+                "customer.first_name",
+                "First name",
+                &self.first_name,
+                "text",
+                "given-name",
+            ),
+            field(
+                "customer.last_name",
+                "Last name",
+                &self.last_name,
+                "text",
+                "family-name",
+            ),
             field("customer.email", "Email", &self.email, "email", "email"),
             field("customer.phone", "Phone", &self.phone, "tel", "tel"),
-            field("customer.address.line1", "Address", &self.line1, "text", "address-line1"),
-            field("customer.address.line2", "Address line 2", &self.line2, "text", "address-line2"),
-            field("customer.address.city", "City", &self.city, "text", "address-level2"),
-            field("customer.address.state", "State or region", &self.state, "text", "address-level1"),
-            field("customer.address.postal_code", "Postal code", &self.postal_code, "text", "postal-code"),
-            field("customer.address.country", "Country (2 letters)", &self.country, "text", "country"),
+            field(
+                "customer.address.line1",
+                "Address",
+                &self.line1,
+                "text",
+                "address-line1",
+            ),
+            field(
+                "customer.address.line2",
+                "Address line 2",
+                &self.line2,
+                "text",
+                "address-line2",
+            ),
+            field(
+                "customer.address.city",
+                "City",
+                &self.city,
+                "text",
+                "address-level2",
+            ),
+            field(
+                "customer.address.state",
+                "State or region",
+                &self.state,
+                "text",
+                "address-level1",
+            ),
+            field(
+                "customer.address.postal_code",
+                "Postal code",
+                &self.postal_code,
+                "text",
+                "postal-code",
+            ),
+            field(
+                "customer.address.country",
+                "Country (2 letters)",
+                &self.country,
+                "text",
+                "country",
+            ),
         ]
     }
 }
@@ -277,7 +329,14 @@ pub async fn new_form(
         country: "US".to_owned(),
         ..EntryForm::default()
     };
-    entry_page(&ctx, &services, form, FieldErrors::default(), StatusCode::OK).await
+    entry_page(
+        &ctx,
+        &services,
+        form,
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn create(

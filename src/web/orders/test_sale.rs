@@ -77,7 +77,11 @@ pub async fn run(
                     result: Ok(sale),
                 },
                 Err(SaleError::MidNotFound) => return Err(AppError::NotFound),
-                Err(e @ (SaleError::NotATestMid | SaleError::MidDisabled | SaleError::GatewayFailed(_))) => Outcome {
+                Err(
+                    e @ (SaleError::NotATestMid
+                    | SaleError::MidDisabled
+                    | SaleError::GatewayFailed(_)),
+                ) => Outcome {
                     card: label,
                     result: Err(e.to_string()),
                 },
