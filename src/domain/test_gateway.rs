@@ -20,6 +20,17 @@ pub enum ChargeResult {
     Error,
 }
 
+/// The transaction result a gateway's answer records.
+impl From<ChargeResult> for super::payment::TransactionResult {
+    fn from(result: ChargeResult) -> Self {
+        match result {
+            ChargeResult::Approved => Self::Approved,
+            ChargeResult::Declined => Self::Declined,
+            ChargeResult::Error => Self::Error,
+        }
+    }
+}
+
 /// A gateway's answer: its result, response code and text, and for Mastercard declines the
 /// merchant advice code (21: never retry this card).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

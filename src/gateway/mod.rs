@@ -87,11 +87,7 @@ impl Reply {
     }
 
     pub fn result(&self) -> TransactionResult {
-        match self.result {
-            ChargeResult::Approved => TransactionResult::Approved,
-            ChargeResult::Declined => TransactionResult::Declined,
-            ChargeResult::Error => TransactionResult::Error,
-        }
+        self.result.into()
     }
 
     pub fn approved(&self) -> bool {

@@ -43,11 +43,7 @@ impl Step<'_> {
         w.charges += 1;
         let class =
             (answer.result != ChargeResult::Approved).then(|| classify(&[], &answer.response()));
-        let result = match answer.result {
-            ChargeResult::Approved => TransactionResult::Approved,
-            ChargeResult::Declined => TransactionResult::Declined,
-            ChargeResult::Error => TransactionResult::Error,
-        };
+        let result = TransactionResult::from(answer.result);
         let m = &world.mids[mid];
         let id = next(&mut self.ids.transactions);
         let rng = &mut self.person.rng;
