@@ -11,6 +11,7 @@ use crate::services::catalogue::CatalogueError;
 use crate::services::declines::MappingError;
 use crate::services::mids::MidError;
 use crate::services::orders::SaleError;
+use crate::services::payments::PaymentError;
 use crate::services::recycle::RecycleError;
 use crate::services::roles::RoleError;
 use crate::services::routing::ProfileError;
@@ -138,7 +139,8 @@ from_service_error!(
     BinRangeError,
     SaleError,
     CatalogueError,
-    ApiKeyError
+    ApiKeyError,
+    PaymentError
 );
 
 #[cfg(test)]

@@ -180,7 +180,8 @@ CREATE TABLE transactions (
     kind TEXT NOT NULL CHECK (kind IN ('sale', 'auth', 'capture', 'refund', 'void')),
     amount_minor BIGINT NOT NULL CHECK (amount_minor >= 0),
     currency TEXT NOT NULL CHECK (currency IN ('USD', 'EUR', 'GBP', 'CAD', 'AUD', 'JPY', 'BHD')),
-    result TEXT NOT NULL CHECK (result IN ('approved', 'declined', 'error')),
+    -- pending: a refund or void reserved before its gateway call, until the answer is written.
+    result TEXT NOT NULL CHECK (result IN ('approved', 'declined', 'error', 'pending')),
     response_code TEXT NOT NULL DEFAULT '',
     response_text TEXT NOT NULL DEFAULT '',
     decline_class TEXT NULL CHECK (decline_class IN ('soft', 'hard')),
@@ -190,7 +191,7 @@ CREATE TABLE transactions (
     -- When the money settles (R-TG-3): a sale is settled once this has passed.
     settled_at TIMESTAMPTZ NULL,
     created_at TIMESTAMPTZ NOT NULL,
-    CHECK ((result = 'approved') = (decline_class IS NULL))
+    CHECK ((result IN ('approved', 'pending')) = (decline_class IS NULL))
 );
 CREATE INDEX transactions_order_idx ON transactions (order_id, id);
 CREATE INDEX transactions_parent_idx ON transactions (parent_id);

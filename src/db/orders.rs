@@ -747,3 +747,105 @@ pub async fn order_details(
             .collect(),
     }))
 }
+
+// ---- reversals (voids and refunds) ------------------------------------------------------
+
+/// A charge as the reversal rules see it, held for update, with what its reversal needs.
+#[derive(Debug, Clone)]
+pub struct ChargeFacts {
+    pub id: TransactionId,
+    pub order_id: OrderId,
+    pub payment_method_id: Option<PaymentMethodId>,
+    pub mid: crate::domain::mid::Mid,
+    /// The gateway's reference of the sale.
+    pub reference: String,
+    pub charged: crate::domain::payment::Charged,
+    /// Set once the reversal is reserved.
+    pub reversal_id: TransactionId,
+}
+
+#[derive(sqlx::FromRow)]
+struct ChargeRow {
+    id: i64,
+    order_id: i64,
+    payment_method_id: Option<i64>,
+    mid_id: i64,
+    kind: String,
+    result: String,
+    amount_minor: i64,
+    currency: String,
+    gateway_reference: Option<String>,
+    settled_at: Option<DateTime<Utc>>,
+    refunded: i64,
+    voided: bool,
+}
+
+/// The charge `id` with its approved and pending refunds summed and its void noted, its row
+/// locked until the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite's one writer already
+/// holds the database).
+pub async fn charge_for_update(
+    conn: impl Into<Conn<'_>>,
+    id: TransactionId,
+    now: DateTime<Utc>,
+) -> Result<Option<ChargeFacts>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const COLUMNS: &str = "SELECT t.id, t.order_id, t.payment_method_id, t.mid_id, t.kind, t.result, \
+         t.amount_minor, t.currency, t.gateway_reference, t.settled_at, \
+         CAST((SELECT COALESCE(SUM(r.amount_minor), 0) FROM transactions r WHERE r.parent_id = t.id \
+               AND r.kind = 'refund' AND r.result IN ('approved', 'pending')) AS BIGINT) AS refunded, \
+         EXISTS (SELECT 1 FROM transactions v WHERE v.parent_id = t.id AND v.kind = 'void' \
+               AND v.result IN ('approved', 'pending')) AS voided \
+         FROM transactions t WHERE t.id = $1";
+    // PostgreSQL: the lock is taken by a statement of its own, so the sums are read after it,
+    // from a snapshot that sees every reversal committed while this one waited for it.
+    if conn.dialect() == super::Dialect::Postgres {
+        const LOCK: &str = "SELECT id FROM transactions WHERE id = $1 FOR UPDATE";
+        let locked: Option<i64> = on_conn!(conn.reborrow(), c => sqlx::query_scalar(LOCK).bind(id.0).fetch_optional(c).await)?;
+        if locked.is_none() {
+            return Ok(None);
+        }
+    }
+    let row: Option<ChargeRow> =
+        on_conn!(conn.reborrow(), c => sqlx::query_as(COLUMNS).bind(id.0).fetch_optional(c).await)?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let bad = |column, value: &str| DbError::corrupt("transactions", r.id, column, value);
+    let mid = super::mids::find(conn.reborrow(), MidId(r.mid_id))
+        .await?
+        .ok_or_else(|| bad("mid_id", &r.mid_id.to_string()))?;
+    let charged = crate::domain::payment::Charged {
+        kind: TransactionKind::from_key(&r.kind).ok_or_else(|| bad("kind", &r.kind))?,
+        result: TransactionResult::from_key(&r.result).ok_or_else(|| bad("result", &r.result))?,
+        amount: money("transactions", r.id, r.amount_minor, &r.currency)?,
+        settled: r.settled_at.is_some_and(|at| at <= now),
+        voided: r.voided,
+        refunded: money("transactions", r.id, r.refunded, &r.currency)?,
+    };
+    Ok(Some(ChargeFacts {
+        id,
+        order_id: OrderId(r.order_id),
+        payment_method_id: r.payment_method_id.map(PaymentMethodId),
+        mid,
+        reference: r.gateway_reference.unwrap_or_default(),
+        charged,
+        reversal_id: id,
+    }))
+}
+
+/// Writes the gateway's answer on a pending reversal.
+pub async fn answer_reversal(
+    conn: impl Into<Conn<'_>>,
+    id: TransactionId,
+    reply: &crate::gateway::Reply,
+    class: Option<DeclineClass>,
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const SQL: &str = "UPDATE transactions SET result = $2, response_code = $3, response_text = $4, \
+         decline_class = $5, gateway_reference = $6 WHERE id = $1 AND result = 'pending'";
+    on_conn!(conn.reborrow(), c => sqlx::query(SQL)
+        .bind(id.0).bind(reply.result().key()).bind(&reply.code).bind(&reply.text)
+        .bind(class.map(DeclineClass::key)).bind(&reply.reference)
+        .execute(c).await.map(drop))?;
+    Ok(())
+}

@@ -103,6 +103,10 @@ pub enum EventKind {
     OrderPlaced,
     #[strum(serialize = "order.upsale_placed")]
     UpsalePlaced,
+    #[strum(serialize = "transaction.refunded")]
+    TransactionRefunded,
+    #[strum(serialize = "transaction.voided")]
+    TransactionVoided,
 }
 
 impl EventKind {
@@ -157,6 +161,8 @@ impl EventKind {
             EventKind::MidTestSale => "Test sale run",
             EventKind::OrderPlaced => "Order placed",
             EventKind::UpsalePlaced => "Upsale placed",
+            EventKind::TransactionRefunded => "Refund",
+            EventKind::TransactionVoided => "Void",
         }
     }
 

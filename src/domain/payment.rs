@@ -45,6 +45,9 @@ pub enum TransactionResult {
     Declined,
     #[strum(serialize = "error")]
     Error,
+    /// A refund or void reserved before its gateway call, until the answer is written.
+    #[strum(serialize = "pending")]
+    Pending,
 }
 
 impl TransactionResult {

@@ -13,6 +13,7 @@ pub mod generate;
 pub mod mids;
 pub mod orders;
 pub mod passwords;
+pub mod payments;
 pub mod recycle;
 pub mod roles;
 pub mod routing;
@@ -34,6 +35,7 @@ pub use declines::DeclineService;
 pub use events::EventService;
 pub use mids::MidService;
 pub use orders::OrderService;
+pub use payments::PaymentService;
 pub use recycle::RecycleService;
 pub use roles::RoleService;
 pub use routing::RoutingService;
@@ -66,6 +68,7 @@ pub struct Services {
     pub catalogue: CatalogueService,
     pub bins: BinService,
     pub orders: OrderService,
+    pub payments: PaymentService,
     db: Db,
     /// The card fingerprint key (R-TG-2), for the cards `generate` stores.
     fingerprint_key: Arc<secrecy::SecretSlice<u8>>,
@@ -83,6 +86,7 @@ impl Services {
         } = deps;
         let gateways = crate::gateway::Gateways::new(db.clone(), clock.clone());
         Self {
+            payments: PaymentService::new(db.clone(), clock.clone(), gateways.clone()),
             orders: OrderService::new(db.clone(), clock.clone(), gateways, fingerprint_key.clone()),
             auth: AuthService::new(db.clone(), clock.clone(), hasher.clone(), session_policy),
             users: UserService::new(db.clone(), clock.clone(), hasher),

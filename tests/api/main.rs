@@ -32,6 +32,7 @@ mod mids;
 mod order_pages;
 mod orders;
 mod pages;
+mod payments;
 mod recycle;
 mod recycle_keyboard;
 mod rules;

@@ -1,0 +1,233 @@
+//! Voids and refunds of a charge (R-CS-1, R-CS-2, R-CS-3). Each is reserved first: in one
+//! database transaction that holds the charge (`FOR UPDATE` on PostgreSQL, the one writer on
+//! SQLite) the rules are checked against every approved *and pending* reversal, and the
+//! reversal is written as `pending` with its idempotency key. Only then is the gateway called,
+//! outside any database transaction, and its answer written. So two agents refunding at once
+//! never refund more than was captured, and the gateway is called once per recorded reversal.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{Unexpected, random_token, service_error};
+use crate::clock::Clock;
+use crate::db;
+use crate::db::orders::{ChargeFacts, NewTransaction};
+use crate::db::{Db, DbError};
+use crate::domain::decline::{DeclineClass, classify};
+use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
+use crate::domain::ids::TransactionId;
+use crate::domain::money::Money;
+use crate::domain::payment::{Refusal, TransactionKind, TransactionResult};
+use crate::gateway::{Gateways, RefundRequest, Reply, VoidRequest};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    #[error("No such transaction.")]
+    NotFound,
+    /// The rules refuse it (R-CS-1, R-CS-2); the message says what to do instead.
+    #[error("{0}")]
+    Refused(Refusal),
+    /// The gateway did not answer; the reversal stays pending until its outcome is known.
+    #[error("The gateway did not answer ({0}); the {1} is pending and will be checked again.")]
+    GatewayFailed(String, &'static str),
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+service_error!(PaymentError {
+    NotFound => NotFound, "transaction_not_found",
+    Refused(_) => Conflict, "reversal_refused",
+    GatewayFailed(..) => Busy, "gateway_failed",
+    Unexpected(_) => Unexpected, "unexpected",
+});
+
+impl From<DbError> for PaymentError {
+    fn from(e: DbError) -> Self {
+        PaymentError::Unexpected(e.into())
+    }
+}
+
+/// What a void or refund came to: its transaction and the gateway's answer.
+#[derive(Debug, Clone)]
+pub struct Reversal {
+    pub id: TransactionId,
+    pub kind: TransactionKind,
+    pub amount: Money,
+    pub reply: Reply,
+    pub class: Option<DeclineClass>,
+}
+
+impl Reversal {
+    pub fn approved(&self) -> bool {
+        self.reply.approved()
+    }
+}
+
+#[derive(Clone)]
+pub struct PaymentService {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    gateways: Gateways,
+}
+
+impl PaymentService {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, gateways: Gateways) -> Self {
+        Self {
+            db,
+            clock,
+            gateways,
+        }
+    }
+
+    /// R-CS-1: voids an unsettled charge, whole.
+    pub async fn void(&self, actor: &Actor, id: TransactionId) -> Result<Reversal, PaymentError> {
+        self.reverse(actor, id, TransactionKind::Void, None).await
+    }
+
+    /// R-CS-2: refunds `amount` of a charge (all that is left when `None`), never more than is
+    /// left, also under concurrent refunds.
+    pub async fn refund(
+        &self,
+        actor: &Actor,
+        id: TransactionId,
+        amount: Option<Money>,
+    ) -> Result<Reversal, PaymentError> {
+        self.reverse(actor, id, TransactionKind::Refund, amount)
+            .await
+    }
+
+    /// R-CS-3: the order summary's Refund: a void first while the charge is unsettled and
+    /// untouched, and a refund when the void is refused or declined.
+    pub async fn refund_or_void(
+        &self,
+        actor: &Actor,
+        id: TransactionId,
+    ) -> Result<Reversal, PaymentError> {
+        match self.void(actor, id).await {
+            Ok(void) if void.approved() => Ok(void),
+            Ok(_) | Err(PaymentError::Refused(_)) => self.refund(actor, id, None).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn reverse(
+        &self,
+        actor: &Actor,
+        id: TransactionId,
+        kind: TransactionKind,
+        amount: Option<Money>,
+    ) -> Result<Reversal, PaymentError> {
+        let now = self.clock.now();
+        let key = format!("{}:{}", kind.key(), random_token(16)?);
+        let (charge, amount) = self.reserve(id, kind, amount, &key, now).await?;
+        let reversal = charge.reversal_id;
+        let gateway = match self.gateways.for_mid(&charge.mid) {
+            Ok(gateway) => gateway,
+            Err(e) => return Err(PaymentError::GatewayFailed(e.to_string(), kind.key())),
+        };
+        let reference = charge.reference.as_str();
+        let answered = match kind {
+            TransactionKind::Void => {
+                let request = VoidRequest {
+                    mid: &charge.mid,
+                    key: &key,
+                    reference,
+                };
+                gateway.void(request).await
+            }
+            _ => {
+                let request = RefundRequest {
+                    mid: &charge.mid,
+                    key: &key,
+                    amount,
+                    reference,
+                };
+                gateway.refund(request).await
+            }
+        };
+        let reply = match answered {
+            Ok(reply) => reply,
+            // Unknown: ask by key once; still unknown, it stays pending for a later check.
+            Err(first) => match gateway.outcome(&charge.mid, &key).await {
+                Ok(Some(reply)) => reply,
+                _ => return Err(PaymentError::GatewayFailed(first.to_string(), kind.key())),
+            },
+        };
+        let class = if reply.approved() {
+            None
+        } else {
+            let mappings = db::decline_mappings::all(&self.db).await?;
+            Some(classify(&mappings, &reply.response(charge.mid.provider)))
+        };
+        let mut tx = self.db.begin().await?;
+        db::orders::answer_reversal(&mut tx, reversal, &reply, class).await?;
+        let event = NewEvent {
+            kind: match kind {
+                TransactionKind::Void => EventKind::TransactionVoided,
+                _ => EventKind::TransactionRefunded,
+            },
+            subject: Subject::Transaction(charge.id),
+            change: Change::Action(Some(json!({
+                "order": charge.order_id.0,
+                "amount": amount.to_string(),
+                "result": reply.result().key(),
+                "response": format!("{} {}", reply.code, reply.text),
+            }))),
+        };
+        db::events::insert(&mut tx, actor, &event, self.clock.now()).await?;
+        tx.commit().await?;
+        Ok(Reversal {
+            id: reversal,
+            kind,
+            amount,
+            reply,
+            class,
+        })
+    }
+
+    /// Checks the rules against the charge as it is, with every approved and pending reversal
+    /// counted, and writes the reversal as pending, in one transaction that holds the charge.
+    async fn reserve(
+        &self,
+        id: TransactionId,
+        kind: TransactionKind,
+        amount: Option<Money>,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(ChargeFacts, Money), PaymentError> {
+        let mut tx = self.db.begin().await?;
+        let Some(mut charge) = db::orders::charge_for_update(&mut tx, id, now).await? else {
+            return Err(PaymentError::NotFound);
+        };
+        let amount = match kind {
+            TransactionKind::Void => {
+                charge.charged.may_void().map_err(PaymentError::Refused)?;
+                charge.charged.amount
+            }
+            _ => charge
+                .charged
+                .may_refund(amount)
+                .map_err(PaymentError::Refused)?,
+        };
+        let reversal = NewTransaction {
+            order_id: charge.order_id,
+            parent_id: Some(id),
+            mid_id: charge.mid.id,
+            payment_method_id: charge.payment_method_id,
+            kind,
+            amount,
+            result: TransactionResult::Pending,
+            response_code: "",
+            response_text: "",
+            decline_class: None,
+            gateway_reference: None,
+            idempotency_key: key,
+            settled_at: None,
+        };
+        charge.reversal_id = db::orders::insert_transaction(&mut tx, &reversal, now).await?;
+        tx.commit().await?;
+        Ok((charge, amount))
+    }
+}

@@ -1,0 +1,152 @@
+//! Voids and refunds at the service level (R-CS-1, R-CS-2, R-CS-3), on both databases,
+//! including 50 agents refunding one charge at once.
+
+use std::sync::Arc;
+
+use recoup::db::Db;
+use recoup::domain::ids::TransactionId;
+use recoup::domain::payment::{Refusal, TransactionResult};
+use recoup::services::payments::PaymentError;
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+use crate::orders::{actor, sale, shop, usd};
+
+async fn scalar(db: &Db, sql: &str) -> i64 {
+    match db {
+        Db::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+    }
+}
+
+/// An approved sale of 19.99 with `card` in the test's shop (made on first use); its
+/// transaction.
+async fn charge(app: &TestApp, card: &str) -> TransactionId {
+    let shop = match app.services.catalogue.offered().await.unwrap().first() {
+        Some((campaign, products)) => crate::orders::Shop {
+            campaign: campaign.id,
+            one_off: products[0].id,
+            recurring: products[1].id,
+            main: recoup::domain::ids::MidId(0),
+            backups: Vec::new(),
+            cascade: None,
+        },
+        None => shop(app, 0).await,
+    };
+    let id = app
+        .services
+        .orders
+        .place(&actor(), &sale(&shop, card, &[(shop.one_off, 1)]), None)
+        .await
+        .unwrap();
+    let order = app.services.orders.details(id).await.unwrap();
+    assert_eq!(order.transactions[0].result, TransactionResult::Approved);
+    order.transactions[0].id
+}
+
+fn refused(result: Result<recoup::services::payments::Reversal, PaymentError>) -> Refusal {
+    match result {
+        Err(PaymentError::Refused(refusal)) => refusal,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+both_backends! {
+    /// R-CS-1: an unsettled charge is voided whole, once; a settled one cannot be voided; a
+    /// partly refunded one cannot be voided.
+    async fn r_cs_1_a_void_reverses_an_unsettled_charge_whole(app) {
+        let sale_id = charge(&app, "4111111111111111").await;
+        let void = app.services.payments.void(&actor(), sale_id).await.unwrap();
+        assert!(void.approved());
+        assert_eq!(void.amount, usd(1999));
+        assert_eq!(refused(app.services.payments.void(&actor(), sale_id).await), Refusal::Voided);
+        assert_eq!(refused(app.services.payments.refund(&actor(), sale_id, None).await), Refusal::Voided);
+
+        let settled = charge(&app, "5555555555554444").await;
+        app.clock.advance(chrono::Duration::hours(25));
+        assert_eq!(refused(app.services.payments.void(&actor(), settled).await), Refusal::Settled);
+
+        let part = charge(&app, "6011111111111117").await;
+        app.services.payments.refund(&actor(), part, Some(usd(500))).await.unwrap();
+        assert_eq!(refused(app.services.payments.void(&actor(), part).await), Refusal::PartlyRefunded);
+        assert!(matches!(app.services.payments.void(&actor(), TransactionId(999_999)).await, Err(PaymentError::NotFound)));
+        assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM events WHERE kind = 'transaction.voided'").await, 1);
+    }
+}
+
+both_backends! {
+    /// R-CS-2: refunds return settled money whole or in part, never more than is left, and a
+    /// refund the gateway declines is recorded as declined.
+    async fn r_cs_2_refunds_never_pass_what_was_captured(app) {
+        let sale_id = charge(&app, "4111111111111111").await;
+        app.clock.advance(chrono::Duration::hours(25));
+        let first = app.services.payments.refund(&actor(), sale_id, Some(usd(1500))).await.unwrap();
+        assert!(first.approved());
+        assert_eq!(refused(app.services.payments.refund(&actor(), sale_id, Some(usd(500))).await), Refusal::MoreThanLeft(usd(499)));
+        let rest = app.services.payments.refund(&actor(), sale_id, None).await.unwrap();
+        assert_eq!(rest.amount, usd(499));
+        assert_eq!(refused(app.services.payments.refund(&actor(), sale_id, None).await), Refusal::NothingLeft);
+
+        // 4000000000005126: every refund fails; nothing counts as refunded.
+        let failing = charge(&app, "4000000000005126").await;
+        let declined = app.services.payments.refund(&actor(), failing, None).await.unwrap();
+        assert!(!declined.approved());
+        assert_eq!(declined.reply.code, "06");
+        let again = app.services.payments.refund(&actor(), failing, None).await.unwrap();
+        assert_eq!(again.amount, usd(1999), "a declined refund leaves the money refundable");
+    }
+}
+
+both_backends! {
+    /// R-CS-2 under concurrency: 50 agents refund 1.00 of a 19.99 charge at once: 19 refunds
+    /// are recorded, never more than was captured, and the gateway is called once per
+    /// recorded refund.
+    async fn r_cs_2_fifty_concurrent_refunds_never_exceed_the_charge(app) {
+        let sale_id = charge(&app, "4111111111111111").await;
+        app.clock.advance(chrono::Duration::hours(25));
+        let services = Arc::new(app.services.clone());
+        let mut tasks = Vec::new();
+        for _ in 0..50 {
+            let services = services.clone();
+            tasks.push(tokio::spawn(async move {
+                services.payments.refund(&actor(), sale_id, Some(usd(100))).await
+            }));
+        }
+        let mut approved = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(refund) => {
+                    assert!(refund.approved());
+                    approved += 1;
+                }
+                Err(PaymentError::Refused(Refusal::MoreThanLeft(_) | Refusal::NothingLeft)) => {}
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        assert_eq!(approved, 19);
+        let refunded = scalar(&app.db, &format!("SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM transactions WHERE parent_id = {} AND kind = 'refund' AND result = 'approved'", sale_id.0)).await;
+        assert_eq!(refunded, 1900);
+        assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM test_gateway_requests WHERE operation = 'refund'").await, 19);
+        assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM transactions WHERE result = 'pending'").await, 0);
+    }
+}
+
+both_backends! {
+    /// R-CS-3: the order summary's Refund voids an unsettled charge, and refunds a settled one.
+    async fn r_cs_3_refund_tries_a_void_first(app) {
+        let unsettled = charge(&app, "4111111111111111").await;
+        let done = app.services.payments.refund_or_void(&actor(), unsettled).await.unwrap();
+        assert_eq!((done.kind.key(), done.approved()), ("void", true));
+
+        let settled = charge(&app, "5555555555554444").await;
+        app.clock.advance(chrono::Duration::hours(25));
+        let done = app.services.payments.refund_or_void(&actor(), settled).await.unwrap();
+        assert_eq!((done.kind.key(), done.amount, done.approved()), ("refund", usd(1999), true));
+    }
+}
