@@ -186,6 +186,8 @@ CREATE TABLE transactions (
     response_text TEXT NOT NULL DEFAULT '',
     decline_class TEXT NULL CHECK (decline_class IN ('soft', 'hard')),
     gateway_reference TEXT NULL,
+    -- Why a refund or void was made, as the agent gave it.
+    reason TEXT NOT NULL DEFAULT '',
     -- R-EN-6: one charge per key, whatever crashes or races.
     idempotency_key TEXT NOT NULL UNIQUE,
     -- When the money settles (R-TG-3): a sale is settled once this has passed.

@@ -312,6 +312,8 @@ pub struct NewTransaction<'a> {
     pub gateway_reference: Option<&'a str>,
     pub idempotency_key: &'a str,
     pub settled_at: Option<DateTime<Utc>>,
+    /// Why a refund or void was made; empty for a charge.
+    pub reason: &'a str,
 }
 
 pub async fn insert_transaction(
@@ -322,13 +324,15 @@ pub async fn insert_transaction(
     let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "INSERT INTO transactions (order_id, parent_id, mid_id, payment_method_id, kind, amount_minor, \
          currency, result, response_code, response_text, decline_class, gateway_reference, idempotency_key, \
-         settled_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id";
+         settled_at, created_at, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id";
     let id: i64 = on_conn!(conn.reborrow(), c => sqlx::query_scalar(SQL)
         .bind(t.order_id.0).bind(t.parent_id.map(|p| p.0)).bind(t.mid_id.0)
         .bind(t.payment_method_id.map(|p| p.0)).bind(t.kind.key()).bind(t.amount.amount().get())
         .bind(t.amount.currency().code()).bind(t.result.key()).bind(t.response_code)
         .bind(t.response_text).bind(t.decline_class.map(DeclineClass::key))
         .bind(t.gateway_reference).bind(t.idempotency_key).bind(t.settled_at).bind(now)
+        .bind(t.reason)
         .fetch_one(c).await)?;
     Ok(TransactionId(id))
 }

@@ -839,6 +839,7 @@ impl OrderService {
             gateway_reference: reference,
             idempotency_key: &attempt.key,
             settled_at,
+            reason: "",
         };
         match db::orders::insert_transaction(&mut *tx, &transaction, now).await {
             Ok(_) => Ok(()),

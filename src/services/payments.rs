@@ -15,10 +15,11 @@ use crate::clock::Clock;
 use crate::db;
 use crate::db::orders::{ChargeFacts, NewTransaction};
 use crate::db::{Db, DbError};
+use crate::domain::FieldErrors;
 use crate::domain::decline::{DeclineClass, classify};
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::TransactionId;
-use crate::domain::money::Money;
+use crate::domain::money::{MinorUnits, Money};
 use crate::domain::payment::{Refusal, TransactionKind, TransactionResult};
 use crate::gateway::{Gateways, RefundRequest, Reply, VoidRequest};
 
@@ -32,12 +33,19 @@ pub enum PaymentError {
     /// The gateway did not answer; the reversal stays pending until its outcome is known.
     #[error("The gateway did not answer ({0}); the {1} is pending and will be checked again.")]
     GatewayFailed(String, &'static str),
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    /// A reversal with this idempotency key was requested already.
+    #[error("This request was made already.")]
+    AlreadyRequested,
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
 
 service_error!(PaymentError {
     NotFound => NotFound, "transaction_not_found",
+    Invalid(_) => Invalid, "invalid",
+    AlreadyRequested => Conflict, "already_requested",
     Refused(_) => Conflict, "reversal_refused",
     GatewayFailed(..) => Busy, "gateway_failed",
     Unexpected(_) => Unexpected, "unexpected",
@@ -47,6 +55,17 @@ impl From<DbError> for PaymentError {
     fn from(e: DbError) -> Self {
         PaymentError::Unexpected(e.into())
     }
+}
+
+/// At most this many characters of reason.
+pub const REASON_MAX: usize = 200;
+
+/// What the agent or client gave with a reversal: a reason, and an idempotency key the
+/// reversal's gateway key derives from (a double click, or a retried API call, reverses once).
+#[derive(Debug, Clone, Default)]
+pub struct Asked<'a> {
+    pub reason: &'a str,
+    pub key: Option<String>,
 }
 
 /// What a void or refund came to: its transaction and the gateway's answer.
@@ -82,19 +101,26 @@ impl PaymentService {
     }
 
     /// R-CS-1: voids an unsettled charge, whole.
-    pub async fn void(&self, actor: &Actor, id: TransactionId) -> Result<Reversal, PaymentError> {
-        self.reverse(actor, id, TransactionKind::Void, None).await
+    pub async fn void(
+        &self,
+        actor: &Actor,
+        id: TransactionId,
+        asked: &Asked<'_>,
+    ) -> Result<Reversal, PaymentError> {
+        self.reverse(actor, id, TransactionKind::Void, None, asked)
+            .await
     }
 
-    /// R-CS-2: refunds `amount` of a charge (all that is left when `None`), never more than is
-    /// left, also under concurrent refunds.
+    /// R-CS-2: refunds `amount` (minor units of the charge's currency; all that is left when
+    /// `None`), never more than is left, also under concurrent refunds.
     pub async fn refund(
         &self,
         actor: &Actor,
         id: TransactionId,
-        amount: Option<Money>,
+        amount: Option<MinorUnits>,
+        asked: &Asked<'_>,
     ) -> Result<Reversal, PaymentError> {
-        self.reverse(actor, id, TransactionKind::Refund, amount)
+        self.reverse(actor, id, TransactionKind::Refund, amount, asked)
             .await
     }
 
@@ -104,10 +130,17 @@ impl PaymentService {
         &self,
         actor: &Actor,
         id: TransactionId,
+        asked: &Asked<'_>,
     ) -> Result<Reversal, PaymentError> {
-        match self.void(actor, id).await {
+        match self.void(actor, id, asked).await {
             Ok(void) if void.approved() => Ok(void),
-            Ok(_) | Err(PaymentError::Refused(_)) => self.refund(actor, id, None).await,
+            Ok(_) | Err(PaymentError::Refused(_)) => {
+                let again = Asked {
+                    key: asked.key.as_ref().map(|k| format!("{k}:refund")),
+                    ..asked.clone()
+                };
+                self.refund(actor, id, None, &again).await
+            }
             Err(e) => Err(e),
         }
     }
@@ -117,11 +150,22 @@ impl PaymentService {
         actor: &Actor,
         id: TransactionId,
         kind: TransactionKind,
-        amount: Option<Money>,
+        amount: Option<MinorUnits>,
+        asked: &Asked<'_>,
     ) -> Result<Reversal, PaymentError> {
         let now = self.clock.now();
-        let key = format!("{}:{}", kind.key(), random_token(16)?);
-        let (charge, amount) = self.reserve(id, kind, amount, &key, now).await?;
+        let reason = asked.reason.trim();
+        if reason.chars().count() > REASON_MAX || reason.chars().any(char::is_control) {
+            return Err(PaymentError::Invalid(super::field_error(
+                "reason",
+                format!("A reason is one line of at most {REASON_MAX} characters."),
+            )));
+        }
+        let key = match &asked.key {
+            Some(key) => format!("{}:{key}", kind.key()),
+            None => format!("{}:{}", kind.key(), random_token(16)?),
+        };
+        let (charge, amount) = self.reserve(id, kind, amount, reason, &key, now).await?;
         let reversal = charge.reversal_id;
         let gateway = match self.gateways.for_mid(&charge.mid) {
             Ok(gateway) => gateway,
@@ -174,6 +218,7 @@ impl PaymentService {
                 "amount": amount.to_string(),
                 "result": reply.result().key(),
                 "response": format!("{} {}", reply.code, reply.text),
+                "reason": reason,
             }))),
         };
         db::events::insert(&mut tx, actor, &event, self.clock.now()).await?;
@@ -193,7 +238,8 @@ impl PaymentService {
         &self,
         id: TransactionId,
         kind: TransactionKind,
-        amount: Option<Money>,
+        amount: Option<MinorUnits>,
+        reason: &str,
         key: &str,
         now: DateTime<Utc>,
     ) -> Result<(ChargeFacts, Money), PaymentError> {
@@ -206,10 +252,14 @@ impl PaymentService {
                 charge.charged.may_void().map_err(PaymentError::Refused)?;
                 charge.charged.amount
             }
-            _ => charge
-                .charged
-                .may_refund(amount)
-                .map_err(PaymentError::Refused)?,
+            _ => {
+                let currency = charge.charged.amount.currency();
+                let amount = amount.map(|minor| Money::new(minor, currency));
+                charge
+                    .charged
+                    .may_refund(amount)
+                    .map_err(PaymentError::Refused)?
+            }
         };
         let reversal = NewTransaction {
             order_id: charge.order_id,
@@ -225,8 +275,13 @@ impl PaymentService {
             gateway_reference: None,
             idempotency_key: key,
             settled_at: None,
+            reason,
         };
-        charge.reversal_id = db::orders::insert_transaction(&mut tx, &reversal, now).await?;
+        charge.reversal_id = match db::orders::insert_transaction(&mut tx, &reversal, now).await {
+            Ok(id) => id,
+            Err(DbError::Unique { .. }) => return Err(PaymentError::AlreadyRequested),
+            Err(e) => return Err(e.into()),
+        };
         tx.commit().await?;
         Ok((charge, amount))
     }

@@ -144,6 +144,8 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(POST "/api/v1/orders", ApiKey, api::orders::create),
         route!(GET "/api/v1/orders/{id}", ApiKey, api::orders::show),
         route!(POST "/api/v1/orders/{id}/upsales", ApiKey, api::orders::upsale),
+        route!(POST "/api/v1/transactions/{id}/refund", ApiKey, api::transactions::refund),
+        route!(POST "/api/v1/transactions/{id}/void", ApiKey, api::transactions::void),
     ]
 }
 

@@ -105,6 +105,8 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/v1/orders", API_KEY),
     ("GET", "/api/v1/orders/{id}", API_KEY),
     ("POST", "/api/v1/orders/{id}/upsales", API_KEY),
+    ("POST", "/api/v1/transactions/{id}/refund", API_KEY),
+    ("POST", "/api/v1/transactions/{id}/void", API_KEY),
 ];
 
 #[test]
@@ -177,6 +179,7 @@ fn concrete(pattern: &str, ids: &Ids) -> String {
         // Refused before the order is looked up: any id will do.
         .replace("/api/v1/orders/{id}", "/api/v1/orders/1")
         .replace("/orders/{id}", &format!("/orders/{}", ids.order))
+        .replace("/api/v1/transactions/{id}", "/api/v1/transactions/1")
 }
 
 struct Ids {

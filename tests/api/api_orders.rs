@@ -282,3 +282,75 @@ both_backends! {
         assert!(!page.contains("6011111111111117") && !page.contains("8642"));
     }
 }
+
+both_backends! {
+    /// The customer-service calls (SPEC 4.7, R-CS-1, R-CS-2): a void of an unsettled sale, a
+    /// refund in part and of what is left, the refusals with 409 and the reason why, bad
+    /// amounts with 422 naming the field, and 50 concurrent refunds that never pass the charge.
+    async fn transactions_are_refunded_and_voided_through_the_api(app) {
+        let shop = shop(&app, 0).await;
+        let key = new_key(&app, "Support desk").await;
+        let order = |card: &'static str| {
+            let (app, key, body) = (&app, &key, order_body(&shop, card));
+            async move {
+                let order: Value = post(app, "/api/v1/orders", key, None, &body).await.json().await.unwrap();
+                order["transactions"][0]["id"].as_i64().unwrap()
+            }
+        };
+        let unsettled = order("4111111111111111").await;
+        let response = post(&app, &format!("/api/v1/transactions/{unsettled}/void"), &key, None, &json!({"reason": "duplicate order"})).await;
+        assert_eq!(response.status().as_u16(), 201);
+        let void: Value = response.json().await.unwrap();
+        assert_eq!((void["kind"].as_str(), void["result"].as_str(), void["amount"].as_i64()), (Some("void"), Some("approved"), Some(2198)));
+        let (status, code, _) = refusal(post(&app, &format!("/api/v1/transactions/{unsettled}/void"), &key, None, &json!({})).await).await;
+        assert_eq!((status, code.as_str()), (409, "reversal_refused"));
+
+        let settled = order("5555555555554444").await;
+        app.clock.advance(chrono::Duration::hours(25));
+        let path = format!("/api/v1/transactions/{settled}/refund");
+        let response = new_client().post(app.url(&format!("/api/v1/transactions/{settled}/void"))).bearer_auth(&key).json(&json!({})).send().await.unwrap();
+        let body: Value = response.json().await.unwrap();
+        assert!(body["error"]["message"].as_str().unwrap().contains("refund it instead"), "{body}");
+        for (amount, field) in [(json!(0), "amount"), (json!(-1), "amount"), (json!(1.999), "amount"), (json!("ten"), "amount")] {
+            let (status, _, fields) = refusal(post(&app, &path, &key, None, &json!({"amount": amount})).await).await;
+            assert_eq!((status, fields), (422, vec![field.to_owned()]), "{amount}");
+        }
+        let first: Value = post(&app, &path, &key, Some("refund-1"), &json!({"amount": 500, "reason": "damaged"})).await.json().await.unwrap();
+        let replay: Value = post(&app, &path, &key, Some("refund-1"), &json!({"amount": 500, "reason": "damaged"})).await.json().await.unwrap();
+        assert_eq!(first, replay, "a replay refunds nothing more");
+        assert_eq!(first["amount"], 500);
+        let response = new_client().post(app.url(&path)).bearer_auth(&key).json(&json!({"amount": 5000})).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 409);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["message"], "At most 16.98 USD can still be refunded.");
+
+        // 50 concurrent refunds of 1.00 from the rest (16.98): 16 go through.
+        let mut tasks = Vec::new();
+        for _ in 0..50 {
+            let (url, key) = (app.url(&path), key.clone());
+            tasks.push(tokio::spawn(async move {
+                new_client().post(url).bearer_auth(key).json(&json!({"amount": 100})).send().await.unwrap().status().as_u16()
+            }));
+        }
+        let mut created = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                201 => created += 1,
+                409 => {}
+                other => panic!("unexpected status {other}"),
+            }
+        }
+        assert_eq!(created, 16);
+        let refunded: i64 = match &app.db {
+            recoup::db::Db::Sqlite(pool) => sqlx::query_scalar("SELECT CAST(SUM(amount_minor) AS BIGINT) FROM transactions WHERE kind = 'refund' AND result = 'approved'").fetch_one(pool).await.unwrap(),
+            recoup::db::Db::Postgres(pool) => sqlx::query_scalar("SELECT CAST(SUM(amount_minor) AS BIGINT) FROM transactions WHERE kind = 'refund' AND result = 'approved'").fetch_one(pool).await.unwrap(),
+        };
+        assert_eq!(refunded, 500 + 1600);
+        let calls: i64 = match &app.db {
+            recoup::db::Db::Sqlite(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM test_gateway_requests WHERE operation = 'refund'").fetch_one(pool).await.unwrap(),
+            recoup::db::Db::Postgres(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM test_gateway_requests WHERE operation = 'refund'").fetch_one(pool).await.unwrap(),
+        };
+        assert_eq!(calls, 17, "one gateway call per recorded refund");
+        assert_eq!(refusal(post(&app, "/api/v1/transactions/999999/refund", &key, None, &json!({})).await).await.0, 404);
+    }
+}

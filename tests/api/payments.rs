@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use recoup::db::Db;
 use recoup::domain::ids::TransactionId;
+use recoup::domain::money::MinorUnits;
 use recoup::domain::payment::{Refusal, TransactionResult};
-use recoup::services::payments::PaymentError;
+use recoup::services::payments::{Asked, PaymentError};
 
 use crate::both_backends;
 use crate::helpers::TestApp;
@@ -62,20 +63,20 @@ both_backends! {
     /// partly refunded one cannot be voided.
     async fn r_cs_1_a_void_reverses_an_unsettled_charge_whole(app) {
         let sale_id = charge(&app, "4111111111111111").await;
-        let void = app.services.payments.void(&actor(), sale_id).await.unwrap();
+        let void = app.services.payments.void(&actor(), sale_id, &Asked::default()).await.unwrap();
         assert!(void.approved());
         assert_eq!(void.amount, usd(1999));
-        assert_eq!(refused(app.services.payments.void(&actor(), sale_id).await), Refusal::Voided);
-        assert_eq!(refused(app.services.payments.refund(&actor(), sale_id, None).await), Refusal::Voided);
+        assert_eq!(refused(app.services.payments.void(&actor(), sale_id, &Asked::default()).await), Refusal::Voided);
+        assert_eq!(refused(app.services.payments.refund(&actor(), sale_id, None, &Asked::default()).await), Refusal::Voided);
 
         let settled = charge(&app, "5555555555554444").await;
         app.clock.advance(chrono::Duration::hours(25));
-        assert_eq!(refused(app.services.payments.void(&actor(), settled).await), Refusal::Settled);
+        assert_eq!(refused(app.services.payments.void(&actor(), settled, &Asked::default()).await), Refusal::Settled);
 
         let part = charge(&app, "6011111111111117").await;
-        app.services.payments.refund(&actor(), part, Some(usd(500))).await.unwrap();
-        assert_eq!(refused(app.services.payments.void(&actor(), part).await), Refusal::PartlyRefunded);
-        assert!(matches!(app.services.payments.void(&actor(), TransactionId(999_999)).await, Err(PaymentError::NotFound)));
+        app.services.payments.refund(&actor(), part, Some(MinorUnits::from_minor(500)), &Asked::default()).await.unwrap();
+        assert_eq!(refused(app.services.payments.void(&actor(), part, &Asked::default()).await), Refusal::PartlyRefunded);
+        assert!(matches!(app.services.payments.void(&actor(), TransactionId(999_999), &Asked::default()).await, Err(PaymentError::NotFound)));
         assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM events WHERE kind = 'transaction.voided'").await, 1);
     }
 }
@@ -86,19 +87,19 @@ both_backends! {
     async fn r_cs_2_refunds_never_pass_what_was_captured(app) {
         let sale_id = charge(&app, "4111111111111111").await;
         app.clock.advance(chrono::Duration::hours(25));
-        let first = app.services.payments.refund(&actor(), sale_id, Some(usd(1500))).await.unwrap();
+        let first = app.services.payments.refund(&actor(), sale_id, Some(MinorUnits::from_minor(1500)), &Asked::default()).await.unwrap();
         assert!(first.approved());
-        assert_eq!(refused(app.services.payments.refund(&actor(), sale_id, Some(usd(500))).await), Refusal::MoreThanLeft(usd(499)));
-        let rest = app.services.payments.refund(&actor(), sale_id, None).await.unwrap();
+        assert_eq!(refused(app.services.payments.refund(&actor(), sale_id, Some(MinorUnits::from_minor(500)), &Asked::default()).await), Refusal::MoreThanLeft(usd(499)));
+        let rest = app.services.payments.refund(&actor(), sale_id, None, &Asked::default()).await.unwrap();
         assert_eq!(rest.amount, usd(499));
-        assert_eq!(refused(app.services.payments.refund(&actor(), sale_id, None).await), Refusal::NothingLeft);
+        assert_eq!(refused(app.services.payments.refund(&actor(), sale_id, None, &Asked::default()).await), Refusal::NothingLeft);
 
         // 4000000000005126: every refund fails; nothing counts as refunded.
         let failing = charge(&app, "4000000000005126").await;
-        let declined = app.services.payments.refund(&actor(), failing, None).await.unwrap();
+        let declined = app.services.payments.refund(&actor(), failing, None, &Asked::default()).await.unwrap();
         assert!(!declined.approved());
         assert_eq!(declined.reply.code, "06");
-        let again = app.services.payments.refund(&actor(), failing, None).await.unwrap();
+        let again = app.services.payments.refund(&actor(), failing, None, &Asked::default()).await.unwrap();
         assert_eq!(again.amount, usd(1999), "a declined refund leaves the money refundable");
     }
 }
@@ -115,7 +116,7 @@ both_backends! {
         for _ in 0..50 {
             let services = services.clone();
             tasks.push(tokio::spawn(async move {
-                services.payments.refund(&actor(), sale_id, Some(usd(100))).await
+                services.payments.refund(&actor(), sale_id, Some(MinorUnits::from_minor(100)), &Asked::default()).await
             }));
         }
         let mut approved = 0;
@@ -141,12 +142,12 @@ both_backends! {
     /// R-CS-3: the order summary's Refund voids an unsettled charge, and refunds a settled one.
     async fn r_cs_3_refund_tries_a_void_first(app) {
         let unsettled = charge(&app, "4111111111111111").await;
-        let done = app.services.payments.refund_or_void(&actor(), unsettled).await.unwrap();
+        let done = app.services.payments.refund_or_void(&actor(), unsettled, &Asked::default()).await.unwrap();
         assert_eq!((done.kind.key(), done.approved()), ("void", true));
 
         let settled = charge(&app, "5555555555554444").await;
         app.clock.advance(chrono::Duration::hours(25));
-        let done = app.services.payments.refund_or_void(&actor(), settled).await.unwrap();
+        let done = app.services.payments.refund_or_void(&actor(), settled, &Asked::default()).await.unwrap();
         assert_eq!((done.kind.key(), done.amount, done.approved()), ("refund", usd(1999), true));
     }
 }

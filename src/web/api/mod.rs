@@ -11,6 +11,7 @@ pub mod idempotency;
 mod json;
 pub mod openapi;
 pub mod orders;
+pub mod transactions;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -33,6 +33,8 @@ pub const SECURITY_SCHEME: &str = "api_key";
         super::orders::create,
         super::orders::show,
         super::orders::upsale,
+        super::transactions::refund,
+        super::transactions::void,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerKey),
