@@ -114,15 +114,19 @@ async fn card_numbers_and_cvvs_never_reach_the_log() {
         logged.contains("/api/v1/orders"),
         "the requests were logged: {logged}"
     );
-    for secret in [
-        "4111111111111111",
-        "4000000000000002",
-        "4111111111111112",
-        "7319",
-        "8264",
-        "5150",
-    ] {
-        assert!(!logged.contains(secret), "{secret} is in the log");
+    for number in ["4111111111111111", "4000000000000002", "4111111111111112"] {
+        assert!(!logged.contains(number), "{number} is in the log");
+    }
+    // Four digits turn up by chance in a trace log (ids, hashes, timings): a CVV is looked for
+    // as a value, and the field's name must not be there at all.
+    assert!(
+        !logged.to_lowercase().contains("cvv"),
+        "a CVV field is in the log"
+    );
+    for cvv in ["7319", "8264", "5150"] {
+        for shape in [format!("\"{cvv}\""), format!("={cvv}"), format!(": {cvv}")] {
+            assert!(!logged.contains(&shape), "{shape} is in the log");
+        }
     }
     let _ = std::fs::remove_file(&db);
     let _ = std::fs::remove_file(&log);
