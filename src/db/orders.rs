@@ -853,3 +853,38 @@ pub async fn answer_reversal(
         .execute(c).await.map(drop))?;
     Ok(())
 }
+
+/// A charge as a confirmation names it: its order, its amount and its card ("Visa …1111").
+pub async fn describe_charge(
+    conn: impl Into<Conn<'_>>,
+    id: TransactionId,
+) -> Result<Option<(OrderId, Money, String)>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const SQL: &str = "SELECT t.order_id, t.amount_minor, t.currency, p.brand, p.last4 FROM transactions t \
+         LEFT JOIN payment_methods p ON p.id = t.payment_method_id WHERE t.id = $1";
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        order_id: i64,
+        amount_minor: i64,
+        currency: String,
+        brand: Option<String>,
+        last4: Option<String>,
+    }
+    let row: Option<Row> =
+        on_conn!(conn.reborrow(), c => sqlx::query_as(SQL).bind(id.0).fetch_optional(c).await)?;
+    row.map(|r| {
+        let (order, last4) = (r.order_id, r.last4);
+        let amount = money("transactions", id.0, r.amount_minor, &r.currency)?;
+        let brand = r
+            .brand
+            .as_deref()
+            .and_then(Brand::from_key)
+            .map_or("the card", Brand::label);
+        let card = match last4 {
+            Some(last4) => format!("{brand} …{last4}"),
+            None => brand.to_owned(),
+        };
+        Ok((OrderId(order), amount, card))
+    })
+    .transpose()
+}

@@ -100,6 +100,16 @@ impl PaymentService {
         }
     }
 
+    /// A charge as a confirmation names it: its order, amount and card.
+    pub async fn describe(
+        &self,
+        id: TransactionId,
+    ) -> Result<(crate::domain::ids::OrderId, Money, String), PaymentError> {
+        db::orders::describe_charge(&self.db, id)
+            .await?
+            .ok_or(PaymentError::NotFound)
+    }
+
     /// R-CS-1: voids an unsettled charge, whole.
     pub async fn void(
         &self,

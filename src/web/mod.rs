@@ -118,6 +118,8 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(GET "/orders/new", Needs(OrdersEnter), orders::new_form),
         route!(POST "/orders", Needs(OrdersEnter), orders::create),
         route!(GET "/orders/{id}", AnyOf(&Permission::ORDER_READERS), orders::show),
+        route!(POST "/transactions/{id}/void", Needs(CustomersAct), orders::reversals::void),
+        route!(POST "/transactions/{id}/refund", Needs(CustomersAct), orders::reversals::refund),
         // Admin
         route!(GET "/admin", AnyOf(&Permission::ADMIN_AREA), admin::index),
         route!(GET "/admin/users", Needs(UsersManage), admin::users::list),

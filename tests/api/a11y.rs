@@ -182,14 +182,21 @@ impl Fixtures {
             .create_user("rae.auditor@example.com", "Rae Auditor", "auditor")
             .await
             .id;
-        let (product, campaign) = crate::catalogue::a11y_fixtures(app, mids[0]).await;
+        // A MID that takes Visa, so the approved order has transactions and actions to audit.
+        let desk = app
+            .services
+            .mids
+            .create(&actor, &crate::orders::mid_draft("Order desk MID"))
+            .await
+            .unwrap();
+        let (product, campaign) = crate::catalogue::a11y_fixtures(app, desk).await;
         let mut orders = Vec::new();
         for card in ["4111111111111111", "4000000000000002"] {
             let shop = crate::orders::Shop {
                 campaign,
                 one_off: product,
                 recurring: product,
-                main: mids[0],
+                main: desk,
                 backups: Vec::new(),
                 cascade: None,
             };

@@ -81,6 +81,8 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("GET", "/orders/new", ORDER_ENTRY),
     ("POST", "/orders", ORDER_ENTRY),
     ("GET", "/orders/{id}", ORDER_ENTRY),
+    ("POST", "/transactions/{id}/void", CS),
+    ("POST", "/transactions/{id}/refund", CS),
     ("GET", "/admin", ADMIN),
     ("GET", "/admin/users", ADMIN),
     ("GET", "/admin/users/new", ADMIN),
@@ -180,6 +182,10 @@ fn concrete(pattern: &str, ids: &Ids) -> String {
         .replace("/api/v1/orders/{id}", "/api/v1/orders/1")
         .replace("/orders/{id}", &format!("/orders/{}", ids.order))
         .replace("/api/v1/transactions/{id}", "/api/v1/transactions/1")
+        .replace(
+            "/transactions/{id}",
+            &format!("/transactions/{}", ids.transaction),
+        )
 }
 
 struct Ids {
@@ -194,6 +200,7 @@ struct Ids {
     product: String,
     campaign: String,
     order: String,
+    transaction: String,
 }
 
 /// `path` with the first character of each segment percent-encoded in turn, in upper and in
@@ -293,8 +300,10 @@ both_backends! {
         let fixtures = crate::gateways::Fixtures::new(&app).await;
         let bin = recoup::domain::card::BinRangeDraft::parse("411111", "prepaid", "").unwrap();
         let bin = app.services.bins.create(&actor, &bin).await.unwrap();
-        let (product, campaign) = crate::catalogue::a11y_fixtures(&app, fixtures.mid).await;
-        let shop = crate::orders::Shop { campaign, one_off: product, recurring: product, main: fixtures.mid, backups: Vec::new(), cascade: None };
+        // A MID that takes Visa, so the order has a transaction to refund and void.
+        let desk = app.services.mids.create(&actor, &crate::orders::mid_draft("Order desk MID")).await.unwrap();
+        let (product, campaign) = crate::catalogue::a11y_fixtures(&app, desk).await;
+        let shop = crate::orders::Shop { campaign, one_off: product, recurring: product, main: desk, backups: Vec::new(), cascade: None };
         let order = app.services.orders.place(&actor, &crate::orders::sale(&shop, "4111111111111111", &[(product, 1)]), None).await.unwrap();
         let ids = Ids {
             user: target.id.to_string(),
@@ -308,6 +317,7 @@ both_backends! {
             product: product.to_string(),
             campaign: campaign.to_string(),
             order: order.to_string(),
+            transaction: app.services.orders.details(order).await.unwrap().transactions[0].id.to_string(),
         };
         for who in ALL.iter().filter(|w| **w != "anonymous") {
             app.create_user(&format!("matrix.{}@example.com", who.replace('_', ".")), "Matrix User", who).await;
@@ -358,7 +368,7 @@ both_backends! {
     /// before any handler runs.
     async fn a_method_without_a_rule_is_refused_on_every_path(app) {
         let ids = Ids {
-            user: "1".into(), role: "1".into(), mid: "1".into(), recycle: "1".into(), profile: "1".into(), mapping: "1".into(), bin: "1".into(), api_key: "1".into(), product: "1".into(), campaign: "1".into(), order: "1".into(),
+            user: "1".into(), role: "1".into(), mid: "1".into(), recycle: "1".into(), profile: "1".into(), mapping: "1".into(), bin: "1".into(), api_key: "1".into(), product: "1".into(), campaign: "1".into(), order: "1".into(), transaction: "1".into(),
         };
         let table = route_table();
         let mut paths: Vec<&str> = Vec::new();

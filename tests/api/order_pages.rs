@@ -255,3 +255,66 @@ both_backends! {
         assert!(Page::parse(&refused.text().await.unwrap()).text("#test-sale-result").contains("Pick one of the test cards."));
     }
 }
+
+both_backends! {
+    /// The order page's Void and Refund (R-CS-1, R-CS-2): each asks first, naming the amount
+    /// and the card; a resubmitted form (same one-time key) acts once; a bad amount is refused
+    /// next to its field; a merchant reads the order without the buttons.
+    async fn agents_void_and_refund_from_the_order_page(app) {
+        let shop = shop(&app, 0).await;
+        let draft = crate::orders::sale(&shop, "4111111111111111", &[(shop.one_off, 1)]);
+        let order = app.services.orders.place(&crate::orders::actor(), &draft, None).await.unwrap();
+        let sale_id = app.services.orders.details(order).await.unwrap().transactions[0].id;
+        app.login_as_new("cs_agent").await;
+        let page = app.get_page(&format!("/orders/{order}")).await;
+        assert!(page.has(&format!("form[action='/transactions/{sale_id}/void']")), "an unsettled sale can be voided");
+        let key = page.attr_of(&format!("form[action='/transactions/{sale_id}/void'] input[name=key]"), "value").unwrap();
+
+        let ask = app.post_form(&format!("/transactions/{sale_id}/void"), &[("key", &key)]).await;
+        assert_eq!(ask.status().as_u16(), 200);
+        let ask = Page::parse(&ask.text().await.unwrap());
+        assert!(ask.text("main").contains("Void the whole charge to Visa …1111."), "{}", ask.text("main"));
+        let done = app.post_form(&format!("/transactions/{sale_id}/void"), &[("key", &key), ("confirm", "yes"), ("reason", "duplicate")]).await;
+        assert_eq!(location(&done), format!("/orders/{order}"));
+        let after = app.get_page(&format!("/orders/{order}")).await;
+        assert_eq!(after.flash_success().unwrap_or_default(), "Void of 19.99 USD approved (00 voided).");
+        assert!(!after.has(&format!("form[action='/transactions/{sale_id}/void']")), "voided: no more actions");
+        let again = app.post_form(&format!("/transactions/{sale_id}/void"), &[("key", &key), ("confirm", "yes")]).await;
+        assert_eq!(location(&again), format!("/orders/{order}"));
+        let refusal = app.get_page(&format!("/orders/{order}")).await.flash_error().unwrap_or_default();
+        assert!(refusal.contains("voided already"), "{refusal}");
+
+        // A settled sale: refund part of it; a bad amount comes back next to the field.
+        let order = app.services.orders.place(&crate::orders::actor(), &draft, None).await.unwrap();
+        let sale_id = app.services.orders.details(order).await.unwrap().transactions[0].id;
+        app.clock.advance(chrono::Duration::hours(25));
+        // A day later the session has timed out: sign in again.
+        app.login("cs.agent@example.com", crate::helpers::PASSWORD).await;
+        let page = app.get_page(&format!("/orders/{order}")).await;
+        assert!(!page.has(&format!("form[action='/transactions/{sale_id}/void']")), "settled: refund only");
+        let path = format!("/transactions/{sale_id}/refund");
+        let bad = app.post_form(&path, &[("key", "k-1"), ("confirm", "yes"), ("amount", "1.999")]).await;
+        assert_eq!(bad.status().as_u16(), 422);
+        assert!(Page::parse(&bad.text().await.unwrap()).field_error("amount").is_some());
+        let done = app.post_form(&path, &[("key", "k-1"), ("confirm", "yes"), ("amount", "5.00"), ("reason", "damaged")]).await;
+        assert_eq!(location(&done), format!("/orders/{order}"));
+        let after = app.get_page(&format!("/orders/{order}")).await;
+        assert_eq!(after.flash_success().unwrap_or_default(), "Refund of 5.00 USD approved (00 approved).");
+        assert!(after.text("main").contains("refund"), "the refund is listed");
+        // The same form again (a double click): refunded once.
+        let again = app.post_form(&path, &[("key", "k-1"), ("confirm", "yes"), ("amount", "5.00")]).await;
+        assert_eq!(location(&again), format!("/orders/{order}"));
+        let refusal = app.get_page(&format!("/orders/{order}")).await.flash_error().unwrap_or_default();
+        assert!(refusal.contains("submitted already"), "{refusal}");
+        let refunds = app.services.orders.details(order).await.unwrap().transactions.iter().filter(|t| t.kind.key() == "refund").count();
+        assert_eq!(refunds, 1);
+
+        // A merchant reads orders but does not refund.
+        app.client.post(app.url("/logout")).send().await.unwrap();
+        let merchant = crate::helpers::new_client();
+        app.create_user("mo@example.com", "Mo", "merchant").await;
+        app.login_with(&merchant, "mo@example.com", crate::helpers::PASSWORD).await;
+        let html = merchant.get(app.url(&format!("/orders/{order}"))).send().await.unwrap().text().await.unwrap();
+        assert!(!Page::parse(&html).has("form[action$='/refund']"));
+    }
+}

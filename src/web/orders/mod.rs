@@ -2,6 +2,7 @@
 //! read-only order page `/orders/{id}`. The card number and CVV typed here go to the sale
 //! service and are never echoed back: a form shown again has them blank.
 
+pub mod reversals;
 pub mod test_sale;
 
 use actix_web::http::StatusCode;
@@ -380,6 +381,10 @@ struct OrderPage {
     layout: Layout,
     details: OrderDetails,
     now: chrono::DateTime<chrono::Utc>,
+    /// The viewer may refund and void.
+    can_act: bool,
+    /// This page's one-time key; each action form adds its transaction's id.
+    key: String,
 }
 
 impl OrderPage {
@@ -393,6 +398,39 @@ impl OrderPage {
             }
             _ => "—".to_owned(),
         }
+    }
+
+    /// Whether `t` may still be voided and refunded (R-CS-1, R-CS-2), counting its approved and
+    /// pending reversals on this page.
+    fn actions(&self, t: &Transaction) -> (bool, bool) {
+        use crate::domain::payment::{Charged, TransactionKind};
+        let reversals = || {
+            self.details.transactions.iter().filter(move |r| {
+                r.parent_id == Some(t.id)
+                    && matches!(
+                        r.result,
+                        TransactionResult::Approved | TransactionResult::Pending
+                    )
+            })
+        };
+        let refunded = reversals()
+            .filter(|r| r.kind == TransactionKind::Refund)
+            .try_fold(
+                crate::domain::money::Money::zero(t.amount.currency()),
+                |sum, r| sum.checked_add(r.amount),
+            );
+        let Ok(refunded) = refunded else {
+            return (false, false);
+        };
+        let charged = Charged {
+            kind: t.kind,
+            result: t.result,
+            amount: t.amount,
+            settled: t.settled(self.now),
+            voided: reversals().any(|r| r.kind == TransactionKind::Void),
+            refunded,
+        };
+        (charged.may_void().is_ok(), charged.may_refund(None).is_ok())
     }
 
     fn status_class(&self) -> &'static str {
@@ -415,10 +453,15 @@ pub async fn show(
         Err(SaleError::OrderNotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     };
+    let can_act = ctx
+        .viewer()
+        .is_ok_and(|v| v.can(crate::domain::permission::Permission::CustomersAct));
     let page = OrderPage {
         layout: ctx.layout(format!("Order #{id}"), "orders"),
         now: services.orders.now(),
         details,
+        can_act,
+        key: crate::services::random_token(12)?,
     };
     render(&page)
 }
