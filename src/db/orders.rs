@@ -888,3 +888,23 @@ pub async fn describe_charge(
     })
     .transpose()
 }
+
+/// After a reversal: an order whose charges are all given back is `refunded`, one partly given
+/// back `partial` (SPEC 3). Only a complete or partial order moves; one statement.
+pub async fn mark_reversed(
+    conn: impl Into<Conn<'_>>,
+    order: OrderId,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const SQL: &str = "UPDATE orders SET updated_at = $2, status = CASE \
+         WHEN r.reversed >= r.charged AND r.charged > 0 THEN 'refunded' \
+         WHEN r.reversed > 0 THEN 'partial' ELSE orders.status END \
+         FROM (SELECT \
+           COALESCE(SUM(CASE WHEN kind IN ('sale', 'capture') THEN amount_minor END), 0) AS charged, \
+           COALESCE(SUM(CASE WHEN kind IN ('refund', 'void') THEN amount_minor END), 0) AS reversed \
+           FROM transactions WHERE order_id = $1 AND result = 'approved') r \
+         WHERE orders.id = $1 AND orders.status IN ('complete', 'partial')";
+    on_conn!(conn.reborrow(), c => sqlx::query(SQL).bind(order.0).bind(now).execute(c).await.map(drop))?;
+    Ok(())
+}

@@ -217,6 +217,9 @@ impl PaymentService {
         };
         let mut tx = self.db.begin().await?;
         db::orders::answer_reversal(&mut tx, reversal, &reply, class).await?;
+        if reply.approved() {
+            db::orders::mark_reversed(&mut tx, charge.order_id, self.clock.now()).await?;
+        }
         let event = NewEvent {
             kind: match kind {
                 TransactionKind::Void => EventKind::TransactionVoided,

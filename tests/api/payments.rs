@@ -151,3 +151,33 @@ both_backends! {
         assert_eq!((done.kind.key(), done.amount, done.approved()), ("refund", usd(1999), true));
     }
 }
+
+both_backends! {
+    /// SPEC 3: a partly refunded order is `partial`; one given back whole (refunds or a void)
+    /// is `refunded`.
+    async fn reversals_move_the_order_to_partial_and_refunded(app) {
+        use recoup::domain::order::OrderStatus;
+        let status = |id| {
+            let app = &app;
+            async move {
+                let t = app.services.payments.describe(id).await.unwrap().0;
+                app.services.orders.details(t).await.unwrap().order.status
+            }
+        };
+        let voided = charge(&app, "4111111111111111").await;
+        app.services.payments.void(&actor(), voided, &Asked::default()).await.unwrap();
+        assert_eq!(status(voided).await, OrderStatus::Refunded);
+
+        let refunded = charge(&app, "5555555555554444").await;
+        app.clock.advance(chrono::Duration::hours(25));
+        app.services.payments.refund(&actor(), refunded, Some(MinorUnits::from_minor(999)), &Asked::default()).await.unwrap();
+        assert_eq!(status(refunded).await, OrderStatus::Partial);
+        app.services.payments.refund(&actor(), refunded, None, &Asked::default()).await.unwrap();
+        assert_eq!(status(refunded).await, OrderStatus::Refunded);
+
+        // A refund the gateway declines changes nothing.
+        let failing = charge(&app, "4000000000005126").await;
+        app.services.payments.refund(&actor(), failing, None, &Asked::default()).await.unwrap();
+        assert_eq!(status(failing).await, OrderStatus::Complete);
+    }
+}
