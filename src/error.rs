@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 
 use crate::services::api_keys::ApiKeyError;
 use crate::services::bins::BinRangeError;
+use crate::services::blacklist::BlacklistError;
 use crate::services::catalogue::CatalogueError;
 use crate::services::declines::MappingError;
 use crate::services::mids::MidError;
@@ -140,7 +141,8 @@ from_service_error!(
     SaleError,
     CatalogueError,
     ApiKeyError,
-    PaymentError
+    PaymentError,
+    BlacklistError
 );
 
 #[cfg(test)]

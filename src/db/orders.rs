@@ -908,3 +908,41 @@ pub async fn mark_reversed(
     on_conn!(conn.reborrow(), c => sqlx::query(SQL).bind(order.0).bind(now).execute(c).await.map(drop))?;
     Ok(())
 }
+
+/// Records `customer`'s email, phone and every card fingerprint on file on the blacklist (a
+/// value already there stays as it is) and flags the customer; answers how many entries they
+/// have. (`WHERE TRUE` lets SQLite read the `ON CONFLICT` of an `INSERT ... SELECT`.)
+pub async fn blacklist_customer(
+    conn: impl Into<Conn<'_>>,
+    customer: CustomerId,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const VALUES: &str = "INSERT INTO blacklist (customer_id, kind, value, reason, created_at) \
+         SELECT $1, v.kind, v.value, $2, $3 FROM ( \
+           SELECT 'email' AS kind, email AS value FROM customers WHERE id = $1 \
+           UNION SELECT 'phone', phone FROM customers WHERE id = $1 AND phone <> '' \
+           UNION SELECT 'fingerprint', fingerprint FROM payment_methods WHERE customer_id = $1) v \
+         WHERE TRUE ON CONFLICT (kind, value) DO NOTHING";
+    const FLAG: &str = "UPDATE customers SET blacklisted = TRUE, updated_at = $2 WHERE id = $1";
+    const COUNT: &str = "SELECT COUNT(*) FROM blacklist WHERE customer_id = $1";
+    on_conn!(conn.reborrow(), c => sqlx::query(VALUES).bind(customer.0).bind(reason).bind(now).execute(c).await.map(drop))?;
+    on_conn!(conn.reborrow(), c => sqlx::query(FLAG).bind(customer.0).bind(now).execute(c).await.map(drop))?;
+    let n: i64 = on_conn!(conn.reborrow(), c => sqlx::query_scalar(COUNT).bind(customer.0).fetch_one(c).await)?;
+    Ok(u64::try_from(n).unwrap_or_default())
+}
+
+/// Removes every blacklist entry made for `customer` and clears the flag.
+pub async fn unblacklist_customer(
+    conn: impl Into<Conn<'_>>,
+    customer: CustomerId,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const DELETE: &str = "DELETE FROM blacklist WHERE customer_id = $1";
+    const FLAG: &str = "UPDATE customers SET blacklisted = FALSE, updated_at = $2 WHERE id = $1";
+    on_conn!(conn.reborrow(), c => sqlx::query(DELETE).bind(customer.0).execute(c).await.map(drop))?;
+    on_conn!(conn.reborrow(), c => sqlx::query(FLAG).bind(customer.0).bind(now).execute(c).await.map(drop))?;
+    Ok(())
+}

@@ -107,6 +107,10 @@ pub enum EventKind {
     TransactionRefunded,
     #[strum(serialize = "transaction.voided")]
     TransactionVoided,
+    #[strum(serialize = "customer.blacklisted")]
+    CustomerBlacklisted,
+    #[strum(serialize = "customer.unblacklisted")]
+    CustomerUnblacklisted,
 }
 
 impl EventKind {
@@ -163,6 +167,8 @@ impl EventKind {
             EventKind::UpsalePlaced => "Upsale placed",
             EventKind::TransactionRefunded => "Refund",
             EventKind::TransactionVoided => "Void",
+            EventKind::CustomerBlacklisted => "Customer blacklisted",
+            EventKind::CustomerUnblacklisted => "Customer taken off the blacklist",
         }
     }
 

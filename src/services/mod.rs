@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod bins;
+pub mod blacklist;
 pub mod catalogue;
 pub mod dashboard;
 pub mod declines;
@@ -30,6 +31,7 @@ use passwords::PasswordHasher;
 pub use api_keys::ApiKeyService;
 pub use auth::AuthService;
 pub use bins::BinService;
+pub use blacklist::BlacklistService;
 pub use catalogue::CatalogueService;
 pub use declines::DeclineService;
 pub use events::EventService;
@@ -69,6 +71,7 @@ pub struct Services {
     pub bins: BinService,
     pub orders: OrderService,
     pub payments: PaymentService,
+    pub blacklist: BlacklistService,
     db: Db,
     /// The card fingerprint key (R-TG-2), for the cards `generate` stores.
     fingerprint_key: Arc<secrecy::SecretSlice<u8>>,
@@ -87,6 +90,7 @@ impl Services {
         let gateways = crate::gateway::Gateways::new(db.clone(), clock.clone());
         Self {
             payments: PaymentService::new(db.clone(), clock.clone(), gateways.clone()),
+            blacklist: BlacklistService::new(db.clone(), clock.clone()),
             orders: OrderService::new(db.clone(), clock.clone(), gateways, fingerprint_key.clone()),
             auth: AuthService::new(db.clone(), clock.clone(), hasher.clone(), session_policy),
             users: UserService::new(db.clone(), clock.clone(), hasher),

@@ -181,3 +181,44 @@ both_backends! {
         assert_eq!(status(failing).await, OrderStatus::Complete);
     }
 }
+
+both_backends! {
+    /// R-CS-5: a cs_agent cannot blacklist (checked in the service, whatever the route) and
+    /// nothing changes; a cs_admin blacklists the customer's email, phone and cards, and then
+    /// R-OR-4 refuses a new order with that card under another name and email; taken off the
+    /// list, the card sells again.
+    async fn r_cs_5_only_cs_admins_blacklist_and_new_orders_are_then_refused(app) {
+        use recoup::domain::event::Actor;
+        use recoup::services::blacklist::BlacklistError;
+        use recoup::services::orders::SaleError;
+        let sale_id = charge(&app, "4111111111111111").await;
+        let order = app.services.payments.describe(sale_id).await.unwrap().0;
+        let customer = app.services.orders.details(order).await.unwrap().customer.id;
+        let as_user = |user: recoup::domain::user::User| Actor { user_id: Some(user.id), label: user.email, ip: None, api_key_id: None };
+        let agent = as_user(app.create_user("agent@example.com", "Agent", "cs_agent").await);
+        let lead = as_user(app.create_user("lead@example.com", "Lead", "cs_admin").await);
+
+        let refused = app.services.blacklist.add(&agent, customer, "chargeback").await;
+        assert!(matches!(refused, Err(BlacklistError::Forbidden)), "{refused:?}");
+        assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM blacklist").await, 0);
+
+        assert_eq!(app.services.blacklist.add(&lead, customer, "chargeback").await.unwrap(), 3);
+        let shop = crate::orders::Shop {
+            campaign: app.services.orders.details(order).await.unwrap().order.campaign_id,
+            one_off: app.services.orders.details(order).await.unwrap().items[0].product_id,
+            recurring: app.services.orders.details(order).await.unwrap().items[0].product_id,
+            main: recoup::domain::ids::MidId(0), backups: Vec::new(), cascade: None,
+        };
+        let mut draft = sale(&shop, "4111111111111111", &[(shop.one_off, 1)]);
+        draft.customer.email = "new.name@example.com".to_owned();
+        draft.customer.phone = String::new();
+        let again = app.services.orders.place(&actor(), &draft, None).await;
+        assert!(matches!(again, Err(SaleError::Blacklisted)), "{again:?}");
+        assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM events WHERE kind = 'customer.blacklisted'").await, 1);
+
+        assert!(matches!(app.services.blacklist.remove(&agent, customer).await, Err(BlacklistError::Forbidden)));
+        app.services.blacklist.remove(&lead, customer).await.unwrap();
+        assert!(app.services.orders.place(&actor(), &draft, None).await.is_ok());
+        assert!(matches!(app.services.blacklist.add(&lead, recoup::domain::ids::CustomerId(999_999), "").await, Err(BlacklistError::NotFound)));
+    }
+}
