@@ -946,3 +946,53 @@ pub async fn unblacklist_customer(
     on_conn!(conn.reborrow(), c => sqlx::query(FLAG).bind(customer.0).bind(now).execute(c).await.map(drop))?;
     Ok(())
 }
+
+/// Customers matching every part of `lookup` given, newest first, with their cards ("Visa
+/// …1111"): two queries. Each part is an indexed equality (email, phone, last 4).
+pub async fn find_customers(
+    conn: impl Into<Conn<'_>>,
+    lookup: &crate::domain::order::CustomerLookup,
+) -> Result<Vec<(Customer, Vec<String>)>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const SQL: &str = "SELECT id, first_name, last_name, email, phone, blacklisted, created_at FROM customers c \
+         WHERE ($1 = '' OR c.email = $1) AND ($2 = '' OR c.phone = $2) \
+         AND ($3 = '' OR EXISTS (SELECT 1 FROM payment_methods p WHERE p.customer_id = c.id AND p.last4 = $3)) \
+         ORDER BY c.id DESC LIMIT $4";
+    let limit = i64::try_from(crate::domain::order::LOOKUP_LIMIT).unwrap_or(50);
+    let email = lookup.email.as_deref().unwrap_or("");
+    let phone = lookup.phone.as_deref().unwrap_or("");
+    let last4 = lookup.last4.as_deref().unwrap_or("");
+    let rows: Vec<CustomerRow> = on_conn!(conn.reborrow(), c => sqlx::query_as(SQL)
+        .bind(email).bind(phone).bind(last4).bind(limit)
+        .fetch_all(c).await)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+    let ids = format!("[{}]", ids.join(","));
+    const CARDS_SQLITE: &str = "SELECT customer_id, brand, last4 FROM payment_methods \
+         WHERE customer_id IN (SELECT value FROM json_each($1)) ORDER BY id";
+    const CARDS_POSTGRES: &str = "SELECT customer_id, brand, last4 FROM payment_methods \
+         WHERE customer_id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) ORDER BY id";
+    let sql = match conn.dialect() {
+        super::Dialect::Sqlite => CARDS_SQLITE,
+        super::Dialect::Postgres => CARDS_POSTGRES,
+    };
+    let cards: Vec<(i64, String, String)> =
+        on_conn!(conn.reborrow(), c => sqlx::query_as(sql).bind(&ids).fetch_all(c).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let id = r.id;
+            let labels = cards
+                .iter()
+                .filter(|(owner, ..)| *owner == id)
+                .map(|(_, brand, last4)| {
+                    let brand = Brand::from_key(brand).map_or("Card", Brand::label);
+                    format!("{brand} …{last4}")
+                })
+                .collect();
+            (Customer::from(r), labels)
+        })
+        .collect())
+}

@@ -835,6 +835,48 @@ mod tests {
     }
 }
 
+/// At most this many customers answer a lookup.
+pub const LOOKUP_LIMIT: usize = 50;
+
+/// A customer-service lookup: any of an email, a phone as stored and a card's last 4 digits,
+/// at least one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerLookup {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub last4: Option<String>,
+}
+
+impl CustomerLookup {
+    pub fn parse(email: &str, phone: &str, last4: &str) -> Result<Self, FieldErrors> {
+        let given = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        let lookup = Self {
+            email: given(email).map(|e| e.to_lowercase()),
+            phone: given(phone),
+            last4: given(last4),
+        };
+        let mut errors = FieldErrors::default();
+        if lookup.email.is_none() && lookup.phone.is_none() && lookup.last4.is_none() {
+            errors.push(
+                "email",
+                "Give an email, a phone number or a card's last 4 digits.",
+            );
+        }
+        if lookup
+            .last4
+            .as_ref()
+            .is_some_and(|l| l.len() != 4 || !l.bytes().all(|b| b.is_ascii_digit()))
+        {
+            errors.push("last4", "Enter the card's last 4 digits.");
+        }
+        if errors.is_empty() {
+            Ok(lookup)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 /// A customer as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Customer {

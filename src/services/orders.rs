@@ -142,6 +142,14 @@ impl OrderService {
         self.clock.now()
     }
 
+    /// Customers matching a lookup, with their cards.
+    pub async fn find_customers(
+        &self,
+        lookup: &crate::domain::order::CustomerLookup,
+    ) -> Result<Vec<(crate::domain::order::Customer, Vec<String>)>, Unexpected> {
+        Ok(db::orders::find_customers(&self.db, lookup).await?)
+    }
+
     /// The order with everything hung on it.
     pub async fn details(&self, id: OrderId) -> Result<OrderDetails, SaleError> {
         db::orders::order_details(&self.db, id)

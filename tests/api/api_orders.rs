@@ -354,3 +354,35 @@ both_backends! {
         assert_eq!(refusal(post(&app, "/api/v1/transactions/999999/refund", &key, None, &json!({})).await).await.0, 404);
     }
 }
+
+both_backends! {
+    /// GET /api/v1/customers (SPEC 4.7): by email, phone or last 4, each alone or together,
+    /// with the cards on file; no filter or a bad last 4 is 422 naming the field.
+    async fn customers_are_looked_up_by_email_phone_and_last4(app) {
+        let shop = shop(&app, 0).await;
+        let key = new_key(&app, "Support desk").await;
+        post(&app, "/api/v1/orders", &key, None, &order_body(&shop, "4111111111111111")).await;
+        let mut other = order_body(&shop, "5555555555554444");
+        other["customer"]["email"] = json!("grace@example.com");
+        other["customer"]["phone"] = json!("+44 20 7946 0000");
+        post(&app, "/api/v1/orders", &key, None, &other).await;
+        let found = |query: &'static str| {
+            let (app, key) = (&app, &key);
+            async move {
+                let body: Value = get(app, &format!("/api/v1/customers?{query}"), key).await.json().await.unwrap();
+                body["customers"].as_array().unwrap().iter().map(|c| c["email"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(found("email=ADA@example.com").await, ["ada@example.com"]);
+        assert_eq!(found("last4=4444").await, ["grace@example.com"]);
+        assert_eq!(found("phone=%2B44%2020%207946%200000&last4=4444").await, ["grace@example.com"]);
+        assert!(found("email=ada@example.com&last4=4444").await.is_empty());
+        let body: Value = get(&app, "/api/v1/customers?last4=1111", &key).await.json().await.unwrap();
+        assert_eq!(body["customers"][0]["cards"], json!(["Visa …1111"]));
+        let (status, _, fields) = refusal(get(&app, "/api/v1/customers", &key).await).await;
+        assert_eq!((status, fields), (422, vec!["email".to_owned()]));
+        let (status, _, fields) = refusal(get(&app, "/api/v1/customers?last4=12a4", &key).await).await;
+        assert_eq!((status, fields), (422, vec!["last4".to_owned()]));
+        assert_eq!(refusal(get(&app, "/api/v1/customers?card=4111", &key).await).await.0, 422);
+    }
+}

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod campaigns;
+pub mod customers;
 pub mod idempotency;
 mod json;
 pub mod openapi;
