@@ -996,3 +996,46 @@ pub async fn find_customers(
         })
         .collect())
 }
+
+/// One page of blacklisted customers, newest first, with how many entries each has.
+pub async fn blacklisted_customers(
+    conn: impl Into<Conn<'_>>,
+    page: crate::domain::page::PageRequest,
+) -> Result<crate::domain::page::Page<crate::domain::order::BlacklistedCustomer>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const SQL: &str = "SELECT c.id, c.first_name, c.last_name, c.email, COUNT(b.id) AS entries, \
+         MIN(b.reason) AS reason, MIN(b.created_at) AS since \
+         FROM blacklist b JOIN customers c ON c.id = b.customer_id \
+         GROUP BY c.id, c.first_name, c.last_name, c.email ORDER BY MIN(b.created_at) DESC, c.id DESC \
+         LIMIT $1 OFFSET $2";
+    const COUNT: &str =
+        "SELECT COUNT(DISTINCT customer_id) FROM blacklist WHERE customer_id IS NOT NULL";
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        first_name: String,
+        last_name: String,
+        email: String,
+        entries: i64,
+        reason: String,
+        since: DateTime<Utc>,
+    }
+    let rows: Vec<Row> = on_conn!(conn.reborrow(), c => sqlx::query_as(SQL).bind(page.limit()).bind(page.offset()).fetch_all(c).await)?;
+    let total: i64 = on_conn!(conn.reborrow(), c => sqlx::query_scalar(COUNT).fetch_one(c).await)?;
+    Ok(crate::domain::page::Page {
+        items: rows
+            .into_iter()
+            .map(|r| crate::domain::order::BlacklistedCustomer {
+                customer_id: CustomerId(r.id),
+                name: format!("{} {}", r.first_name, r.last_name),
+                email: r.email,
+                entries: u32::try_from(r.entries).unwrap_or(u32::MAX),
+                reason: r.reason,
+                since: r.since,
+            })
+            .collect(),
+        number: page.number,
+        size: page.size,
+        total,
+    })
+}

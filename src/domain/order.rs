@@ -835,6 +835,18 @@ mod tests {
     }
 }
 
+/// A blacklisted customer as the blacklist page lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlacklistedCustomer {
+    pub customer_id: CustomerId,
+    pub name: String,
+    pub email: String,
+    /// How many values (email, phone, card fingerprints) are on the list for them.
+    pub entries: u32,
+    pub reason: String,
+    pub since: DateTime<Utc>,
+}
+
 /// At most this many customers answer a lookup.
 pub const LOOKUP_LIMIT: usize = 50;
 

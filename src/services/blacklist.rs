@@ -70,6 +70,15 @@ impl BlacklistService {
         }
     }
 
+    /// One page of blacklisted customers, newest first.
+    pub async fn list(
+        &self,
+        page: crate::domain::page::PageRequest,
+    ) -> Result<crate::domain::page::Page<crate::domain::order::BlacklistedCustomer>, Unexpected>
+    {
+        Ok(db::orders::blacklisted_customers(&self.db, page).await?)
+    }
+
     /// Blacklists `customer`: their email, phone and card fingerprints; answers how many
     /// entries they now have.
     pub async fn add(

@@ -142,6 +142,14 @@ impl OrderService {
         self.clock.now()
     }
 
+    /// One customer.
+    pub async fn customer(
+        &self,
+        id: CustomerId,
+    ) -> Result<Option<crate::domain::order::Customer>, Unexpected> {
+        Ok(db::orders::find_customer(&self.db, id).await?)
+    }
+
     /// Customers matching a lookup, with their cards.
     pub async fn find_customers(
         &self,

@@ -5,6 +5,7 @@
 mod admin;
 pub mod api;
 mod auth;
+mod blacklist;
 pub mod catalogue;
 pub mod gateways;
 mod home;
@@ -114,6 +115,8 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(POST "/campaigns/{id}/enabled", Needs(CatalogueManage), catalogue::set_campaign_enabled),
         route!(POST "/campaigns/{id}/archive", Needs(CatalogueManage), catalogue::archive_campaign),
         route!(GET "/customers", Needs(CustomersView), home::customers),
+        route!(GET "/blacklist", Needs(CustomersBlacklist), blacklist::list),
+        route!(POST "/blacklist/{id}/remove", Needs(CustomersBlacklist), blacklist::remove),
         // Orders
         route!(GET "/orders/new", Needs(OrdersEnter), orders::new_form),
         route!(POST "/orders", Needs(OrdersEnter), orders::create),

@@ -104,6 +104,12 @@ fn nav_for(viewer: Option<&Viewer>) -> Vec<NavItem> {
             "customers",
         ),
         (
+            Some(Permission::CustomersBlacklist),
+            "/blacklist",
+            "Blacklist",
+            "blacklist",
+        ),
+        (
             Some(Permission::OrdersEnter),
             "/orders/new",
             "New Order",

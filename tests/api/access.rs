@@ -11,6 +11,8 @@ const SIGNED_IN: &[&str] = &["admin", "merchant", "cs_admin", "cs_agent"];
 const MERCHANT: &[&str] = &["admin", "merchant"];
 const CS: &[&str] = &["admin", "cs_admin", "cs_agent"];
 const ADMIN: &[&str] = &["admin"];
+/// R-CS-5: the blacklist is for CS admins and admins.
+const CS_ADMIN: &[&str] = &["admin", "cs_admin"];
 /// Order entry: merchants test their gateways with it, agents take orders by phone.
 const ORDER_ENTRY: &[&str] = SIGNED_IN;
 /// Gateways, routing and decline mapping are merchant work too.
@@ -78,6 +80,8 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("POST", "/campaigns/{id}/enabled", MERCHANT),
     ("POST", "/campaigns/{id}/archive", MERCHANT),
     ("GET", "/customers", CS),
+    ("GET", "/blacklist", CS_ADMIN),
+    ("POST", "/blacklist/{id}/remove", CS_ADMIN),
     ("GET", "/orders/new", ORDER_ENTRY),
     ("POST", "/orders", ORDER_ENTRY),
     ("GET", "/orders/{id}", ORDER_ENTRY),
@@ -187,6 +191,7 @@ fn concrete(pattern: &str, ids: &Ids) -> String {
             "/transactions/{id}",
             &format!("/transactions/{}", ids.transaction),
         )
+        .replace("/blacklist/{id}", &format!("/blacklist/{}", ids.customer))
 }
 
 struct Ids {
@@ -202,6 +207,7 @@ struct Ids {
     campaign: String,
     order: String,
     transaction: String,
+    customer: String,
 }
 
 /// `path` with the first character of each segment percent-encoded in turn, in upper and in
@@ -319,6 +325,7 @@ both_backends! {
             campaign: campaign.to_string(),
             order: order.to_string(),
             transaction: app.services.orders.details(order).await.unwrap().transactions[0].id.to_string(),
+            customer: app.services.orders.details(order).await.unwrap().customer.id.to_string(),
         };
         for who in ALL.iter().filter(|w| **w != "anonymous") {
             app.create_user(&format!("matrix.{}@example.com", who.replace('_', ".")), "Matrix User", who).await;
@@ -369,7 +376,7 @@ both_backends! {
     /// before any handler runs.
     async fn a_method_without_a_rule_is_refused_on_every_path(app) {
         let ids = Ids {
-            user: "1".into(), role: "1".into(), mid: "1".into(), recycle: "1".into(), profile: "1".into(), mapping: "1".into(), bin: "1".into(), api_key: "1".into(), product: "1".into(), campaign: "1".into(), order: "1".into(), transaction: "1".into(),
+            user: "1".into(), role: "1".into(), mid: "1".into(), recycle: "1".into(), profile: "1".into(), mapping: "1".into(), bin: "1".into(), api_key: "1".into(), product: "1".into(), campaign: "1".into(), order: "1".into(), transaction: "1".into(), customer: "1".into(),
         };
         let table = route_table();
         let mut paths: Vec<&str> = Vec::new();

@@ -318,3 +318,28 @@ both_backends! {
         assert!(!Page::parse(&html).has("form[action$='/refund']"));
     }
 }
+
+both_backends! {
+    /// R-CS-5's page: a CS admin sees the blacklisted customer and takes them off after a
+    /// confirmation; the customer's orders are then taken again.
+    async fn the_blacklist_page_lists_and_removes(app) {
+        let shop = shop(&app, 0).await;
+        let draft = crate::orders::sale(&shop, "4111111111111111", &[(shop.one_off, 1)]);
+        let order = app.services.orders.place(&crate::orders::actor(), &draft, None).await.unwrap();
+        let customer = app.services.orders.details(order).await.unwrap().customer.id;
+        app.services.blacklist.add(&crate::orders::actor(), customer, "chargebacks").await.unwrap();
+        app.login_as_new("cs_admin").await;
+        let page = app.get_page("/blacklist").await;
+        let row = page.text("tbody tr");
+        assert!(row.contains("Ada Lovelace") && row.contains("chargebacks") && row.contains('3'), "{row}");
+        let path = format!("/blacklist/{customer}/remove");
+        let ask = Page::parse(&app.post_form(&path, &[]).await.text().await.unwrap());
+        assert_eq!(ask.text("h1"), "Take Ada Lovelace off the blacklist?");
+        let done = app.post_form(&path, &[("confirm", "yes")]).await;
+        assert_eq!(location(&done), "/blacklist");
+        let page = app.get_page("/blacklist").await;
+        assert_eq!(page.flash_success().unwrap_or_default(), "Taken off the blacklist.");
+        assert!(page.text("tbody").contains("Nobody is blacklisted."));
+        assert!(app.services.orders.place(&crate::orders::actor(), &draft, None).await.is_ok());
+    }
+}
