@@ -191,18 +191,6 @@ impl TryFrom<PaymentMethodRow> for PaymentMethod {
     }
 }
 
-pub async fn find_payment_method(
-    conn: impl Into<Conn<'_>>,
-    id: PaymentMethodId,
-) -> Result<Option<PaymentMethod>, DbError> {
-    let mut conn: Conn<'_> = conn.into();
-    const SQL: &str = "SELECT id, customer_id, provider, token, brand, card_type, first6, last4, exp_month, \
-                       exp_year, fingerprint FROM payment_methods WHERE id = $1";
-    let row: Option<PaymentMethodRow> =
-        on_conn!(conn.reborrow(), c => sqlx::query_as(SQL).bind(id.0).fetch_optional(c).await)?;
-    row.map(PaymentMethod::try_from).transpose()
-}
-
 // ---- blacklist -------------------------------------------------------------------------
 
 /// R-OR-4: whether the email, phone or card fingerprint is on the blacklist (one indexed

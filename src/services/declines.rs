@@ -145,3 +145,17 @@ impl DeclineService {
         Ok(())
     }
 }
+
+/// The decline class of a gateway's answer, `None` when it approved: the merchant's mappings,
+/// then the built-in table. The one place the sale, test-sale and reversal paths classify.
+pub(super) async fn class_of(
+    db: &Db,
+    reply: &crate::gateway::Reply,
+    provider: Provider,
+) -> Result<Option<DeclineClass>, Unexpected> {
+    if reply.approved() {
+        return Ok(None);
+    }
+    let mappings = db::decline_mappings::all(db).await?;
+    Ok(Some(classify(&mappings, &reply.response(provider))))
+}

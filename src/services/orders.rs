@@ -19,7 +19,7 @@ use crate::db::{Db, DbError, Tx};
 use crate::domain::FieldErrors;
 use crate::domain::card::CardNumber;
 use crate::domain::catalogue::{Campaign, SalesRoute, WelcomeValues, fill_placeholders};
-use crate::domain::decline::{DeclineClass, classify};
+use crate::domain::decline::DeclineClass;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::{CustomerId, MidId, OrderId, PaymentMethodId};
 use crate::domain::mid::Mid;
@@ -411,12 +411,7 @@ impl OrderService {
         } else {
             None
         };
-        let class = if sale.approved() {
-            None
-        } else {
-            let mappings = db::decline_mappings::all(&self.db).await?;
-            Some(classify(&mappings, &sale.response(mid.provider)))
-        };
+        let class = super::declines::class_of(&self.db, &sale, mid.provider).await?;
         let answer = |r: &Reply| format!("{} ({} {})", r.result().key(), r.code, r.text);
         let event = NewEvent {
             kind: EventKind::MidTestSale,
@@ -587,11 +582,7 @@ impl OrderService {
         };
         let class = match &reply {
             None => Some(DeclineClass::Soft),
-            Some(reply) if reply.approved() => None,
-            Some(reply) => {
-                let mappings = db::decline_mappings::all(&self.db).await?;
-                Some(classify(&mappings, &reply.response(mid.provider)))
-            }
+            Some(reply) => super::declines::class_of(&self.db, reply, mid.provider).await?,
         };
         if let Some(reply) = &reply {
             if routing.token.is_none() {

@@ -16,7 +16,7 @@ use crate::db;
 use crate::db::orders::{ChargeFacts, NewTransaction};
 use crate::db::{Db, DbError};
 use crate::domain::FieldErrors;
-use crate::domain::decline::{DeclineClass, classify};
+use crate::domain::decline::DeclineClass;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::ids::TransactionId;
 use crate::domain::money::{MinorUnits, Money};
@@ -209,12 +209,7 @@ impl PaymentService {
                 _ => return Err(PaymentError::GatewayFailed(first.to_string(), kind.key())),
             },
         };
-        let class = if reply.approved() {
-            None
-        } else {
-            let mappings = db::decline_mappings::all(&self.db).await?;
-            Some(classify(&mappings, &reply.response(charge.mid.provider)))
-        };
+        let class = super::declines::class_of(&self.db, &reply, charge.mid.provider).await?;
         let mut tx = self.db.begin().await?;
         db::orders::answer_reversal(&mut tx, reversal, &reply, class).await?;
         if reply.approved() {

@@ -62,6 +62,14 @@ impl Idempotency {
     pub fn key(&self) -> Option<&IdempotencyKey> {
         self.key.as_ref()
     }
+
+    /// The key the request's gateway calls derive theirs from: the same API key and
+    /// `Idempotency-Key` always name the same charges and reversals (R-OR-6, R-EN-6).
+    pub fn gateway_key(&self, caller: &ApiCaller) -> Option<String> {
+        self.key
+            .as_ref()
+            .map(|key| format!("api:{}:{}", caller.key_id, key.as_str()))
+    }
 }
 
 impl FromRequest for Idempotency {

@@ -280,14 +280,6 @@ async fn view(services: &Services, id: OrderId) -> Result<OrderView, ApiError> {
     Ok(OrderView::of(details, services.orders.now()))
 }
 
-/// The key the sale's gateway calls derive theirs from: the same API key and
-/// `Idempotency-Key` always name the same charges (R-OR-6).
-fn charge_key(caller: &ApiCaller, idempotency: &Idempotency) -> Option<String> {
-    idempotency
-        .key()
-        .map(|key| format!("api:{}:{}", caller.key_id, key.as_str()))
-}
-
 /// Places a new sale. Answers 201 with the order whether the card was approved or declined.
 #[utoipa::path(
     post,
@@ -309,7 +301,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let (order, raw) = body.into_parts();
     let (services, caller) = (&services, &caller);
-    let key = charge_key(caller, &idempotency);
+    let key = idempotency.gateway_key(caller);
     idempotency::run(services, caller, &idempotency, &raw, || async move {
         let id = services
             .orders
@@ -374,7 +366,7 @@ pub async fn upsale(
     let parent = order_id(&path)?;
     let (upsale, raw) = body.into_parts();
     let (services, caller) = (&services, &caller);
-    let key = charge_key(caller, &idempotency);
+    let key = idempotency.gateway_key(caller);
     idempotency::run(services, caller, &idempotency, &raw, || async move {
         let id = services
             .orders

@@ -78,9 +78,7 @@ fn refused(e: PaymentError) -> ApiError {
 fn asked<'a>(caller: &ApiCaller, idempotency: &Idempotency, reason: &'a str) -> Asked<'a> {
     Asked {
         reason,
-        key: idempotency
-            .key()
-            .map(|key| format!("api:{}:{}", caller.key_id, key.as_str())),
+        key: idempotency.gateway_key(caller),
     }
 }
 
