@@ -122,6 +122,15 @@ fn record_table(kind: RecordKind) -> (&'static str, &'static str) {
         RecordKind::Transaction => ("transactions", "'Transaction #' || CAST(s.id AS TEXT)"),
         RecordKind::ApiKey => ("api_keys", "s.name"),
         RecordKind::BinRange => ("bin_ranges", "'BIN ' || s.bin"),
+        RecordKind::Subscription => (
+            "subscriptions",
+            "'Subscription #' || CAST(s.id AS TEXT)",
+        ),
+        RecordKind::Fulfillment => ("fulfillments", "'Fulfillment #' || CAST(s.id AS TEXT)"),
+        RecordKind::RefundQueueEntry => ("refund_queue", "'Queued refund #' || CAST(s.id AS TEXT)"),
+        RecordKind::Reason => ("reasons", "s.label"),
+        RecordKind::Job => ("jobs", "'Job #' || CAST(s.id AS TEXT) || ' ' || s.kind"),
+        RecordKind::OutboxEmail => ("outbox", "s.subject"),
     }
 }
 

@@ -8,10 +8,12 @@ pub mod bulk;
 pub mod catalogue;
 pub mod decline_mappings;
 pub mod events;
+pub mod history;
 pub mod login_attempts;
 pub mod mids;
 pub mod orders;
 pub mod profiles;
+pub mod reasons;
 pub mod recycle;
 pub mod roles;
 pub mod sessions;
@@ -151,12 +153,13 @@ pub enum Constraint {
     ProductSku,
     CampaignName,
     BinRangeBin,
+    ReasonLabel,
     /// One the code has no name for: a bug to fix, surfaced as an unexpected error.
     Other(String),
 }
 
 /// (constraint, PostgreSQL's constraint name, the tail of SQLite's "UNIQUE constraint failed: ").
-const CONSTRAINTS: [(Constraint, &str, &str); 10] = [
+const CONSTRAINTS: [(Constraint, &str, &str); 11] = [
     (Constraint::RoleName, "roles_name_key", "roles.name"),
     (Constraint::UserEmail, "users_email_key", "users.email"),
     (
@@ -198,6 +201,11 @@ const CONSTRAINTS: [(Constraint, &str, &str); 10] = [
         Constraint::BinRangeBin,
         "bin_ranges_bin_key",
         "bin_ranges.bin",
+    ),
+    (
+        Constraint::ReasonLabel,
+        "reasons_label_idx",
+        "index 'reasons_label_idx'",
     ),
 ];
 

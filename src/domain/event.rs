@@ -6,8 +6,9 @@ use serde_json::Value;
 use std::fmt;
 
 use super::ids::{
-    ApiKeyId, BinRangeId, CampaignId, CustomerId, EventId, MappingId, MidId, OrderId, ProductId,
-    ProfileId, RecycleProfileId, RoleId, TransactionId, UserId,
+    ApiKeyId, BinRangeId, CampaignId, CustomerId, EventId, FulfillmentId, JobId, MappingId, MidId,
+    OrderId, OutboxId, ProductId, ProfileId, ReasonId, RecycleProfileId, RefundQueueId, RoleId,
+    SubscriptionId, TransactionId, UserId,
 };
 
 /// Every kind of event; the key is what the log stores and the filter offers.
@@ -111,6 +112,48 @@ pub enum EventKind {
     CustomerBlacklisted,
     #[strum(serialize = "customer.unblacklisted")]
     CustomerUnblacklisted,
+    #[strum(serialize = "customer.updated")]
+    CustomerUpdated,
+    #[strum(serialize = "customer.note_added")]
+    CustomerNoteAdded,
+    #[strum(serialize = "order.cancelled")]
+    OrderCancelled,
+    #[strum(serialize = "order.rerun")]
+    OrderRerun,
+    #[strum(serialize = "order.welcome_resent")]
+    WelcomeResent,
+    #[strum(serialize = "email.resent")]
+    EmailResent,
+    #[strum(serialize = "fulfillment.reshipped")]
+    FulfillmentReshipped,
+    #[strum(serialize = "fulfillment.cancelled")]
+    FulfillmentCancelled,
+    #[strum(serialize = "subscription.updated")]
+    SubscriptionUpdated,
+    #[strum(serialize = "subscription.trial_changed")]
+    SubscriptionTrialChanged,
+    #[strum(serialize = "subscription.cancelled")]
+    SubscriptionCancelled,
+    #[strum(serialize = "subscription.paused")]
+    SubscriptionPaused,
+    #[strum(serialize = "subscription.resumed")]
+    SubscriptionResumed,
+    #[strum(serialize = "subscription.force_billed")]
+    SubscriptionForceBilled,
+    #[strum(serialize = "refund_queue.queued")]
+    RefundQueued,
+    #[strum(serialize = "refund_queue.retried")]
+    RefundQueueRetried,
+    #[strum(serialize = "refund_queue.removed")]
+    RefundQueueRemoved,
+    #[strum(serialize = "reason.created")]
+    ReasonCreated,
+    #[strum(serialize = "reason.updated")]
+    ReasonUpdated,
+    #[strum(serialize = "reason.archived")]
+    ReasonArchived,
+    #[strum(serialize = "job.retried")]
+    JobRetried,
 }
 
 impl EventKind {
@@ -169,6 +212,27 @@ impl EventKind {
             EventKind::TransactionVoided => "Void",
             EventKind::CustomerBlacklisted => "Customer blacklisted",
             EventKind::CustomerUnblacklisted => "Customer taken off the blacklist",
+            EventKind::CustomerUpdated => "Customer details changed",
+            EventKind::CustomerNoteAdded => "Note added",
+            EventKind::OrderCancelled => "Order cancelled",
+            EventKind::OrderRerun => "Declined sale rerun",
+            EventKind::WelcomeResent => "Welcome email resent",
+            EventKind::EmailResent => "Email resent",
+            EventKind::FulfillmentReshipped => "Reship requested",
+            EventKind::FulfillmentCancelled => "Fulfillment cancelled",
+            EventKind::SubscriptionUpdated => "Purchase changed",
+            EventKind::SubscriptionTrialChanged => "Trial restarted, skipped or stopped",
+            EventKind::SubscriptionCancelled => "Subscription cancelled",
+            EventKind::SubscriptionPaused => "Subscription paused",
+            EventKind::SubscriptionResumed => "Subscription resumed",
+            EventKind::SubscriptionForceBilled => "Subscription force billed",
+            EventKind::RefundQueued => "Refund queued for retry",
+            EventKind::RefundQueueRetried => "Queued refund retried",
+            EventKind::RefundQueueRemoved => "Queued refund removed",
+            EventKind::ReasonCreated => "Reason added",
+            EventKind::ReasonUpdated => "Reason renamed",
+            EventKind::ReasonArchived => "Reason archived",
+            EventKind::JobRetried => "Background job retried",
         }
     }
 
@@ -288,6 +352,18 @@ pub enum RecordKind {
     ApiKey,
     #[strum(serialize = "bin_range")]
     BinRange,
+    #[strum(serialize = "subscription")]
+    Subscription,
+    #[strum(serialize = "fulfillment")]
+    Fulfillment,
+    #[strum(serialize = "refund_queue")]
+    RefundQueueEntry,
+    #[strum(serialize = "reason")]
+    Reason,
+    #[strum(serialize = "job")]
+    Job,
+    #[strum(serialize = "outbox")]
+    OutboxEmail,
 }
 
 impl RecordKind {
@@ -320,6 +396,12 @@ impl RecordKind {
             RecordKind::Transaction => "Transaction",
             RecordKind::ApiKey => "API key",
             RecordKind::BinRange => "BIN mapping",
+            RecordKind::Subscription => "Subscription",
+            RecordKind::Fulfillment => "Fulfillment",
+            RecordKind::RefundQueueEntry => "Queued refund",
+            RecordKind::Reason => "Reason",
+            RecordKind::Job => "Background job",
+            RecordKind::OutboxEmail => "Email",
         }
     }
 }
@@ -340,6 +422,12 @@ pub enum Subject {
     Transaction(TransactionId),
     ApiKey(ApiKeyId),
     BinRange(BinRangeId),
+    Subscription(SubscriptionId),
+    Fulfillment(FulfillmentId),
+    RefundQueueEntry(RefundQueueId),
+    Reason(ReasonId),
+    Job(JobId),
+    OutboxEmail(OutboxId),
     /// A sign-in attempt, by the email typed (the user may not exist).
     Email(String),
     /// The encryption key credentials were re-sealed under.
@@ -366,6 +454,12 @@ impl Subject {
             Subject::Transaction(id) => Some((RecordKind::Transaction, id.0)),
             Subject::ApiKey(id) => Some((RecordKind::ApiKey, id.0)),
             Subject::BinRange(id) => Some((RecordKind::BinRange, id.0)),
+            Subject::Subscription(id) => Some((RecordKind::Subscription, id.0)),
+            Subject::Fulfillment(id) => Some((RecordKind::Fulfillment, id.0)),
+            Subject::RefundQueueEntry(id) => Some((RecordKind::RefundQueueEntry, id.0)),
+            Subject::Reason(id) => Some((RecordKind::Reason, id.0)),
+            Subject::Job(id) => Some((RecordKind::Job, id.0)),
+            Subject::OutboxEmail(id) => Some((RecordKind::OutboxEmail, id.0)),
             Subject::Email(_) | Subject::SecretKey(_) => None,
         }
     }
@@ -385,6 +479,12 @@ impl Subject {
             RecordKind::Transaction => Subject::Transaction(TransactionId(id)),
             RecordKind::ApiKey => Subject::ApiKey(ApiKeyId(id)),
             RecordKind::BinRange => Subject::BinRange(BinRangeId(id)),
+            RecordKind::Subscription => Subject::Subscription(SubscriptionId(id)),
+            RecordKind::Fulfillment => Subject::Fulfillment(FulfillmentId(id)),
+            RecordKind::RefundQueueEntry => Subject::RefundQueueEntry(RefundQueueId(id)),
+            RecordKind::Reason => Subject::Reason(ReasonId(id)),
+            RecordKind::Job => Subject::Job(JobId(id)),
+            RecordKind::OutboxEmail => Subject::OutboxEmail(OutboxId(id)),
         }
     }
 

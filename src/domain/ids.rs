@@ -43,3 +43,8 @@ id_type!(SubscriptionId);
 id_type!(FulfillmentId);
 id_type!(ApiKeyId);
 id_type!(BinRangeId);
+id_type!(HistoryEntryId);
+id_type!(ReasonId);
+id_type!(RefundQueueId);
+id_type!(OutboxId);
+id_type!(JobId);

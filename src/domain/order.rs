@@ -59,6 +59,8 @@ macro_rules! keyed_enum {
     };
 }
 
+pub(crate) use keyed_enum;
+
 keyed_enum! {
     /// How an order came about.
     OrderKind {

@@ -48,15 +48,18 @@ pub enum Permission {
     EventsView,
     #[strum(serialize = "api_keys.manage")]
     ApiKeysManage,
+    #[strum(serialize = "jobs.manage")]
+    JobsManage,
 }
 
 impl Permission {
     /// Any of these opens the Admin section.
-    pub const ADMIN_AREA: [Permission; 4] = [
+    pub const ADMIN_AREA: [Permission; 5] = [
         Permission::UsersManage,
         Permission::RolesManage,
         Permission::EventsView,
         Permission::ApiKeysManage,
+        Permission::JobsManage,
     ];
 
     /// Any of these opens an order's page: agents find orders, order entry lands on them.
@@ -89,6 +92,7 @@ impl Permission {
             Permission::RolesManage => "Manage roles",
             Permission::EventsView => "Read the event log",
             Permission::ApiKeysManage => "Manage API keys",
+            Permission::JobsManage => "See and retry background jobs",
         }
     }
 

@@ -15,6 +15,7 @@ pub mod mids;
 pub mod orders;
 pub mod passwords;
 pub mod payments;
+pub mod reasons;
 pub mod recycle;
 pub mod roles;
 pub mod routing;
@@ -38,6 +39,7 @@ pub use events::EventService;
 pub use mids::MidService;
 pub use orders::OrderService;
 pub use payments::PaymentService;
+pub use reasons::ReasonService;
 pub use recycle::RecycleService;
 pub use roles::RoleService;
 pub use routing::RoutingService;
@@ -72,6 +74,7 @@ pub struct Services {
     pub orders: OrderService,
     pub payments: PaymentService,
     pub blacklist: BlacklistService,
+    pub reasons: ReasonService,
     db: Db,
     /// The card fingerprint key (R-TG-2), for the cards `generate` stores.
     fingerprint_key: Arc<secrecy::SecretSlice<u8>>,
@@ -91,6 +94,7 @@ impl Services {
         Self {
             payments: PaymentService::new(db.clone(), clock.clone(), gateways.clone()),
             blacklist: BlacklistService::new(db.clone(), clock.clone()),
+            reasons: ReasonService::new(db.clone(), clock.clone()),
             orders: OrderService::new(db.clone(), clock.clone(), gateways, fingerprint_key.clone()),
             auth: AuthService::new(db.clone(), clock.clone(), hasher.clone(), session_policy),
             users: UserService::new(db.clone(), clock.clone(), hasher),

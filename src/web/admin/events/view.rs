@@ -80,7 +80,14 @@ fn record_page(kind: RecordKind, id: i64) -> Option<(String, Permission)> {
         RecordKind::Order => (format!("/orders/{id}"), Permission::CustomersView),
         RecordKind::ApiKey => ("/admin/api-keys".to_owned(), Permission::ApiKeysManage),
         RecordKind::BinRange => ("/gateways/bins".to_owned(), Permission::GatewaysManage),
-        RecordKind::Customer | RecordKind::Transaction => return None,
+        RecordKind::Customer => (format!("/customers/{id}"), Permission::CustomersView),
+        RecordKind::Subscription => (format!("/subscriptions/{id}"), Permission::CustomersView),
+        RecordKind::RefundQueueEntry => ("/refund-queue".to_owned(), Permission::CustomersView),
+        RecordKind::Reason => ("/settings/reasons".to_owned(), Permission::CatalogueManage),
+        RecordKind::Job => ("/admin/jobs".to_owned(), Permission::JobsManage),
+        RecordKind::Transaction | RecordKind::Fulfillment | RecordKind::OutboxEmail => {
+            return None;
+        }
     })
 }
 
