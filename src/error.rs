@@ -11,9 +11,12 @@ use crate::services::blacklist::BlacklistError;
 use crate::services::catalogue::CatalogueError;
 use crate::services::declines::MappingError;
 use crate::services::mids::MidError;
+use crate::services::order_actions::OrderActionError;
 use crate::services::orders::SaleError;
 use crate::services::payments::PaymentError;
+use crate::services::reasons::ReasonError;
 use crate::services::recycle::RecycleError;
+use crate::services::refund_queue::QueueError;
 use crate::services::roles::RoleError;
 use crate::services::routing::ProfileError;
 use crate::services::users::UserError;
@@ -142,7 +145,10 @@ from_service_error!(
     CatalogueError,
     ApiKeyError,
     PaymentError,
-    BlacklistError
+    BlacklistError,
+    QueueError,
+    ReasonError,
+    OrderActionError,
 );
 
 #[cfg(test)]

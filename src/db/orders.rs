@@ -20,7 +20,7 @@ use crate::domain::order::{
 use crate::domain::payment::{TransactionKind, TransactionResult};
 use crate::domain::provider::Provider;
 
-fn money(table: &'static str, id: i64, minor: i64, currency: &str) -> Result<Money, DbError> {
+pub(crate) fn money(table: &'static str, id: i64, minor: i64, currency: &str) -> Result<Money, DbError> {
     let currency = Currency::from_code(currency)
         .ok_or_else(|| DbError::corrupt(table, id, "currency", currency))?;
     Ok(Money::new(MinorUnits::from_minor(minor), currency))
@@ -747,6 +747,7 @@ pub async fn order_details(
 pub struct ChargeFacts {
     pub id: TransactionId,
     pub order_id: OrderId,
+    pub customer_id: CustomerId,
     pub payment_method_id: Option<PaymentMethodId>,
     pub mid: crate::domain::mid::Mid,
     /// The gateway's reference of the sale.
@@ -760,6 +761,7 @@ pub struct ChargeFacts {
 struct ChargeRow {
     id: i64,
     order_id: i64,
+    customer_id: i64,
     payment_method_id: Option<i64>,
     mid_id: i64,
     kind: String,
@@ -781,7 +783,8 @@ pub async fn charge_for_update(
     now: DateTime<Utc>,
 ) -> Result<Option<ChargeFacts>, DbError> {
     let mut conn: Conn<'_> = conn.into();
-    const COLUMNS: &str = "SELECT t.id, t.order_id, t.payment_method_id, t.mid_id, t.kind, t.result, \
+    const COLUMNS: &str = "SELECT t.id, t.order_id, \
+         (SELECT o.customer_id FROM orders o WHERE o.id = t.order_id) AS customer_id, t.payment_method_id, t.mid_id, t.kind, t.result, \
          t.amount_minor, t.currency, t.gateway_reference, t.settled_at, \
          CAST((SELECT COALESCE(SUM(r.amount_minor), 0) FROM transactions r WHERE r.parent_id = t.id \
                AND r.kind = 'refund' AND r.result IN ('approved', 'pending')) AS BIGINT) AS refunded, \
@@ -817,6 +820,7 @@ pub async fn charge_for_update(
     Ok(Some(ChargeFacts {
         id,
         order_id: OrderId(r.order_id),
+        customer_id: CustomerId(r.customer_id),
         payment_method_id: r.payment_method_id.map(PaymentMethodId),
         mid,
         reference: r.gateway_reference.unwrap_or_default(),

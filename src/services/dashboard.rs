@@ -22,6 +22,8 @@ const RECENT_EVENTS: u32 = 8;
 #[derive(Debug, Clone, Default)]
 pub struct Dashboard {
     pub mids: Option<MidSummary>,
+    /// The refund queue's counts, for customer-service roles (R-CS-4).
+    pub refund_queue: Option<crate::domain::refund_queue::QueueCounts>,
     pub recent_events: Option<Vec<Event>>,
 }
 
@@ -43,6 +45,9 @@ impl Services {
                     .map(|m| m.title.clone())
                     .collect(),
             });
+        }
+        if viewer.can(Permission::CustomersView) {
+            dashboard.refund_queue = Some(self.refund_queue.counts().await?);
         }
         if viewer.can(Permission::EventsView) {
             dashboard.recent_events = Some(self.events.latest(RECENT_EVENTS).await?);

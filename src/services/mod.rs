@@ -12,10 +12,12 @@ pub mod demo;
 pub mod events;
 pub mod generate;
 pub mod mids;
+pub mod order_actions;
 pub mod orders;
 pub mod passwords;
 pub mod payments;
 pub mod reasons;
+pub mod refund_queue;
 pub mod recycle;
 pub mod roles;
 pub mod routing;
@@ -37,9 +39,11 @@ pub use catalogue::CatalogueService;
 pub use declines::DeclineService;
 pub use events::EventService;
 pub use mids::MidService;
+pub use order_actions::OrderActionService;
 pub use orders::OrderService;
 pub use payments::PaymentService;
 pub use reasons::ReasonService;
+pub use refund_queue::RefundQueueService;
 pub use recycle::RecycleService;
 pub use roles::RoleService;
 pub use routing::RoutingService;
@@ -75,6 +79,8 @@ pub struct Services {
     pub payments: PaymentService,
     pub blacklist: BlacklistService,
     pub reasons: ReasonService,
+    pub refund_queue: RefundQueueService,
+    pub order_actions: OrderActionService,
     db: Db,
     /// The card fingerprint key (R-TG-2), for the cards `generate` stores.
     fingerprint_key: Arc<secrecy::SecretSlice<u8>>,
@@ -91,8 +97,11 @@ impl Services {
             fingerprint_key,
         } = deps;
         let gateways = crate::gateway::Gateways::new(db.clone(), clock.clone());
+        let payments = PaymentService::new(db.clone(), clock.clone(), gateways.clone());
         Self {
-            payments: PaymentService::new(db.clone(), clock.clone(), gateways.clone()),
+            refund_queue: RefundQueueService::new(db.clone(), clock.clone(), payments.clone()),
+            order_actions: OrderActionService::new(db.clone(), clock.clone(), payments.clone()),
+            payments,
             blacklist: BlacklistService::new(db.clone(), clock.clone()),
             reasons: ReasonService::new(db.clone(), clock.clone()),
             orders: OrderService::new(db.clone(), clock.clone(), gateways, fingerprint_key.clone()),

@@ -13,12 +13,16 @@ use serde_json::json;
 use super::{Unexpected, random_token, service_error};
 use crate::clock::Clock;
 use crate::db;
-use crate::db::orders::{ChargeFacts, NewTransaction};
+use crate::db::orders::{ChargeFacts, NewEmail, NewTransaction};
 use crate::db::{Db, DbError};
 use crate::domain::FieldErrors;
 use crate::domain::decline::DeclineClass;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
-use crate::domain::ids::TransactionId;
+use crate::db::refund_queue::NewQueueEntry;
+use crate::domain::history::{self, HistoryKind, NewHistoryEntry};
+use crate::domain::ids::{RefundQueueId, TransactionId};
+use crate::domain::notice;
+use crate::domain::refund_queue;
 use crate::domain::money::{MinorUnits, Money};
 use crate::domain::payment::{Refusal, TransactionKind, TransactionResult};
 use crate::gateway::{Gateways, RefundRequest, Reply, VoidRequest};
@@ -38,6 +42,9 @@ pub enum PaymentError {
     /// A reversal with this idempotency key was requested already.
     #[error("This request was made already.")]
     AlreadyRequested,
+    /// Resend Refund Email on a transaction that is no approved refund or void.
+    #[error("Only an approved refund or void has a confirmation to send again.")]
+    NotReversed,
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
@@ -46,6 +53,7 @@ service_error!(PaymentError {
     NotFound => NotFound, "transaction_not_found",
     Invalid(_) => Invalid, "invalid",
     AlreadyRequested => Conflict, "already_requested",
+    NotReversed => Conflict, "not_reversed",
     Refused(_) => Conflict, "reversal_refused",
     GatewayFailed(..) => Busy, "gateway_failed",
     Unexpected(_) => Unexpected, "unexpected",
@@ -76,6 +84,16 @@ pub struct Reversal {
     pub amount: Money,
     pub reply: Reply,
     pub class: Option<DeclineClass>,
+    /// A refund the gateway failed enters the refund queue (R-CS-4): its entry.
+    pub queued: Option<RefundQueueId>,
+}
+
+/// Who asked for a reversal: an agent or API client (a failed refund is queued), or the refund
+/// queue retrying one (its own failures are counted by the queue instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Asked,
+    Queue,
 }
 
 impl Reversal {
@@ -117,7 +135,7 @@ impl PaymentService {
         id: TransactionId,
         asked: &Asked<'_>,
     ) -> Result<Reversal, PaymentError> {
-        self.reverse(actor, id, TransactionKind::Void, None, asked)
+        self.reverse(actor, id, TransactionKind::Void, None, asked, Origin::Asked)
             .await
     }
 
@@ -130,7 +148,20 @@ impl PaymentService {
         amount: Option<MinorUnits>,
         asked: &Asked<'_>,
     ) -> Result<Reversal, PaymentError> {
-        self.reverse(actor, id, TransactionKind::Refund, amount, asked)
+        self.reverse(actor, id, TransactionKind::Refund, amount, asked, Origin::Asked)
+            .await
+    }
+
+    /// A retry of the refund queue: like [`Self::refund`], but a failure is the queue's to count.
+    pub(crate) async fn refund_from_queue(
+        &self,
+        actor: &Actor,
+        id: TransactionId,
+        amount: MinorUnits,
+        asked: &Asked<'_>,
+    ) -> Result<Reversal, PaymentError> {
+        let kind = TransactionKind::Refund;
+        self.reverse(actor, id, kind, Some(amount), asked, Origin::Queue)
             .await
     }
 
@@ -162,6 +193,7 @@ impl PaymentService {
         kind: TransactionKind,
         amount: Option<MinorUnits>,
         asked: &Asked<'_>,
+        origin: Origin,
     ) -> Result<Reversal, PaymentError> {
         let now = self.clock.now();
         let reason = asked.reason.trim();
@@ -210,11 +242,69 @@ impl PaymentService {
             },
         };
         let class = super::declines::class_of(&self.db, &reply, charge.mid.provider).await?;
+        let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         db::orders::answer_reversal(&mut tx, reversal, &reply, class).await?;
-        if reply.approved() {
-            db::orders::mark_reversed(&mut tx, charge.order_id, self.clock.now()).await?;
-        }
+        let noun = match kind {
+            TransactionKind::Void => "Void",
+            _ => "Refund",
+        };
+        let because = if reason.is_empty() {
+            String::new()
+        } else {
+            format!(" ({reason})")
+        };
+        let mut queued = None;
+        let said = if reply.approved() {
+            db::orders::mark_reversed(&mut tx, charge.order_id, now).await?;
+            confirm_by_email(&mut tx, &charge, kind, amount, now).await?;
+            format!("{noun} of {amount} issued{because}; confirmation emailed.")
+        } else if kind == TransactionKind::Refund && origin == Origin::Asked {
+            let error = format!("{} {}", reply.code, reply.text);
+            let entry = NewQueueEntry {
+                transaction_id: charge.id,
+                order_id: charge.order_id,
+                customer_id: charge.customer_id,
+                amount,
+                reason,
+                last_error: &error,
+                next_try_at: now + refund_queue::retry_wait(),
+                requested_by: actor.user_id,
+            };
+            let id = db::refund_queue::insert(&mut tx, &entry, now).await?;
+            super::refund_queue::schedule(&mut tx, id, 1, entry.next_try_at).await?;
+            let event = NewEvent {
+                kind: EventKind::RefundQueued,
+                subject: Subject::RefundQueueEntry(id),
+                change: Change::Action(Some(json!({
+                    "transaction": charge.id.0,
+                    "amount": amount.to_string(),
+                    "error": error,
+                }))),
+            };
+            db::events::insert(&mut tx, actor, &event, now).await?;
+            queued = Some(id);
+            format!(
+                "Refund of {amount} failed ({error}){because}: in the refund queue, retried once a day for {} days.",
+                refund_queue::RETRIES
+            )
+        } else {
+            format!(
+                "{noun} of {amount} declined ({} {}){because}.",
+                reply.code, reply.text
+            )
+        };
+        let entry = NewHistoryEntry {
+            customer_id: charge.customer_id,
+            kind: match kind {
+                TransactionKind::Void => HistoryKind::Void,
+                _ => HistoryKind::Refund,
+            },
+            body: history::entry_body(&said),
+            order_id: Some(charge.order_id),
+            author_id: actor.user_id,
+        };
+        db::history::add(&mut tx, &entry, now).await?;
         let event = NewEvent {
             kind: match kind {
                 TransactionKind::Void => EventKind::TransactionVoided,
@@ -229,7 +319,7 @@ impl PaymentService {
                 "reason": reason,
             }))),
         };
-        db::events::insert(&mut tx, actor, &event, self.clock.now()).await?;
+        db::events::insert(&mut tx, actor, &event, now).await?;
         tx.commit().await?;
         Ok(Reversal {
             id: reversal,
@@ -237,7 +327,51 @@ impl PaymentService {
             amount,
             reply,
             class,
+            queued,
         })
+    }
+
+    /// Resend Refund Email (R-CS-7): the confirmation of an approved refund or void, written to
+    /// the outbox again.
+    pub async fn resend_confirmation(
+        &self,
+        actor: &Actor,
+        id: TransactionId,
+    ) -> Result<(), PaymentError> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let reversal = db::order_actions::reversal(&mut tx, id)
+            .await?
+            .ok_or(PaymentError::NotFound)?;
+        let approved_reversal = matches!(reversal.kind, TransactionKind::Refund | TransactionKind::Void)
+            && reversal.result == TransactionResult::Approved;
+        if !approved_reversal {
+            return Err(PaymentError::NotReversed);
+        }
+        let parent = reversal.parent_id.ok_or(PaymentError::NotReversed)?;
+        let charge = db::orders::charge_for_update(&mut tx, parent, now)
+            .await?
+            .ok_or(PaymentError::NotFound)?;
+        confirm_by_email(&mut tx, &charge, reversal.kind, reversal.amount, now).await?;
+        let entry = NewHistoryEntry {
+            customer_id: charge.customer_id,
+            kind: HistoryKind::Email,
+            body: format!(
+                "{} confirmation of {} emailed again.",
+                if reversal.kind == TransactionKind::Void { "Void" } else { "Refund" },
+                reversal.amount
+            ),
+            order_id: Some(charge.order_id),
+            author_id: actor.user_id,
+        };
+        db::history::add(&mut tx, &entry, now).await?;
+        let event = NewEvent {
+            kind: EventKind::EmailResent,
+            subject: Subject::Transaction(id),
+            change: Change::Action(Some(json!({ "email": notice::reversal_kind(reversal.kind) }))),
+        };
+        db::events::insert_and_commit(tx, actor, &event, now).await?;
+        Ok(())
     }
 
     /// Checks the rules against the charge as it is, with every approved and pending reversal
@@ -293,4 +427,28 @@ impl PaymentService {
         tx.commit().await?;
         Ok((charge, amount))
     }
+}
+
+/// Writes the customer's confirmation of an approved refund or void to the outbox, in the
+/// transaction that records it.
+async fn confirm_by_email(
+    tx: &mut db::Tx,
+    charge: &ChargeFacts,
+    kind: TransactionKind,
+    amount: Money,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let Some(customer) = db::orders::find_customer(&mut *tx, charge.customer_id).await? else {
+        return Ok(());
+    };
+    let notice = notice::reversal_confirmation(kind, &customer.first_name, charge.order_id, amount);
+    let email = NewEmail {
+        customer_id: Some(customer.id),
+        order_id: Some(charge.order_id),
+        kind: notice::reversal_kind(kind),
+        to: &customer.email,
+        subject: &notice.subject,
+        body: &notice.body,
+    };
+    db::orders::insert_email(&mut *tx, &email, now).await
 }

@@ -14,6 +14,7 @@ pub mod mids;
 pub mod orders;
 pub mod page;
 mod recycle;
+mod refund_queue;
 
 use std::sync::LazyLock;
 
@@ -117,6 +118,9 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(GET "/customers", Needs(CustomersView), home::customers),
         route!(GET "/blacklist", Needs(CustomersBlacklist), blacklist::list),
         route!(POST "/blacklist/{id}/remove", Needs(CustomersBlacklist), blacklist::remove),
+        route!(GET "/refund-queue", Needs(CustomersView), refund_queue::list),
+        route!(POST "/refund-queue/{id}/retry", Needs(CustomersAct), refund_queue::retry),
+        route!(POST "/refund-queue/{id}/remove", Needs(CustomersAct), refund_queue::remove),
         // Orders
         route!(GET "/orders/new", Needs(OrdersEnter), orders::new_form),
         route!(POST "/orders", Needs(OrdersEnter), orders::create),

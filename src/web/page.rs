@@ -104,6 +104,12 @@ fn nav_for(viewer: Option<&Viewer>) -> Vec<NavItem> {
             "customers",
         ),
         (
+            Some(Permission::CustomersView),
+            "/refund-queue",
+            "Refund Queue",
+            "refund-queue",
+        ),
+        (
             Some(Permission::CustomersBlacklist),
             "/blacklist",
             "Blacklist",
