@@ -81,6 +81,8 @@ pub enum Refusal {
     Voided,
     #[error("This transaction has settled: refund it instead of voiding it.")]
     Settled,
+    #[error("This transaction has not settled yet: void it instead (a refund returns settled money).")]
+    NotSettled,
     #[error("Part of it was refunded already, so it can no longer be voided whole.")]
     PartlyRefunded,
     #[error("Nothing is left to refund.")]
@@ -121,8 +123,18 @@ impl Charged {
         Ok(())
     }
 
-    /// R-CS-2: a refund of `amount` (all that is left when `None`), never more than is left.
+    /// R-CS-2: a refund of settled money, `amount` of it (all that is left when `None`), never
+    /// more than is left.
     pub fn may_refund(&self, amount: Option<Money>) -> Result<Money, Refusal> {
+        if !self.settled && self.charge().is_ok() {
+            return Err(Refusal::NotSettled);
+        }
+        self.may_refund_unsettled(amount)
+    }
+
+    /// R-CS-3: the order summary's refund after a void failed, which may refund money that has
+    /// not settled yet.
+    pub fn may_refund_unsettled(&self, amount: Option<Money>) -> Result<Money, Refusal> {
         self.charge()?;
         let left = self.refundable().map_err(|_| Refusal::OtherCurrency)?;
         if left.amount().get() <= 0 {
@@ -229,6 +241,11 @@ mod tests {
         );
         assert_eq!(
             sale().may_refund(None),
+            Err(Refusal::NotSettled),
+            "a refund returns settled money: void an unsettled charge"
+        );
+        assert_eq!(
+            sale().may_refund_unsettled(None),
             Ok(usd(4999)),
             "an unsettled charge may be refunded when its void fails (R-CS-3)"
         );

@@ -17,7 +17,7 @@ use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::history::{self, HistoryKind, NewHistoryEntry};
 use crate::domain::ids::{FulfillmentId, OrderId};
 use crate::domain::order::{FulfillmentStatus, OrderStatus};
-use crate::domain::payment::{TransactionKind, TransactionResult};
+use crate::domain::payment::{Refusal, TransactionKind, TransactionResult};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrderActionError {
@@ -152,34 +152,58 @@ impl OrderActionService {
             },
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
-        let mut reversals = Vec::new();
-        if refund {
-            let details = db::orders::order_details(&self.db, order)
-                .await?
-                .ok_or(OrderActionError::OrderNotFound)?;
-            let charges = details.transactions.iter().filter(|t| {
-                t.kind.takes_money() && t.result == TransactionResult::Approved
-            });
-            for charge in charges {
-                let asked = Asked {
-                    reason,
-                    key: key.map(|k| format!("{k}:cancel:{}", charge.id)),
-                };
-                match self.payments.refund_or_void(actor, charge.id, &asked).await {
-                    // Reversed whole already: nothing to give back, nothing to say.
-                    Err(PaymentError::Refused(
-                        crate::domain::payment::Refusal::Voided
-                        | crate::domain::payment::Refusal::NothingLeft,
-                    )) => {}
-                    outcome => reversals.push(outcome),
-                }
-            }
-        }
+        let reversals = if refund {
+            self.reverse_charges(actor, order, reason, key).await?
+        } else {
+            Vec::new()
+        };
         Ok(OrderCancelled {
             subscriptions: cancelled.subscriptions,
             fulfillments: cancelled.fulfillments,
             reversals,
         })
+    }
+
+    /// The order summary's Refund (R-CS-3): each approved charge with money left is voided, or
+    /// refunded when the void fails or the money has settled; logged per charge.
+    pub async fn give_back(
+        &self,
+        actor: &Actor,
+        order: OrderId,
+        reason: &str,
+        key: Option<&str>,
+    ) -> Result<Vec<Result<Reversal, PaymentError>>, OrderActionError> {
+        let reason = checked_reason(reason)?;
+        self.reverse_charges(actor, order, reason, key).await
+    }
+
+    async fn reverse_charges(
+        &self,
+        actor: &Actor,
+        order: OrderId,
+        reason: &str,
+        key: Option<&str>,
+    ) -> Result<Vec<Result<Reversal, PaymentError>>, OrderActionError> {
+        let details = db::orders::order_details(&self.db, order)
+            .await?
+            .ok_or(OrderActionError::OrderNotFound)?;
+        let charges = details
+            .transactions
+            .iter()
+            .filter(|t| t.kind.takes_money() && t.result == TransactionResult::Approved);
+        let mut reversals = Vec::new();
+        for charge in charges {
+            let asked = Asked {
+                reason,
+                key: key.map(|k| format!("{k}:order:{}", charge.id)),
+            };
+            match self.payments.refund_or_void(actor, charge.id, &asked).await {
+                // Given back whole already: nothing to do, nothing to say.
+                Err(PaymentError::Refused(Refusal::Voided | Refusal::NothingLeft)) => {}
+                outcome => reversals.push(outcome),
+            }
+        }
+        Ok(reversals)
     }
 
     /// Resend the welcome email (R-CS-7): the order's welcome email, written to the outbox again.

@@ -93,6 +93,8 @@ pub struct Reversal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Origin {
     Asked,
+    /// R-CS-3's refund after a failed void: it may refund money that has not settled yet.
+    AfterVoid,
     Queue,
 }
 
@@ -180,7 +182,9 @@ impl PaymentService {
                     key: asked.key.as_ref().map(|k| format!("{k}:refund")),
                     ..asked.clone()
                 };
-                self.refund(actor, id, None, &again).await
+                let kind = TransactionKind::Refund;
+                self.reverse(actor, id, kind, None, &again, Origin::AfterVoid)
+                    .await
             }
             Err(e) => Err(e),
         }
@@ -207,7 +211,9 @@ impl PaymentService {
             Some(key) => format!("{}:{key}", kind.key()),
             None => format!("{}:{}", kind.key(), random_token(16)?),
         };
-        let (charge, amount) = self.reserve(id, kind, amount, reason, &key, now).await?;
+        let (charge, amount) = self
+            .reserve(id, kind, amount, reason, &key, origin, now)
+            .await?;
         let reversal = charge.reversal_id;
         let gateway = match self.gateways.for_mid(&charge.mid) {
             Ok(gateway) => gateway,
@@ -259,7 +265,7 @@ impl PaymentService {
             db::orders::mark_reversed(&mut tx, charge.order_id, now).await?;
             confirm_by_email(&mut tx, &charge, kind, amount, now).await?;
             format!("{noun} of {amount} issued{because}; confirmation emailed.")
-        } else if kind == TransactionKind::Refund && origin == Origin::Asked {
+        } else if kind == TransactionKind::Refund && origin != Origin::Queue {
             let error = format!("{} {}", reply.code, reply.text);
             let entry = NewQueueEntry {
                 transaction_id: charge.id,
@@ -383,6 +389,7 @@ impl PaymentService {
         amount: Option<MinorUnits>,
         reason: &str,
         key: &str,
+        origin: Origin,
         now: DateTime<Utc>,
     ) -> Result<(ChargeFacts, Money), PaymentError> {
         let mut tx = self.db.begin().await?;
@@ -397,10 +404,11 @@ impl PaymentService {
             _ => {
                 let currency = charge.charged.amount.currency();
                 let amount = amount.map(|minor| Money::new(minor, currency));
-                charge
-                    .charged
-                    .may_refund(amount)
-                    .map_err(PaymentError::Refused)?
+                let allowed = match origin {
+                    Origin::AfterVoid => charge.charged.may_refund_unsettled(amount),
+                    Origin::Asked | Origin::Queue => charge.charged.may_refund(amount),
+                };
+                allowed.map_err(PaymentError::Refused)?
             }
         };
         let reversal = NewTransaction {

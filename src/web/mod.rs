@@ -127,6 +127,12 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(GET "/orders/{id}", AnyOf(&Permission::ORDER_READERS), orders::show),
         route!(POST "/transactions/{id}/void", Needs(CustomersAct), orders::reversals::void),
         route!(POST "/transactions/{id}/refund", Needs(CustomersAct), orders::reversals::refund),
+        route!(POST "/transactions/{id}/resend-email", Needs(CustomersAct), orders::actions::resend_refund_email),
+        route!(POST "/orders/{id}/cancel", Needs(CustomersAct), orders::actions::cancel),
+        route!(POST "/orders/{id}/refund", Needs(CustomersAct), orders::actions::refund),
+        route!(POST "/orders/{id}/resend-welcome", Needs(CustomersAct), orders::actions::resend_welcome),
+        route!(POST "/fulfillments/{id}/reship", Needs(CustomersAct), orders::actions::reship),
+        route!(POST "/fulfillments/{id}/cancel", Needs(CustomersAct), orders::actions::cancel_fulfillment),
         // Admin
         route!(GET "/admin", AnyOf(&Permission::ADMIN_AREA), admin::index),
         route!(GET "/admin/users", Needs(UsersManage), admin::users::list),

@@ -2,6 +2,7 @@
 //! read-only order page `/orders/{id}`. The card number and CVV typed here go to the sale
 //! service and are never echoed back: a form shown again has them blank.
 
+pub mod actions;
 pub mod reversals;
 pub mod test_sale;
 
@@ -431,6 +432,24 @@ impl OrderPage {
             refunded,
         };
         (charged.may_void().is_ok(), charged.may_refund(None).is_ok())
+    }
+
+    /// Whether the order's Refund has anything to give back (R-CS-3).
+    fn can_give_back(&self) -> bool {
+        self.details
+            .transactions
+            .iter()
+            .any(|t| matches!(self.actions(t), (true, _) | (_, true)) || self.unsettled_left(t))
+    }
+
+    /// An unsettled charge partly refunded (R-CS-3's path) still has money to give back.
+    fn unsettled_left(&self, t: &Transaction) -> bool {
+        t.kind.takes_money() && t.result == TransactionResult::Approved && !t.settled(self.now)
+    }
+
+    /// Resend Refund Email is offered on approved refunds and voids.
+    fn is_sent_reversal(&self, t: &Transaction) -> bool {
+        crate::services::order_actions::is_reversal(t.kind) && t.result == TransactionResult::Approved
     }
 
     fn status_class(&self) -> &'static str {
