@@ -10,7 +10,8 @@ use crate::domain::ids::TransactionId;
 use crate::domain::money::Money;
 use crate::error::AppError;
 use crate::services::Services;
-use crate::services::payments::{Asked, PaymentError, REASON_MAX};
+use crate::domain::reason::{self, ReasonKind};
+use crate::services::payments::{Asked, PaymentError};
 use crate::web::page::{FlashKind, Layout, PageCtx, render_status};
 
 /// A reversal as posted: the optional amount (refunds), the reason, the form's one-time key
@@ -20,6 +21,7 @@ use crate::web::page::{FlashKind, Layout, PageCtx, render_status};
 pub struct ReversalForm {
     amount: String,
     reason: String,
+    other: String,
     key: String,
     confirm: String,
 }
@@ -35,6 +37,9 @@ struct ConfirmReversal {
     button: &'static str,
     form: ReversalForm,
     refund: bool,
+    /// The merchant's refund reasons (Catalogue › Reasons).
+    reasons: Vec<String>,
+    other_value: &'static str,
     errors: FieldErrors,
 }
 
@@ -73,11 +78,14 @@ async fn act(
         },
         _ => None,
     };
-    if form.reason.trim().chars().count() > REASON_MAX {
-        errors.push(
-            "reason",
-            format!("A reason is one line of at most {REASON_MAX} characters."),
-        );
+    let active = services.reasons.active(ReasonKind::Refund).await?;
+    let mut picked = String::new();
+    if form.confirm == "yes" {
+        match reason::pick(&active, &form.reason, &form.other) {
+            Ok(reason) => picked = reason,
+            Err(e @ reason::PickError::OtherMissing) => errors.push("other", e.to_string()),
+            Err(e) => errors.push("reason", e.to_string()),
+        }
     }
     let (verb, button) = if refund {
         ("Refund", "Refund")
@@ -104,6 +112,8 @@ async fn act(
             button,
             form,
             refund,
+            reasons: active.into_iter().map(|r| r.label).collect(),
+            other_value: reason::OTHER,
             errors,
         };
         let status = if page.errors.is_empty() {
@@ -114,7 +124,7 @@ async fn act(
         return render_status(status, &page);
     }
     let asked = Asked {
-        reason: form.reason.trim(),
+        reason: &picked,
         key: Some(format!("page:{}", form.key.trim())),
     };
     let actor = ctx.actor()?;
