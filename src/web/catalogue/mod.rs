@@ -5,6 +5,7 @@ mod campaign_form;
 mod campaigns;
 mod product_form;
 mod products;
+pub mod reasons;
 
 pub use campaign_form::{
     CampaignForm, cascade_note, create as create_campaign, edit_form as edit_campaign,

@@ -83,7 +83,7 @@ fn record_page(kind: RecordKind, id: i64) -> Option<(String, Permission)> {
         RecordKind::Customer => (format!("/customers/{id}"), Permission::CustomersView),
         RecordKind::Subscription => (format!("/subscriptions/{id}"), Permission::CustomersView),
         RecordKind::RefundQueueEntry => ("/refund-queue".to_owned(), Permission::CustomersView),
-        RecordKind::Reason => ("/settings/reasons".to_owned(), Permission::CatalogueManage),
+        RecordKind::Reason => ("/catalogue/reasons".to_owned(), Permission::CatalogueManage),
         RecordKind::Job => ("/admin/jobs".to_owned(), Permission::JobsManage),
         RecordKind::Transaction | RecordKind::Fulfillment | RecordKind::OutboxEmail => {
             return None;
