@@ -29,6 +29,7 @@ mod gateways;
 mod generate;
 mod keyboard;
 mod mids;
+mod order_actions;
 mod order_pages;
 mod orders;
 mod pages;
