@@ -73,9 +73,9 @@ both_backends! {
         app.clock.advance(chrono::Duration::hours(25));
         assert_eq!(refused(app.services.payments.void(&actor(), settled, &Asked::default()).await), Refusal::Settled);
 
-        let part = charge(&app, "6011111111111117").await;
-        app.services.payments.refund(&actor(), part, Some(MinorUnits::from_minor(500)), &Asked::default()).await.unwrap();
-        assert_eq!(refused(app.services.payments.void(&actor(), part, &Asked::default()).await), Refusal::PartlyRefunded);
+        // A refund returns settled money: an unsettled charge is voided instead.
+        let unsettled = charge(&app, "6011111111111117").await;
+        assert_eq!(refused(app.services.payments.refund(&actor(), unsettled, Some(MinorUnits::from_minor(500)), &Asked::default()).await), Refusal::NotSettled);
         assert!(matches!(app.services.payments.void(&actor(), TransactionId(999_999), &Asked::default()).await, Err(PaymentError::NotFound)));
         assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM events WHERE kind = 'transaction.voided'").await, 1);
     }
@@ -96,6 +96,7 @@ both_backends! {
 
         // 4000000000005126: every refund fails; nothing counts as refunded.
         let failing = charge(&app, "4000000000005126").await;
+        app.clock.advance(chrono::Duration::hours(25));
         let declined = app.services.payments.refund(&actor(), failing, None, &Asked::default()).await.unwrap();
         assert!(!declined.approved());
         assert_eq!(declined.reply.code, "06");
@@ -177,6 +178,7 @@ both_backends! {
 
         // A refund the gateway declines changes nothing.
         let failing = charge(&app, "4000000000005126").await;
+        app.clock.advance(chrono::Duration::hours(25));
         app.services.payments.refund(&actor(), failing, None, &Asked::default()).await.unwrap();
         assert_eq!(status(failing).await, OrderStatus::Complete);
     }
