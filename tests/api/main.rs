@@ -36,6 +36,7 @@ mod pages;
 mod payments;
 mod recycle;
 mod recycle_keyboard;
+mod refund_queue;
 mod rules;
 mod security;
 mod ui;
