@@ -163,6 +163,7 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(POST "/api/v1/orders", ApiKey, api::orders::create),
         route!(GET "/api/v1/orders/{id}", ApiKey, api::orders::show),
         route!(POST "/api/v1/orders/{id}/upsales", ApiKey, api::orders::upsale),
+        route!(POST "/api/v1/orders/{id}/cancel", ApiKey, api::order_actions::cancel),
         route!(POST "/api/v1/transactions/{id}/refund", ApiKey, api::transactions::refund),
         route!(POST "/api/v1/transactions/{id}/void", ApiKey, api::transactions::void),
         route!(GET "/api/v1/customers", ApiKey, api::customers::find),

@@ -124,6 +124,7 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/v1/orders", API_KEY),
     ("GET", "/api/v1/orders/{id}", API_KEY),
     ("POST", "/api/v1/orders/{id}/upsales", API_KEY),
+    ("POST", "/api/v1/orders/{id}/cancel", API_KEY),
     ("POST", "/api/v1/transactions/{id}/refund", API_KEY),
     ("POST", "/api/v1/transactions/{id}/void", API_KEY),
     ("GET", "/api/v1/customers", API_KEY),

@@ -386,3 +386,45 @@ both_backends! {
         assert_eq!(refusal(get(&app, "/api/v1/customers?card=4111", &key).await).await.0, 422);
     }
 }
+
+both_backends! {
+    /// `POST /api/v1/orders/{id}/cancel` (SPEC 4.7, R-CS-7): 422 without a reason, 404 for an
+    /// unknown order, 200 cancelling the order and its subscription, with `"refund": true` the
+    /// charge voided (R-CS-3), a replay with the same Idempotency-Key answers the same and
+    /// gives back nothing more, and a second cancel is 409; a failed refund names its queue entry.
+    async fn orders_are_cancelled_through_the_api(app) {
+        let shop = shop(&app, 0).await;
+        let key = new_key(&app, "Support desk").await;
+        let order: Value = post(&app, "/api/v1/orders", &key, None, &order_body(&shop, "4111111111111111")).await.json().await.unwrap();
+        let id = order["id"].as_i64().unwrap();
+        let path = format!("/api/v1/orders/{id}/cancel");
+        let (status, _, fields) = refusal(post(&app, &path, &key, None, &json!({"reason": " "})).await).await;
+        assert_eq!((status, fields), (422, vec!["reason".to_owned()]));
+        let (status, code, _) = refusal(post(&app, "/api/v1/orders/999999/cancel", &key, None, &json!({"reason": "x"})).await).await;
+        assert_eq!((status, code.as_str()), (404, "order_not_found"));
+        assert_eq!(post(&app, "/api/v1/orders/abc/cancel", &key, None, &json!({"reason": "x"})).await.status().as_u16(), 404);
+
+        let body = json!({"reason": "Too expensive", "refund": true});
+        let response = post(&app, &path, &key, Some("cancel-1"), &body).await;
+        assert_eq!(response.status().as_u16(), 200);
+        let done: Value = response.json().await.unwrap();
+        assert_eq!((done["status"].as_str(), done["subscriptions_cancelled"].as_u64()), (Some("cancelled"), Some(1)));
+        assert_eq!(done["reversals"][0]["reversal"]["kind"], "void");
+        assert_eq!(done["reversals"][0]["reversal"]["result"], "approved");
+        let replay: Value = post(&app, &path, &key, Some("cancel-1"), &body).await.json().await.unwrap();
+        assert_eq!(done, replay);
+        let (status, code, _) = refusal(post(&app, &path, &key, None, &body).await).await;
+        assert_eq!((status, code.as_str()), (409, "order_cancelled"));
+        let shown: Value = get(&app, &format!("/api/v1/orders/{id}"), &key).await.json().await.unwrap();
+        assert_eq!(shown["status"], "cancelled");
+        assert_eq!(shown["subscriptions"][0]["status"], "cancelled");
+
+        // R-CS-4 through the API: a refund the gateway fails names its queue entry.
+        let failing: Value = post(&app, "/api/v1/orders", &key, None, &order_body(&shop, "4000000000005126")).await.json().await.unwrap();
+        app.clock.advance(chrono::Duration::hours(25));
+        let sale = failing["transactions"][0]["id"].as_i64().unwrap();
+        let refund: Value = post(&app, &format!("/api/v1/transactions/{sale}/refund"), &key, None, &json!({"reason": "Customer request"})).await.json().await.unwrap();
+        assert_eq!(refund["result"], "declined");
+        assert!(refund["refund_queue_id"].as_i64().is_some(), "{refund}");
+    }
+}

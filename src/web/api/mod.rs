@@ -11,6 +11,7 @@ pub mod customers;
 pub mod idempotency;
 mod json;
 pub mod openapi;
+pub mod order_actions;
 pub mod orders;
 pub mod transactions;
 

@@ -35,6 +35,7 @@ pub const SECURITY_SCHEME: &str = "api_key";
         super::orders::upsale,
         super::transactions::refund,
         super::transactions::void,
+        super::order_actions::cancel,
         super::customers::find,
     ),
     components(schemas(ErrorBody)),

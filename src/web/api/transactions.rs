@@ -45,10 +45,12 @@ pub struct ReversalView {
     pub result: &'static str,
     pub response_code: String,
     pub response_text: String,
+    /// A refund the gateway failed is retried from the refund queue (R-CS-4): its entry.
+    pub refund_queue_id: Option<i64>,
 }
 
 impl ReversalView {
-    fn of(r: Reversal) -> Self {
+    pub(super) fn of(r: Reversal) -> Self {
         Self {
             id: r.id.0,
             kind: r.kind.key(),
@@ -56,6 +58,7 @@ impl ReversalView {
             result: r.reply.result().key(),
             response_code: r.reply.code,
             response_text: r.reply.text,
+            refund_queue_id: r.queued.map(|q| q.0),
         }
     }
 }
