@@ -3,7 +3,6 @@
 //! the order, resend the welcome email, resend a refund email, reship and cancel fulfillments,
 //! and the merchant's reason lists the pages pick from.
 
-use recoup::db::Db;
 use recoup::domain::ids::{FulfillmentId, OrderId};
 use recoup::domain::order::{FulfillmentStatus, OrderStatus, SubscriptionStatus};
 use recoup::domain::reason::ReasonKind;
@@ -12,31 +11,9 @@ use recoup::services::payments::{Asked, PaymentError};
 
 use crate::both_backends;
 use crate::helpers::{Page, TestApp, location};
-use crate::orders::{actor, sale, shop, usd};
+use crate::orders::{execute, scalar, actor, sale, shop, usd};
 
-async fn scalar(db: &Db, sql: &str) -> i64 {
-    match db {
-        Db::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(pool)
-            .await
-            .unwrap(),
-        Db::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(pool)
-            .await
-            .unwrap(),
-    }
-}
 
-async fn execute(db: &Db, sql: &str) {
-    match db {
-        Db::Sqlite(pool) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(pool).await.unwrap();
-        }
-        Db::Postgres(pool) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(pool).await.unwrap();
-        }
-    }
-}
 
 /// An approved order of the shippable kit and the recurring refill, with `card`.
 async fn order_with_everything(app: &TestApp, card: &str) -> OrderId {

@@ -202,7 +202,8 @@ pub fn sale(shop: &Shop, card: &str, items: &[(ProductId, i64)]) -> SaleDraft {
     }
 }
 
-async fn scalar(db: &Db, sql: &str) -> i64 {
+/// One number read with raw SQL (counts in assertions).
+pub async fn scalar(db: &Db, sql: &str) -> i64 {
     match db {
         Db::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
             .fetch_one(pool)
@@ -215,7 +216,8 @@ async fn scalar(db: &Db, sql: &str) -> i64 {
     }
 }
 
-async fn execute(db: &Db, sql: &str) {
+/// Raw SQL for a test's setup (a state no page makes, such as a shipped fulfillment).
+pub async fn execute(db: &Db, sql: &str) {
     match db {
         Db::Sqlite(pool) => drop(
             sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use recoup::db::Db;
 use recoup::domain::ids::TransactionId;
 use recoup::domain::money::MinorUnits;
 use recoup::domain::payment::{Refusal, TransactionResult};
@@ -11,20 +10,8 @@ use recoup::services::payments::{Asked, PaymentError};
 
 use crate::both_backends;
 use crate::helpers::TestApp;
-use crate::orders::{actor, sale, shop, usd};
+use crate::orders::{scalar, actor, sale, shop, usd};
 
-async fn scalar(db: &Db, sql: &str) -> i64 {
-    match db {
-        Db::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(pool)
-            .await
-            .unwrap(),
-        Db::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(pool)
-            .await
-            .unwrap(),
-    }
-}
 
 /// An approved sale of 19.99 with `card` in the test's shop (made on first use); its
 /// transaction.

@@ -2,7 +2,6 @@
 //! 3 days; after the third failed retry it leaves the queue and the campaign's notify emails
 //! are told. The page lists entries with Retry now and Remove.
 
-use recoup::db::Db;
 use recoup::domain::ids::{OrderId, RefundQueueId, TransactionId};
 use recoup::domain::page::KeysetRequest;
 use recoup::domain::refund_queue::QueueStatus;
@@ -11,31 +10,9 @@ use recoup::services::refund_queue::{QueueError, Retried};
 
 use crate::both_backends;
 use crate::helpers::{Page, TestApp, location};
-use crate::orders::{actor, sale, shop, usd};
+use crate::orders::{execute, scalar, actor, sale, shop, usd};
 
-async fn scalar(db: &Db, sql: &str) -> i64 {
-    match db {
-        Db::Sqlite(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(pool)
-            .await
-            .unwrap(),
-        Db::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(pool)
-            .await
-            .unwrap(),
-    }
-}
 
-async fn execute(db: &Db, sql: &str) {
-    match db {
-        Db::Sqlite(pool) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(pool).await.unwrap();
-        }
-        Db::Postgres(pool) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(pool).await.unwrap();
-        }
-    }
-}
 
 /// The test's shop, whose campaign notifies ops@example.com (made on first use).
 async fn notified_shop(app: &TestApp) -> crate::orders::Shop {
