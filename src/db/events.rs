@@ -122,10 +122,7 @@ fn record_table(kind: RecordKind) -> (&'static str, &'static str) {
         RecordKind::Transaction => ("transactions", "'Transaction #' || CAST(s.id AS TEXT)"),
         RecordKind::ApiKey => ("api_keys", "s.name"),
         RecordKind::BinRange => ("bin_ranges", "'BIN ' || s.bin"),
-        RecordKind::Subscription => (
-            "subscriptions",
-            "'Subscription #' || CAST(s.id AS TEXT)",
-        ),
+        RecordKind::Subscription => ("subscriptions", "'Subscription #' || CAST(s.id AS TEXT)"),
         RecordKind::Fulfillment => ("fulfillments", "'Fulfillment #' || CAST(s.id AS TEXT)"),
         RecordKind::RefundQueueEntry => ("refund_queue", "'Queued refund #' || CAST(s.id AS TEXT)"),
         RecordKind::Reason => ("reasons", "s.label"),

@@ -134,17 +134,18 @@ pub async fn latest_email(
                        WHERE order_id = $1 AND kind IN ($2, $3) ORDER BY id DESC LIMIT 1";
     let first = kinds.first().copied().unwrap_or("");
     let second = kinds.get(1).copied().unwrap_or(first);
-    let row: Option<(i64, Option<i64>, String, String, String, String)> =
-        on_conn!(conn.reborrow(), c => sqlx::query_as(SQL)
+    let row: Option<(i64, Option<i64>, String, String, String, String)> = on_conn!(conn.reborrow(), c => sqlx::query_as(SQL)
             .bind(order.0).bind(first).bind(second).fetch_optional(c).await)?;
-    Ok(row.map(|(id, customer, kind, to, subject, body)| SentEmail {
-        id: OutboxId(id),
-        customer_id: customer.map(CustomerId),
-        kind,
-        to,
-        subject,
-        body,
-    }))
+    Ok(
+        row.map(|(id, customer, kind, to, subject, body)| SentEmail {
+            id: OutboxId(id),
+            customer_id: customer.map(CustomerId),
+            kind,
+            to,
+            subject,
+            body,
+        }),
+    )
 }
 
 /// A refund or void as Resend Refund Email needs it.
@@ -162,7 +163,8 @@ pub async fn reversal(
 ) -> Result<Option<ReversalFacts>, DbError> {
     use crate::domain::payment::{TransactionKind, TransactionResult};
     let mut conn: Conn<'_> = conn.into();
-    const SQL: &str = "SELECT kind, result, amount_minor, currency, parent_id FROM transactions WHERE id = $1";
+    const SQL: &str =
+        "SELECT kind, result, amount_minor, currency, parent_id FROM transactions WHERE id = $1";
     let row: Option<(String, String, i64, String, Option<i64>)> =
         on_conn!(conn.reborrow(), c => sqlx::query_as(SQL).bind(id.0).fetch_optional(c).await)?;
     row.map(|(kind, result, minor, currency, parent)| {

@@ -20,7 +20,12 @@ use crate::domain::order::{
 use crate::domain::payment::{TransactionKind, TransactionResult};
 use crate::domain::provider::Provider;
 
-pub(crate) fn money(table: &'static str, id: i64, minor: i64, currency: &str) -> Result<Money, DbError> {
+pub(crate) fn money(
+    table: &'static str,
+    id: i64,
+    minor: i64,
+    currency: &str,
+) -> Result<Money, DbError> {
     let currency = Currency::from_code(currency)
         .ok_or_else(|| DbError::corrupt(table, id, "currency", currency))?;
     Ok(Money::new(MinorUnits::from_minor(minor), currency))

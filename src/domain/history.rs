@@ -102,6 +102,9 @@ mod tests {
 
     #[test]
     fn an_automatic_entry_is_cut_to_fit() {
-        assert_eq!(entry_body(&"y".repeat(5000)).chars().count(), NOTE_MAX_CHARS);
+        assert_eq!(
+            entry_body(&"y".repeat(5000)).chars().count(),
+            NOTE_MAX_CHARS
+        );
     }
 }

@@ -55,8 +55,7 @@ mod tests {
     #[test]
     fn a_confirmation_names_the_amount_and_the_order() {
         let amount = Money::new(MinorUnits::from_minor(1250), Currency::Usd);
-        let refund =
-            reversal_confirmation(TransactionKind::Refund, "Ann", OrderId(7), amount);
+        let refund = reversal_confirmation(TransactionKind::Refund, "Ann", OrderId(7), amount);
         assert!(refund.subject.contains("refund of"), "{}", refund.subject);
         assert!(refund.subject.contains("#7"));
         assert!(refund.body.starts_with("Hello Ann,"));

@@ -81,7 +81,9 @@ pub enum Refusal {
     Voided,
     #[error("This transaction has settled: refund it instead of voiding it.")]
     Settled,
-    #[error("This transaction has not settled yet: void it instead (a refund returns settled money).")]
+    #[error(
+        "This transaction has not settled yet: void it instead (a refund returns settled money)."
+    )]
     NotSettled,
     #[error("Part of it was refunded already, so it can no longer be voided whole.")]
     PartlyRefunded,

@@ -90,7 +90,10 @@ mod tests {
 
     #[test]
     fn a_label_is_one_trimmed_line() {
-        assert_eq!(parse_label("  Billing \n error "), Ok("Billing error".into()));
+        assert_eq!(
+            parse_label("  Billing \n error "),
+            Ok("Billing error".into())
+        );
         assert_eq!(parse_label("   "), Err(LabelError::Empty));
         assert_eq!(parse_label(&"x".repeat(101)), Err(LabelError::TooLong));
     }
@@ -102,6 +105,9 @@ mod tests {
         assert_eq!(pick(&list, "Made up", ""), Err(PickError::Unknown));
         assert_eq!(pick(&list, "", ""), Err(PickError::Missing));
         assert_eq!(pick(&list, OTHER, " "), Err(PickError::OtherMissing));
-        assert_eq!(pick(&list, OTHER, "Moved abroad"), Ok("Other: Moved abroad".into()));
+        assert_eq!(
+            pick(&list, OTHER, "Moved abroad"),
+            Ok("Other: Moved abroad".into())
+        );
     }
 }

@@ -76,7 +76,10 @@ mod tests {
 
     #[test]
     fn r_cs_4_three_retries_a_day_apart_then_give_up() {
-        let now = Utc.with_ymd_and_hms(2026, 12, 2, 10, 0, 0).single().unwrap_or_default();
+        let now = Utc
+            .with_ymd_and_hms(2026, 12, 2, 10, 0, 0)
+            .single()
+            .unwrap_or_default();
         assert_eq!(
             after_failure(1, now),
             AfterFailure::TryAgainAt(now + Duration::days(1))

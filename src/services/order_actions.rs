@@ -31,7 +31,9 @@ pub enum OrderActionError {
     NoWelcomeEmail,
     #[error("Only a pending fulfillment can be cancelled; this one is {0}.")]
     NotPending(&'static str),
-    #[error("A {0} fulfillment cannot be reshipped; only one that was shipped, delivered or returned.")]
+    #[error(
+        "A {0} fulfillment cannot be reshipped; only one that was shipped, delivered or returned."
+    )]
     NotReshippable(&'static str),
     #[error("{0}")]
     Invalid(crate::domain::FieldErrors),
@@ -207,7 +209,11 @@ impl OrderActionService {
     }
 
     /// Resend the welcome email (R-CS-7): the order's welcome email, written to the outbox again.
-    pub async fn resend_welcome(&self, actor: &Actor, order: OrderId) -> Result<(), OrderActionError> {
+    pub async fn resend_welcome(
+        &self,
+        actor: &Actor,
+        order: OrderId,
+    ) -> Result<(), OrderActionError> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let found = db::orders::find_order(&mut tx, order)

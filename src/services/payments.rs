@@ -14,17 +14,17 @@ use super::{Unexpected, random_token, service_error};
 use crate::clock::Clock;
 use crate::db;
 use crate::db::orders::{ChargeFacts, NewEmail, NewTransaction};
+use crate::db::refund_queue::NewQueueEntry;
 use crate::db::{Db, DbError};
 use crate::domain::FieldErrors;
 use crate::domain::decline::DeclineClass;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
-use crate::db::refund_queue::NewQueueEntry;
 use crate::domain::history::{self, HistoryKind, NewHistoryEntry};
 use crate::domain::ids::{RefundQueueId, TransactionId};
-use crate::domain::notice;
-use crate::domain::refund_queue;
 use crate::domain::money::{MinorUnits, Money};
+use crate::domain::notice;
 use crate::domain::payment::{Refusal, TransactionKind, TransactionResult};
+use crate::domain::refund_queue;
 use crate::gateway::{Gateways, RefundRequest, Reply, VoidRequest};
 
 #[derive(Debug, thiserror::Error)]
@@ -150,8 +150,15 @@ impl PaymentService {
         amount: Option<MinorUnits>,
         asked: &Asked<'_>,
     ) -> Result<Reversal, PaymentError> {
-        self.reverse(actor, id, TransactionKind::Refund, amount, asked, Origin::Asked)
-            .await
+        self.reverse(
+            actor,
+            id,
+            TransactionKind::Refund,
+            amount,
+            asked,
+            Origin::Asked,
+        )
+        .await
     }
 
     /// A retry of the refund queue: like [`Self::refund`], but a failure is the queue's to count.
@@ -349,8 +356,10 @@ impl PaymentService {
         let reversal = db::order_actions::reversal(&mut tx, id)
             .await?
             .ok_or(PaymentError::NotFound)?;
-        let approved_reversal = matches!(reversal.kind, TransactionKind::Refund | TransactionKind::Void)
-            && reversal.result == TransactionResult::Approved;
+        let approved_reversal = matches!(
+            reversal.kind,
+            TransactionKind::Refund | TransactionKind::Void
+        ) && reversal.result == TransactionResult::Approved;
         if !approved_reversal {
             return Err(PaymentError::NotReversed);
         }
@@ -364,7 +373,11 @@ impl PaymentService {
             kind: HistoryKind::Email,
             body: format!(
                 "{} confirmation of {} emailed again.",
-                if reversal.kind == TransactionKind::Void { "Void" } else { "Refund" },
+                if reversal.kind == TransactionKind::Void {
+                    "Void"
+                } else {
+                    "Refund"
+                },
                 reversal.amount
             ),
             order_id: Some(charge.order_id),
@@ -374,7 +387,9 @@ impl PaymentService {
         let event = NewEvent {
             kind: EventKind::EmailResent,
             subject: Subject::Transaction(id),
-            change: Change::Action(Some(json!({ "email": notice::reversal_kind(reversal.kind) }))),
+            change: Change::Action(Some(
+                json!({ "email": notice::reversal_kind(reversal.kind) }),
+            )),
         };
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         Ok(())

@@ -87,12 +87,19 @@ impl ReasonService {
         Ok(id)
     }
 
-    pub async fn rename(&self, actor: &Actor, id: ReasonId, label: &str) -> Result<(), ReasonError> {
+    pub async fn rename(
+        &self,
+        actor: &Actor,
+        id: ReasonId,
+        label: &str,
+    ) -> Result<(), ReasonError> {
         let label = reason::parse_label(label)
             .map_err(|e| ReasonError::Invalid(field_error("label", e.to_string())))?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let before = db::reasons::find(&mut tx, id).await?.ok_or(ReasonError::NotFound)?;
+        let before = db::reasons::find(&mut tx, id)
+            .await?
+            .ok_or(ReasonError::NotFound)?;
         match db::reasons::rename(&mut tx, id, &label).await {
             Ok(_) => {}
             Err(e) if e.is_unique(db::Constraint::ReasonLabel) => return Err(taken(&label)),
@@ -120,7 +127,9 @@ impl ReasonService {
     ) -> Result<(), ReasonError> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let before = db::reasons::find(&mut tx, id).await?.ok_or(ReasonError::NotFound)?;
+        let before = db::reasons::find(&mut tx, id)
+            .await?
+            .ok_or(ReasonError::NotFound)?;
         db::reasons::set_archived(&mut tx, id, archived.then_some(now)).await?;
         let event = NewEvent {
             kind: if archived {

@@ -166,7 +166,10 @@ impl RefundQueueService {
             Retried::Refunded => (
                 QueueStatus::Refunded,
                 None,
-                format!("Queued refund of {} went through on retry {attempt}.", entry.amount),
+                format!(
+                    "Queued refund of {} went through on retry {attempt}.",
+                    entry.amount
+                ),
             ),
             Retried::TryAgainAt(at) => (
                 QueueStatus::Queued,
@@ -208,7 +211,11 @@ impl RefundQueueService {
                 order = entry.order_id,
                 customer = entry.customer_name,
                 tries = refund_queue::RETRIES + 1,
-                reason = if entry.reason.is_empty() { "none" } else { &entry.reason },
+                reason = if entry.reason.is_empty() {
+                    "none"
+                } else {
+                    &entry.reason
+                },
             );
             for to in db::refund_queue::notify_emails(&mut tx, entry.order_id).await? {
                 let email = NewEmail {

@@ -11,16 +11,22 @@ use recoup::services::payments::{Asked, PaymentError};
 
 use crate::both_backends;
 use crate::helpers::{Page, TestApp, location};
-use crate::orders::{execute, scalar, actor, sale, shop, usd};
-
-
+use crate::orders::{actor, execute, sale, scalar, shop, usd};
 
 /// An approved order of the shippable kit and the recurring refill, with `card`.
 async fn order_with_everything(app: &TestApp, card: &str) -> OrderId {
     let shop = shop(app, 0).await;
     let draft = sale(&shop, card, &[(shop.one_off, 1), (shop.recurring, 1)]);
-    let id = app.services.orders.place(&actor(), &draft, None).await.unwrap();
-    assert_eq!(app.services.orders.details(id).await.unwrap().order.status, OrderStatus::Complete);
+    let id = app
+        .services
+        .orders
+        .place(&actor(), &draft, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.services.orders.details(id).await.unwrap().order.status,
+        OrderStatus::Complete
+    );
     id
 }
 

@@ -10,8 +10,7 @@ use recoup::services::payments::{Asked, PaymentError};
 
 use crate::both_backends;
 use crate::helpers::TestApp;
-use crate::orders::{scalar, actor, sale, shop, usd};
-
+use crate::orders::{actor, sale, scalar, shop, usd};
 
 /// An approved sale of 19.99 with `card` in the test's shop (made on first use); its
 /// transaction.

@@ -10,9 +10,7 @@ use recoup::services::refund_queue::{QueueError, Retried};
 
 use crate::both_backends;
 use crate::helpers::{Page, TestApp, location};
-use crate::orders::{execute, scalar, actor, sale, shop, usd};
-
-
+use crate::orders::{actor, execute, sale, scalar, shop, usd};
 
 /// The test's shop, whose campaign notifies ops@example.com (made on first use).
 async fn notified_shop(app: &TestApp) -> crate::orders::Shop {
@@ -34,20 +32,51 @@ async fn notified_shop(app: &TestApp) -> crate::orders::Shop {
 /// A settled 19.99 sale with `card`; its order and transaction.
 pub async fn settled_sale(app: &TestApp, card: &str) -> (OrderId, TransactionId) {
     let shop = notified_shop(app).await;
-    let order = app.services.orders.place(&actor(), &sale(&shop, card, &[(shop.one_off, 1)]), None).await.unwrap();
-    let sale_id = app.services.orders.details(order).await.unwrap().transactions[0].id;
+    let order = app
+        .services
+        .orders
+        .place(&actor(), &sale(&shop, card, &[(shop.one_off, 1)]), None)
+        .await
+        .unwrap();
+    let sale_id = app
+        .services
+        .orders
+        .details(order)
+        .await
+        .unwrap()
+        .transactions[0]
+        .id;
     app.clock.advance(chrono::Duration::hours(25));
     (order, sale_id)
 }
 
 /// A refund the gateway fails enters the queue, a day out; its entry.
 pub async fn failed_refund(app: &TestApp, sale_id: TransactionId) -> RefundQueueId {
-    let reversal = app.services.payments.refund(&actor(), sale_id, None, &Asked { reason: "Customer request", key: None }).await.unwrap();
+    let reversal = app
+        .services
+        .payments
+        .refund(
+            &actor(),
+            sale_id,
+            None,
+            &Asked {
+                reason: "Customer request",
+                key: None,
+            },
+        )
+        .await
+        .unwrap();
     assert!(!reversal.approved());
     let entry = reversal.queued.expect("a failed refund is queued");
     let queued = app.services.refund_queue.find(entry).await.unwrap();
-    assert_eq!((queued.status, queued.attempts, queued.amount), (QueueStatus::Queued, 0, usd(1999)));
-    assert_eq!(queued.next_try_at, Some(app.clock_now() + chrono::Duration::days(1)));
+    assert_eq!(
+        (queued.status, queued.attempts, queued.amount),
+        (QueueStatus::Queued, 0, usd(1999))
+    );
+    assert_eq!(
+        queued.next_try_at,
+        Some(app.clock_now() + chrono::Duration::days(1))
+    );
     entry
 }
 

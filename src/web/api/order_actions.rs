@@ -76,7 +76,13 @@ pub async fn cancel(
         let key = idem.gateway_key(caller);
         let done = services
             .order_actions
-            .cancel(&caller.actor(), id, &cancel.reason, cancel.refund, key.as_deref())
+            .cancel(
+                &caller.actor(),
+                id,
+                &cancel.reason,
+                cancel.refund,
+                key.as_deref(),
+            )
             .await
             .map_err(|e| match e {
                 OrderActionError::Invalid(errors) => ApiError::from(errors),

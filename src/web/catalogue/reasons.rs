@@ -38,7 +38,9 @@ async fn page(
         .map(|kind| {
             let list = all.iter().filter(|r| r.kind == kind).cloned().collect();
             match &failed {
-                Some((k, errors, typed)) if *k == kind => (kind, list, errors.clone(), typed.clone()),
+                Some((k, errors, typed)) if *k == kind => {
+                    (kind, list, errors.clone(), typed.clone())
+                }
                 _ => (kind, list, FieldErrors::default(), String::new()),
             }
         })
@@ -69,7 +71,11 @@ pub async fn create(
     form: web::Form<AddForm>,
 ) -> Result<HttpResponse, AppError> {
     let kind = ReasonKind::from_key(&form.kind).ok_or(AppError::NotFound)?;
-    match services.reasons.create(&ctx.actor()?, kind, &form.label).await {
+    match services
+        .reasons
+        .create(&ctx.actor()?, kind, &form.label)
+        .await
+    {
         Ok(_) => Ok(ctx.done("Reason added.", BACK)),
         Err(ReasonError::Invalid(errors)) => {
             page(&ctx, &services, Some((kind, errors, form.label.clone()))).await
@@ -79,7 +85,9 @@ pub async fn create(
 }
 
 fn reason_id(path: &str) -> Result<ReasonId, AppError> {
-    path.parse::<i64>().map(ReasonId).map_err(|_| AppError::NotFound)
+    path.parse::<i64>()
+        .map(ReasonId)
+        .map_err(|_| AppError::NotFound)
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -95,7 +103,11 @@ pub async fn rename(
     form: web::Form<RenameForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = reason_id(&path)?;
-    match services.reasons.rename(&ctx.actor()?, id, &form.label).await {
+    match services
+        .reasons
+        .rename(&ctx.actor()?, id, &form.label)
+        .await
+    {
         Ok(()) => Ok(ctx.done("Reason renamed.", BACK)),
         Err(ReasonError::Invalid(errors)) => {
             let message = errors

@@ -79,7 +79,10 @@ async fn reason_of(
     let Some(kind) = list else {
         let typed = form.reason.trim();
         if typed.is_empty() {
-            return Err((crate::services::field_error("reason", "Say why."), Vec::new()));
+            return Err((
+                crate::services::field_error("reason", "Say why."),
+                Vec::new(),
+            ));
         }
         return Ok((typed.to_owned(), Vec::new()));
     };
@@ -91,7 +94,10 @@ async fn reason_of(
             crate::services::field_error("other", reason::PickError::OtherMissing.to_string()),
             labels,
         )),
-        Err(e) => Err((crate::services::field_error("reason", e.to_string()), labels)),
+        Err(e) => Err((
+            crate::services::field_error("reason", e.to_string()),
+            labels,
+        )),
     }
 }
 
@@ -291,7 +297,10 @@ pub async fn refund(
         .await
         .map_err(action_error)?;
     if reversals.is_empty() {
-        ctx.flash(FlashKind::Error, "Nothing on this order is left to give back.");
+        ctx.flash(
+            FlashKind::Error,
+            "Nothing on this order is left to give back.",
+        );
         return Ok(see_other(&back));
     }
     let (all_ok, said) = reversal_summary(&reversals);
@@ -314,7 +323,11 @@ pub async fn resend_welcome(
 ) -> Result<HttpResponse, AppError> {
     let id = OrderId(id_of(&path)?);
     let back = format!("/orders/{id}");
-    match services.order_actions.resend_welcome(&ctx.actor()?, id).await {
+    match services
+        .order_actions
+        .resend_welcome(&ctx.actor()?, id)
+        .await
+    {
         Ok(()) => Ok(ctx.done("The welcome email is on its way again.", &back)),
         Err(e @ OrderActionError::NoWelcomeEmail) => {
             ctx.flash(FlashKind::Error, e.to_string());
@@ -336,7 +349,11 @@ pub async fn resend_refund_email(
         other => other.into(),
     })?;
     let back = format!("/orders/{order}");
-    match services.payments.resend_confirmation(&ctx.actor()?, id).await {
+    match services
+        .payments
+        .resend_confirmation(&ctx.actor()?, id)
+        .await
+    {
         Ok(()) => Ok(ctx.done("The confirmation email is on its way again.", &back)),
         Err(e @ PaymentError::NotReversed) => {
             ctx.flash(FlashKind::Error, e.to_string());
@@ -364,7 +381,9 @@ async fn fulfillment_action(
     let ask = if reship {
         Ask {
             heading: format!("Reship fulfillment #{id}?"),
-            message: "A new pending fulfillment ships the same item again, at no charge to the customer.".to_owned(),
+            message:
+                "A new pending fulfillment ships the same item again, at no charge to the customer."
+                    .to_owned(),
             action: format!("/fulfillments/{id}/reship"),
             back: back.clone(),
             button: "Reship",

@@ -449,7 +449,8 @@ impl OrderPage {
 
     /// Resend Refund Email is offered on approved refunds and voids.
     fn is_sent_reversal(&self, t: &Transaction) -> bool {
-        crate::services::order_actions::is_reversal(t.kind) && t.result == TransactionResult::Approved
+        crate::services::order_actions::is_reversal(t.kind)
+            && t.result == TransactionResult::Approved
     }
 
     fn status_class(&self) -> &'static str {

@@ -8,9 +8,9 @@ use askama::Template;
 use crate::domain::FieldErrors;
 use crate::domain::ids::TransactionId;
 use crate::domain::money::Money;
+use crate::domain::reason::{self, ReasonKind};
 use crate::error::AppError;
 use crate::services::Services;
-use crate::domain::reason::{self, ReasonKind};
 use crate::services::payments::{Asked, PaymentError};
 use crate::web::page::{FlashKind, Layout, PageCtx, render_status};
 
