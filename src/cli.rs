@@ -30,6 +30,9 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Run background jobs (email delivery, refund-queue retries) without serving pages, until
+    /// SIGTERM or Ctrl-C; the job it holds then is finished first.
+    Worker,
     /// Apply database migrations and exit.
     Migrate,
     /// Manage users.
@@ -97,6 +100,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     match cli.command {
         Command::Serve { demo } => serve(&settings, demo).await,
+        Command::Worker => worker(&settings).await,
         Command::Migrate => {
             open_database(&settings).await?;
             say("Database is up to date.")
@@ -172,15 +176,49 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
         }
     }
     spawn_housekeeping(services.clone());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let jobs = settings.worker.then(|| {
+        let runner = services.runner(&crate::worker::worker_name("serve"));
+        tokio::spawn(crate::worker::run(runner, stopped))
+    });
     let workers = std::thread::available_parallelism().map_or(2, usize::from);
     let app = Application::build(settings, services, workers)?;
     say(&format!(
-        "Recoup is listening on http://{}",
-        display_bind(&settings.bind, app.port())
+        "Recoup is listening on http://{}{}",
+        display_bind(&settings.bind, app.port()),
+        if settings.worker {
+            ""
+        } else {
+            " (background jobs off: RECOUP_WORKER=off)"
+        }
     ))?;
-    app.run_until_stopped()
-        .await
-        .context("server stopped with an error")
+    // The server stops on SIGTERM or Ctrl-C; the job runner then finishes the job it holds.
+    let served = app.run_until_stopped().await;
+    let _ = stop.send(true);
+    if let Some(jobs) = jobs {
+        let _ = jobs.await;
+    }
+    served.context("server stopped with an error")
+}
+
+/// `recoup worker`: the job runner alone, until SIGTERM or Ctrl-C.
+async fn worker(settings: &Settings) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let db = open_database(settings).await?;
+    let services = services(db, settings, Arc::new(SystemClock))?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let name = crate::worker::worker_name("worker");
+    let jobs = tokio::spawn(crate::worker::run(services.runner(&name), stopped));
+    say(&format!("Recoup worker {name} is running background jobs."))?;
+    let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    say("Stopping: finishing the job in hand.")?;
+    let _ = stop.send(true);
+    jobs.await.context("the job runner panicked")?;
+    say("Worker stopped.")
 }
 
 fn display_bind(bind: &str, port: u16) -> String {
@@ -196,6 +234,9 @@ fn spawn_housekeeping(services: crate::services::Services) {
             every_hour.tick().await;
             if let Err(e) = services.auth.prune_sessions().await {
                 tracing::warn!(error = %e, "session housekeeping failed");
+            }
+            if let Err(e) = services.jobs.purge_done().await {
+                tracing::warn!(error = %e, "job housekeeping failed");
             }
         }
     });

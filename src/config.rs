@@ -55,6 +55,8 @@ pub enum ConfigError {
     BadPublicUrl(String),
     #[error("could not generate a random key: {0}")]
     Random(getrandom::Error),
+    #[error("RECOUP_WORKER must be `on` or `off`, not `{0}`")]
+    BadWorker(String),
 }
 
 /// Everything the application needs to start.
@@ -73,6 +75,12 @@ pub struct Settings {
     /// `RECOUP_PUBLIC_URL`; the CSRF check accepts no other. `None` in dev means the address the
     /// server is bound to.
     pub public_origin: Option<String>,
+    /// `RECOUP_SMTP_URL` and `RECOUP_SMTP_FROM`: where the outbox is delivered. Without them,
+    /// emails are kept and shown as not sent.
+    pub smtp: Option<crate::mail::SmtpSettings>,
+    /// Whether `recoup serve` runs the background job runner too (`RECOUP_WORKER=off` for a
+    /// web-only instance beside a `recoup worker`).
+    pub worker: bool,
 }
 
 impl Settings {
@@ -134,6 +142,19 @@ impl Settings {
             None => None,
         };
 
+        let smtp = lookup("RECOUP_SMTP_URL").map(|url| crate::mail::SmtpSettings {
+            url: secrecy::SecretString::from(url.trim().to_owned()),
+            from: lookup("RECOUP_SMTP_FROM").map_or_else(
+                || crate::mail::DEFAULT_FROM.to_owned(),
+                |f| f.trim().to_owned(),
+            ),
+        });
+        let worker = match lookup("RECOUP_WORKER").as_deref().map(str::trim) {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => return Err(ConfigError::BadWorker(other.to_owned())),
+        };
+
         Ok(Self {
             database_url,
             bind,
@@ -147,6 +168,8 @@ impl Settings {
             },
             secure_cookies: environment == Environment::Prod,
             public_origin,
+            smtp,
+            worker,
         })
     }
 }

@@ -10,6 +10,7 @@ use crate::services::bins::BinRangeError;
 use crate::services::blacklist::BlacklistError;
 use crate::services::catalogue::CatalogueError;
 use crate::services::declines::MappingError;
+use crate::services::jobs::JobError;
 use crate::services::mids::MidError;
 use crate::services::order_actions::OrderActionError;
 use crate::services::orders::SaleError;
@@ -149,6 +150,7 @@ from_service_error!(
     QueueError,
     ReasonError,
     OrderActionError,
+    JobError,
 );
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod gateway;
+pub mod mail;
 pub mod services;
 pub mod startup;
 pub mod web;
+pub mod worker;

@@ -39,6 +39,8 @@ pub enum StartupError {
     },
     #[error("{0}")]
     Services(#[from] crate::services::Unexpected),
+    #[error("{0}")]
+    Mail(#[from] crate::mail::MailConfigError),
 }
 
 /// Opens and migrates the database named by the settings.
@@ -69,6 +71,11 @@ pub fn services(
             &settings.secret_key,
             "card-fingerprint",
         )),
+        mailer: settings
+            .smtp
+            .as_ref()
+            .map(crate::mail::Mailer::new)
+            .transpose()?,
     }))
 }
 

@@ -378,31 +378,6 @@ pub async fn insert_fulfillment(
     Ok(FulfillmentId(id))
 }
 
-/// An email to send, written in the transaction of the change that caused it.
-pub struct NewEmail<'a> {
-    pub customer_id: Option<CustomerId>,
-    pub order_id: Option<OrderId>,
-    pub kind: &'static str,
-    pub to: &'a str,
-    pub subject: &'a str,
-    pub body: &'a str,
-}
-
-pub async fn insert_email(
-    conn: impl Into<Conn<'_>>,
-    email: &NewEmail<'_>,
-    now: DateTime<Utc>,
-) -> Result<(), DbError> {
-    let mut conn: Conn<'_> = conn.into();
-    const SQL: &str = "INSERT INTO outbox (customer_id, order_id, kind, to_address, subject, body, created_at) \
-                       VALUES ($1, $2, $3, $4, $5, $6, $7)";
-    on_conn!(conn.reborrow(), c => sqlx::query(SQL)
-        .bind(email.customer_id.map(|c| c.0)).bind(email.order_id.map(|o| o.0)).bind(email.kind)
-        .bind(email.to).bind(email.subject).bind(email.body).bind(now)
-        .execute(c).await.map(drop))?;
-    Ok(())
-}
-
 /// What each MID in `mids` has taken since `since` (approved sales and captures), for the
 /// monthly caps. One indexed range per MID; only capped MIDs are asked about.
 pub async fn taken_since(

@@ -298,6 +298,9 @@ pub enum SystemActor {
     /// A `recoup` command run on the server (`user create`, `secrets rotate`).
     #[strum(serialize = "cli")]
     CommandLine,
+    /// The background job runner (a queued refund's daily retry, say).
+    #[strum(serialize = "jobs")]
+    Jobs,
 }
 
 impl SystemActor {
@@ -317,6 +320,7 @@ impl SystemActor {
         match self {
             SystemActor::Demo => "demo data",
             SystemActor::CommandLine => "command line",
+            SystemActor::Jobs => "background jobs",
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod declines;
 pub mod demo;
 pub mod events;
 pub mod generate;
+pub mod jobs;
 pub mod mids;
 pub mod order_actions;
 pub mod orders;
@@ -38,6 +39,7 @@ pub use blacklist::BlacklistService;
 pub use catalogue::CatalogueService;
 pub use declines::DeclineService;
 pub use events::EventService;
+pub use jobs::{JobRunner, JobService};
 pub use mids::MidService;
 pub use order_actions::OrderActionService;
 pub use orders::OrderService;
@@ -58,6 +60,8 @@ pub struct Deps {
     pub session_policy: SessionPolicy,
     /// The key card fingerprints are made with (R-TG-2).
     pub fingerprint_key: Arc<secrecy::SecretSlice<u8>>,
+    /// Where the job runner delivers the outbox; `None` keeps emails unsent.
+    pub mailer: Option<crate::mail::Mailer>,
 }
 
 /// One service per area, shared by all requests. Each keeps its dependencies private; handlers
@@ -81,7 +85,10 @@ pub struct Services {
     pub reasons: ReasonService,
     pub refund_queue: RefundQueueService,
     pub order_actions: OrderActionService,
+    pub jobs: JobService,
     db: Db,
+    clock: Arc<dyn Clock>,
+    mailer: Option<crate::mail::Mailer>,
     /// The card fingerprint key (R-TG-2), for the cards `generate` stores.
     fingerprint_key: Arc<secrecy::SecretSlice<u8>>,
 }
@@ -95,6 +102,7 @@ impl Services {
             cipher,
             session_policy,
             fingerprint_key,
+            mailer,
         } = deps;
         let gateways = crate::gateway::Gateways::new(db.clone(), clock.clone());
         let payments = PaymentService::new(db.clone(), clock.clone(), gateways.clone());
@@ -114,11 +122,25 @@ impl Services {
             bins: BinService::new(db.clone(), clock.clone()),
             catalogue: CatalogueService::new(db.clone(), clock.clone()),
             api_keys: ApiKeyService::new(db.clone(), clock.clone()),
-            recycle: RecycleService::new(db.clone(), clock),
+            jobs: JobService::new(db.clone(), clock.clone()),
+            recycle: RecycleService::new(db.clone(), clock.clone()),
+            clock,
+            mailer,
             events: EventService::new(db.clone()),
             db,
             fingerprint_key,
         }
+    }
+
+    /// A job runner working as `worker` (a name unique among the running workers).
+    pub fn runner(&self, worker: &str) -> JobRunner {
+        JobRunner::new(
+            self.db.clone(),
+            self.clock.clone(),
+            self.refund_queue.clone(),
+            self.mailer.clone(),
+            worker.to_owned(),
+        )
     }
 
     /// Whether the database answers (the health check).

@@ -11,7 +11,7 @@ use super::payments::{Asked, PaymentError, PaymentService, Reversal};
 use super::{Unexpected, service_error};
 use crate::clock::Clock;
 use crate::db;
-use crate::db::orders::NewEmail;
+use crate::db::outbox::NewEmail;
 use crate::db::{Db, DbError};
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::history::{self, HistoryKind, NewHistoryEntry};
@@ -230,7 +230,7 @@ impl OrderActionService {
             subject: &sent.subject,
             body: &sent.body,
         };
-        db::orders::insert_email(&mut tx, &email, now).await?;
+        db::outbox::queue(&mut tx, &email, now).await?;
         let entry = NewHistoryEntry {
             customer_id: found.customer_id,
             kind: HistoryKind::Email,

@@ -14,7 +14,8 @@ use serde_json::json;
 use super::{Unexpected, field_error, random_token, service_error};
 use crate::clock::Clock;
 use crate::db;
-use crate::db::orders::{NewEmail, NewOrder, NewPaymentMethod, NewSubscription, NewTransaction};
+use crate::db::orders::{NewOrder, NewPaymentMethod, NewSubscription, NewTransaction};
+use crate::db::outbox::NewEmail;
 use crate::db::{Db, DbError, Tx};
 use crate::domain::FieldErrors;
 use crate::domain::card::CardNumber;
@@ -801,7 +802,7 @@ impl OrderService {
                 subject: &subject,
                 body: &body,
             };
-            db::orders::insert_email(&mut *tx, &email, now).await?;
+            db::outbox::queue(&mut *tx, &email, now).await?;
         }
         Ok(id)
     }

@@ -13,7 +13,8 @@ use serde_json::json;
 use super::{Unexpected, random_token, service_error};
 use crate::clock::Clock;
 use crate::db;
-use crate::db::orders::{ChargeFacts, NewEmail, NewTransaction};
+use crate::db::orders::{ChargeFacts, NewTransaction};
+use crate::db::outbox::NewEmail;
 use crate::db::refund_queue::NewQueueEntry;
 use crate::db::{Db, DbError};
 use crate::domain::FieldErrors;
@@ -285,7 +286,7 @@ impl PaymentService {
                 requested_by: actor.user_id,
             };
             let id = db::refund_queue::insert(&mut tx, &entry, now).await?;
-            super::refund_queue::schedule(&mut tx, id, 1, entry.next_try_at).await?;
+            super::refund_queue::schedule(&mut tx, id, 1, entry.next_try_at, now).await?;
             let event = NewEvent {
                 kind: EventKind::RefundQueued,
                 subject: Subject::RefundQueueEntry(id),
@@ -473,5 +474,5 @@ async fn confirm_by_email(
         subject: &notice.subject,
         body: &notice.body,
     };
-    db::orders::insert_email(&mut *tx, &email, now).await
+    db::outbox::queue(&mut *tx, &email, now).await.map(drop)
 }

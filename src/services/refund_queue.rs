@@ -11,11 +11,12 @@ use super::payments::{Asked, PaymentError, PaymentService};
 use super::{Unexpected, service_error};
 use crate::clock::Clock;
 use crate::db;
-use crate::db::orders::NewEmail;
+use crate::db::outbox::NewEmail;
 use crate::db::{Conn, Db, DbError};
-use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
+use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject, SystemActor};
 use crate::domain::history::{self, HistoryKind, NewHistoryEntry};
 use crate::domain::ids::RefundQueueId;
+use crate::domain::job::Job;
 use crate::domain::page::{KeysetPage, KeysetRequest};
 use crate::domain::refund_queue::{self, AfterFailure, QueueCounts, QueueEntry, QueueStatus};
 
@@ -63,9 +64,14 @@ pub(crate) async fn schedule(
     id: RefundQueueId,
     attempt: i64,
     at: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    // WIP(lead): wire to db::jobs::enqueue once the job runner lands.
-    let _ = (conn.into(), id, attempt, at);
+    let job = Job::RetryRefund {
+        refund_queue_id: id,
+        attempt,
+    };
+    let key = format!("refund-queue:{id}:{attempt}");
+    db::jobs::enqueue(conn, &job, at, Some(&key), now).await?;
     Ok(())
 }
 
@@ -101,6 +107,31 @@ impl RefundQueueService {
         db::refund_queue::find(&self.db, id)
             .await?
             .ok_or(QueueError::NotFound)
+    }
+
+    /// The daily job's retry number `attempt` of entry `id` (R-CS-4). Nothing to do when the
+    /// entry has moved on meanwhile: an agent retried it already, removed it, or it is not due
+    /// yet (an agent's Retry now pushed the next try a day on).
+    pub async fn run_job(
+        &self,
+        id: RefundQueueId,
+        attempt: i64,
+    ) -> Result<Option<Retried>, QueueError> {
+        let entry = match self.find(id).await {
+            Ok(entry) => entry,
+            Err(QueueError::NotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let due = entry.next_try_at.is_some_and(|at| at <= self.clock.now());
+        if entry.status != QueueStatus::Queued || entry.attempts + 1 != attempt || !due {
+            return Ok(None);
+        }
+        match self.retry(&SystemActor::Jobs.actor(), id).await {
+            Ok(retried) => Ok(Some(retried)),
+            // Someone else (an agent's Retry now) took this retry at the same moment.
+            Err(QueueError::Busy | QueueError::NotQueued(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Retries a queued refund now (the job at its time, or an agent's Retry now). The retry is
@@ -196,7 +227,7 @@ impl RefundQueueService {
         };
         db::refund_queue::set_status(&mut tx, id, status, error, next, now).await?;
         if let Some(at) = next {
-            schedule(&mut tx, id, attempt + 1, at).await?;
+            schedule(&mut tx, id, attempt + 1, at, now).await?;
         }
         if *retried == Retried::GaveUp {
             let subject = format!(
@@ -226,7 +257,7 @@ impl RefundQueueService {
                     subject: &subject,
                     body: &body,
                 };
-                db::orders::insert_email(&mut tx, &email, now).await?;
+                db::outbox::queue(&mut tx, &email, now).await?;
             }
         }
         let history = NewHistoryEntry {

@@ -157,6 +157,8 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(GET "/admin/api-keys/new", Needs(ApiKeysManage), admin::api_keys::new_form),
         route!(POST "/admin/api-keys", Needs(ApiKeysManage), admin::api_keys::create),
         route!(POST "/admin/api-keys/{id}/revoke", Needs(ApiKeysManage), admin::api_keys::revoke),
+        route!(GET "/admin/jobs", Needs(JobsManage), admin::jobs::list),
+        route!(POST "/admin/jobs/{id}/retry", Needs(JobsManage), admin::jobs::retry),
         // The JSON order API (SPEC 4.7): a key, never a session; docs/api.md describes it.
         route!(GET "/api/v1/openapi.json", Public, api::openapi::document),
         route!(GET "/api/v1/campaigns", ApiKey, api::campaigns::list),

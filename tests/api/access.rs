@@ -119,6 +119,8 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("GET", "/admin/api-keys/new", ADMIN),
     ("POST", "/admin/api-keys", ADMIN),
     ("POST", "/admin/api-keys/{id}/revoke", ADMIN),
+    ("GET", "/admin/jobs", ADMIN),
+    ("POST", "/admin/jobs/{id}/retry", ADMIN),
     ("GET", "/api/v1/openapi.json", ALL),
     ("GET", "/api/v1/campaigns", API_KEY),
     ("POST", "/api/v1/orders", API_KEY),
@@ -206,6 +208,19 @@ fn concrete(pattern: &str, ids: &Ids) -> String {
             &format!("/transactions/{}", ids.transaction),
         )
         .replace("/blacklist/{id}", &format!("/blacklist/{}", ids.customer))
+        .replace(
+            "/catalogue/reasons/{id}",
+            &format!("/catalogue/reasons/{}", ids.reason),
+        )
+        .replace(
+            "/refund-queue/{id}",
+            &format!("/refund-queue/{}", ids.refund_queue),
+        )
+        .replace(
+            "/fulfillments/{id}",
+            &format!("/fulfillments/{}", ids.fulfillment),
+        )
+        .replace("/admin/jobs/{id}", &format!("/admin/jobs/{}", ids.job))
 }
 
 struct Ids {
@@ -222,6 +237,10 @@ struct Ids {
     order: String,
     transaction: String,
     customer: String,
+    reason: String,
+    refund_queue: String,
+    fulfillment: String,
+    job: String,
 }
 
 /// `path` with the first character of each segment percent-encoded in turn, in upper and in
@@ -309,6 +328,41 @@ async fn send(
     request.send().await.unwrap()
 }
 
+/// A queued refund of `order`'s sale, written as the refund service would.
+async fn queue_entry(app: &TestApp, order: recoup::domain::ids::OrderId) -> String {
+    let now = app.clock_now().to_rfc3339();
+    crate::orders::execute(&app.db, &format!(
+        "INSERT INTO refund_queue (transaction_id, order_id, customer_id, amount_minor, currency, reason, status, \
+         attempts, last_error, next_try_at, created_at, updated_at) \
+         SELECT t.id, o.id, o.customer_id, 100, 'USD', '', 'queued', 0, 'gateway error', '{now}', '{now}', '{now}' \
+         FROM orders o JOIN transactions t ON t.order_id = o.id WHERE o.id = {order}")).await;
+    crate::orders::scalar(&app.db, "SELECT MAX(id) FROM refund_queue")
+        .await
+        .to_string()
+}
+
+/// A pending fulfillment of `order`'s first item.
+async fn fulfillment(app: &TestApp, order: recoup::domain::ids::OrderId) -> String {
+    let now = app.clock_now().to_rfc3339();
+    crate::orders::execute(&app.db, &format!(
+        "INSERT INTO fulfillments (order_id, order_item_id, status, created_at, updated_at) \
+         SELECT order_id, MIN(id), 'pending', '{now}', '{now}' FROM order_items WHERE order_id = {order} GROUP BY order_id")).await;
+    crate::orders::scalar(&app.db, "SELECT MAX(id) FROM fulfillments")
+        .await
+        .to_string()
+}
+
+/// A background job that failed for good.
+async fn failed_job(app: &TestApp) -> String {
+    let now = app.clock_now().to_rfc3339();
+    crate::orders::execute(&app.db, &format!(
+        "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, last_error, created_at, updated_at, finished_at) \
+         VALUES ('deliver_email', '{{\"outbox_id\":1}}', 'failed', 8, 8, '{now}', 'SMTP down', '{now}', '{now}', '{now}')")).await;
+    crate::orders::scalar(&app.db, "SELECT MAX(id) FROM jobs")
+        .await
+        .to_string()
+}
+
 both_backends! {
     /// SPEC R-AU-2 and R-AU-7: every route of the table, for every built-in role and for an
     /// anonymous visitor, with the path as written and with every segment percent-encoded.
@@ -340,6 +394,10 @@ both_backends! {
             order: order.to_string(),
             transaction: app.services.orders.details(order).await.unwrap().transactions[0].id.to_string(),
             customer: app.services.orders.details(order).await.unwrap().customer.id.to_string(),
+            reason: app.services.reasons.all().await.unwrap()[0].id.to_string(),
+            refund_queue: queue_entry(&app, order).await,
+            fulfillment: fulfillment(&app, order).await,
+            job: failed_job(&app).await,
         };
         for who in ALL.iter().filter(|w| **w != "anonymous") {
             app.create_user(&format!("matrix.{}@example.com", who.replace('_', ".")), "Matrix User", who).await;
@@ -391,6 +449,7 @@ both_backends! {
     async fn a_method_without_a_rule_is_refused_on_every_path(app) {
         let ids = Ids {
             user: "1".into(), role: "1".into(), mid: "1".into(), recycle: "1".into(), profile: "1".into(), mapping: "1".into(), bin: "1".into(), api_key: "1".into(), product: "1".into(), campaign: "1".into(), order: "1".into(), transaction: "1".into(), customer: "1".into(),
+            reason: "1".into(), refund_queue: "1".into(), fulfillment: "1".into(), job: "1".into(),
         };
         let table = route_table();
         let mut paths: Vec<&str> = Vec::new();

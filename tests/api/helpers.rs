@@ -227,6 +227,8 @@ pub fn test_settings(database_url: String) -> Settings {
         session_policy: SessionPolicy::default(),
         secure_cookies: false,
         public_origin: None,
+        smtp: None,
+        worker: false,
     }
 }
 

@@ -27,6 +27,7 @@ mod errors;
 mod events;
 mod gateways;
 mod generate;
+mod jobs;
 mod keyboard;
 mod mids;
 mod order_actions;

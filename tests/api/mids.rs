@@ -330,6 +330,7 @@ both_backends! {
                 cipher: Arc::new(cipher),
                 session_policy: Default::default(),
                 fingerprint_key: Arc::new(SecretSlice::from(vec![7u8; 32])),
+                mailer: None,
             })
         };
         let rotated = with_cipher(SecretCipher::new(&new, &[old]).unwrap());

@@ -1,7 +1,8 @@
-//! Admin pages: users, roles, the event log and API keys.
+//! Admin pages: users, roles, the event log, API keys and background jobs.
 
 pub mod api_keys;
 pub mod events;
+pub mod jobs;
 pub mod roles;
 pub mod users;
 
@@ -20,6 +21,7 @@ struct AdminIndex {
     roles: bool,
     events: bool,
     api_keys: bool,
+    jobs: bool,
 }
 
 pub async fn index(ctx: PageCtx) -> Result<HttpResponse, AppError> {
@@ -29,6 +31,7 @@ pub async fn index(ctx: PageCtx) -> Result<HttpResponse, AppError> {
         roles: viewer.can(Permission::RolesManage),
         events: viewer.can(Permission::EventsView),
         api_keys: viewer.can(Permission::ApiKeysManage),
+        jobs: viewer.can(Permission::JobsManage),
         layout: ctx.layout("Admin", "admin"),
     };
     render(&page)

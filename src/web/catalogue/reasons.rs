@@ -70,7 +70,9 @@ pub async fn create(
     services: web::Data<Services>,
     form: web::Form<AddForm>,
 ) -> Result<HttpResponse, AppError> {
-    let kind = ReasonKind::from_key(&form.kind).ok_or(AppError::NotFound)?;
+    // The form's hidden field says which list; anything else was not sent by the page.
+    let kind = ReasonKind::from_key(&form.kind)
+        .ok_or_else(|| AppError::Malformed("kind must be `refund` or `cancel`".to_owned()))?;
     match services
         .reasons
         .create(&ctx.actor()?, kind, &form.label)
