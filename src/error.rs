@@ -10,6 +10,7 @@ use crate::services::bins::BinRangeError;
 use crate::services::blacklist::BlacklistError;
 use crate::services::catalogue::CatalogueError;
 use crate::services::declines::MappingError;
+use crate::services::emails::EmailError;
 use crate::services::jobs::JobError;
 use crate::services::mids::MidError;
 use crate::services::order_actions::OrderActionError;
@@ -151,6 +152,7 @@ from_service_error!(
     ReasonError,
     OrderActionError,
     JobError,
+    EmailError,
 );
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::{Conn, DbError, jobs, on_conn};
 use crate::domain::ids::{CustomerId, OrderId, OutboxId};
 use crate::domain::job::Job;
-use crate::domain::outbox::{EmailStatus, OutboxEmail};
+use crate::domain::outbox::{EmailKind, EmailStatus, OutboxEmail};
 use crate::domain::page::{KeysetPage, KeysetRequest};
 
 /// An email to send, written in the transaction of the change that caused it.
@@ -71,7 +71,8 @@ impl TryFrom<Row> for OutboxEmail {
             order_id: r.order_id.map(OrderId),
             status: EmailStatus::from_key(&r.status)
                 .ok_or_else(|| DbError::corrupt("outbox", r.id, "status", &r.status))?,
-            kind: r.kind,
+            kind: EmailKind::from_key(&r.kind)
+                .ok_or_else(|| DbError::corrupt("outbox", r.id, "kind", &r.kind))?,
             to: r.to_address,
             subject: r.subject,
             body: r.body,

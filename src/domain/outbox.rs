@@ -15,6 +15,16 @@ keyed_enum! {
     }
 }
 
+keyed_enum! {
+    /// What an email is; the key is stored in `outbox.kind`.
+    EmailKind {
+        Welcome = "welcome", "Welcome";
+        Refund = "refund", "Refund confirmation";
+        Void = "void", "Void confirmation";
+        RefundFailed = "refund_failed", "Refund failed (to the merchant)";
+    }
+}
+
 /// What an email whose delivery could not start says about itself: kept, and shown as
 /// "not sent: SMTP not configured", until it is resent on a portal that has SMTP.
 pub const NOT_CONFIGURED: &str = "SMTP not configured";
@@ -25,8 +35,7 @@ pub struct OutboxEmail {
     pub id: OutboxId,
     pub customer_id: Option<CustomerId>,
     pub order_id: Option<OrderId>,
-    /// `welcome`, `refund`, `void` or `refund_failed`.
-    pub kind: String,
+    pub kind: EmailKind,
     pub to: String,
     pub subject: String,
     pub body: String,
@@ -47,17 +56,6 @@ impl OutboxEmail {
             (EmailStatus::Pending, Some(why)) => format!("Not sent: {why}"),
             (EmailStatus::Failed, Some(why)) => format!("Delivery failed: {why}"),
             (status, None) => status.label().to_owned(),
-        }
-    }
-
-    /// The kind in words.
-    pub fn kind_label(&self) -> &'static str {
-        match self.kind.as_str() {
-            "welcome" => "Welcome",
-            "refund" => "Refund confirmation",
-            "void" => "Void confirmation",
-            "refund_failed" => "Refund failed (to the merchant)",
-            _ => "Email",
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
 use crate::domain::history::{self, HistoryKind, NewHistoryEntry};
 use crate::domain::ids::{JobId, OutboxId};
 use crate::domain::job::{self, AfterFailure, Claimed, Job, JobCounts, JobRow, JobStatus};
-use crate::domain::outbox::{self, EmailStatus};
+use crate::domain::outbox::{self, EmailKind, EmailStatus};
 use crate::domain::page::{KeysetPage, KeysetRequest};
 use crate::mail::Mailer;
 
@@ -265,7 +265,9 @@ impl JobRunner {
     ) -> Result<(), DbError> {
         let mut tx = self.db.begin().await?;
         db::outbox::mark_sent(&mut tx, email.id, now).await?;
-        if let (Some(customer_id), true) = (email.customer_id, email.kind != "refund_failed") {
+        if let (Some(customer_id), true) =
+            (email.customer_id, email.kind != EmailKind::RefundFailed)
+        {
             let said = format!("Email sent to {}: {}", email.to, email.subject);
             let entry = NewHistoryEntry {
                 customer_id,

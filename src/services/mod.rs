@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod dashboard;
 pub mod declines;
 pub mod demo;
+pub mod emails;
 pub mod events;
 pub mod generate;
 pub mod jobs;
@@ -38,6 +39,7 @@ pub use bins::BinService;
 pub use blacklist::BlacklistService;
 pub use catalogue::CatalogueService;
 pub use declines::DeclineService;
+pub use emails::EmailService;
 pub use events::EventService;
 pub use jobs::{JobRunner, JobService};
 pub use mids::MidService;
@@ -86,6 +88,7 @@ pub struct Services {
     pub refund_queue: RefundQueueService,
     pub order_actions: OrderActionService,
     pub jobs: JobService,
+    pub emails: EmailService,
     db: Db,
     clock: Arc<dyn Clock>,
     mailer: Option<crate::mail::Mailer>,
@@ -123,6 +126,7 @@ impl Services {
             catalogue: CatalogueService::new(db.clone(), clock.clone()),
             api_keys: ApiKeyService::new(db.clone(), clock.clone()),
             jobs: JobService::new(db.clone(), clock.clone()),
+            emails: EmailService::new(db.clone(), clock.clone()),
             recycle: RecycleService::new(db.clone(), clock.clone()),
             clock,
             mailer,

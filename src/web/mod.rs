@@ -7,6 +7,7 @@ pub mod api;
 mod auth;
 mod blacklist;
 pub mod catalogue;
+mod emails;
 pub mod gateways;
 mod home;
 pub mod middleware;
@@ -120,6 +121,7 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(POST "/catalogue/reasons/{id}", Needs(CatalogueManage), catalogue::reasons::rename),
         route!(POST "/catalogue/reasons/{id}/archived", Needs(CatalogueManage), catalogue::reasons::set_archived),
         route!(GET "/customers", Needs(CustomersView), home::customers),
+        route!(POST "/customers/{customer}/emails/{id}/resend", Needs(CustomersAct), emails::resend),
         route!(GET "/blacklist", Needs(CustomersBlacklist), blacklist::list),
         route!(POST "/blacklist/{id}/remove", Needs(CustomersBlacklist), blacklist::remove),
         route!(GET "/refund-queue", Needs(CustomersView), refund_queue::list),

@@ -84,6 +84,7 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("POST", "/catalogue/reasons/{id}", MERCHANT),
     ("POST", "/catalogue/reasons/{id}/archived", MERCHANT),
     ("GET", "/customers", CS),
+    ("POST", "/customers/{customer}/emails/{id}/resend", CS),
     ("GET", "/blacklist", CS_ADMIN),
     ("POST", "/blacklist/{id}/remove", CS_ADMIN),
     ("GET", "/refund-queue", CS),
@@ -221,6 +222,10 @@ fn concrete(pattern: &str, ids: &Ids) -> String {
             &format!("/fulfillments/{}", ids.fulfillment),
         )
         .replace("/admin/jobs/{id}", &format!("/admin/jobs/{}", ids.job))
+        .replace(
+            "/customers/{customer}/emails/{id}",
+            &format!("/customers/{}/emails/{}", ids.customer, ids.email),
+        )
 }
 
 struct Ids {
@@ -241,6 +246,7 @@ struct Ids {
     refund_queue: String,
     fulfillment: String,
     job: String,
+    email: String,
 }
 
 /// `path` with the first character of each segment percent-encoded in turn, in upper and in
@@ -398,6 +404,7 @@ both_backends! {
             refund_queue: queue_entry(&app, order).await,
             fulfillment: fulfillment(&app, order).await,
             job: failed_job(&app).await,
+            email: crate::orders::scalar(&app.db, &format!("SELECT MIN(id) FROM outbox WHERE order_id = {order}")).await.to_string(),
         };
         for who in ALL.iter().filter(|w| **w != "anonymous") {
             app.create_user(&format!("matrix.{}@example.com", who.replace('_', ".")), "Matrix User", who).await;
@@ -449,7 +456,7 @@ both_backends! {
     async fn a_method_without_a_rule_is_refused_on_every_path(app) {
         let ids = Ids {
             user: "1".into(), role: "1".into(), mid: "1".into(), recycle: "1".into(), profile: "1".into(), mapping: "1".into(), bin: "1".into(), api_key: "1".into(), product: "1".into(), campaign: "1".into(), order: "1".into(), transaction: "1".into(), customer: "1".into(),
-            reason: "1".into(), refund_queue: "1".into(), fulfillment: "1".into(), job: "1".into(),
+            reason: "1".into(), refund_queue: "1".into(), fulfillment: "1".into(), job: "1".into(), email: "1".into(),
         };
         let table = route_table();
         let mut paths: Vec<&str> = Vec::new();

@@ -452,3 +452,31 @@ fn recoup_worker_stops_cleanly_on_sigterm() {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
 }
+
+both_backends! {
+    /// Resend from the Emails tab: a copy to the same address, delivered afresh, logged and in
+    /// the customer's history; an email of another customer posted by hand is not found.
+    async fn resend_copies_the_email_and_refuses_another_customers(app) {
+        let (order, _) = settled_sale(&app, "4111111111111111").await;
+        let customer = app.services.orders.details(order).await.unwrap().customer.id;
+        let id: i64 = scalar(&app.db, &format!("SELECT id FROM outbox WHERE order_id = {order} AND kind = 'welcome'")).await;
+        app.login_as_new("cs_agent").await;
+
+        let response = app.post_form(&format!("/customers/{customer}/emails/{id}/resend"), &[]).await;
+        assert_eq!(location(&response), format!("/customers/{customer}?tab=emails"));
+        let copies: i64 = scalar(&app.db, &format!("SELECT COUNT(*) FROM outbox WHERE order_id = {order} AND kind = 'welcome'")).await;
+        assert_eq!(copies, 2);
+        let jobs: i64 = scalar(&app.db, "SELECT COUNT(*) FROM jobs WHERE kind = 'deliver_email' AND status = 'queued'").await;
+        assert!(jobs >= 2, "the copy has a delivery job of its own");
+        let logged: i64 = scalar(&app.db, "SELECT COUNT(*) FROM events WHERE kind = 'email.resent'").await;
+        assert_eq!(logged, 1);
+        let noted: i64 = scalar(&app.db, &format!("SELECT COUNT(*) FROM customer_history WHERE customer_id = {customer} AND kind = 'email'")).await;
+        assert_eq!(noted, 1);
+
+        let other = customer.0 + 1000;
+        assert_eq!(app.post_form(&format!("/customers/{other}/emails/{id}/resend"), &[]).await.status(), 404);
+        assert_eq!(app.post_form(&format!("/customers/{customer}/emails/x/resend"), &[]).await.status(), 404);
+        let copies: i64 = scalar(&app.db, "SELECT COUNT(*) FROM outbox").await;
+        assert_eq!(copies, 2, "nothing sent by the refused requests");
+    }
+}
