@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, DbError, on_conn};
-use crate::domain::ids::{CustomerId, FulfillmentId, OrderId, OutboxId};
+use crate::domain::ids::{CustomerId, FulfillmentId, MidId, OrderId, OutboxId};
 use crate::domain::order::FulfillmentStatus;
 
 /// What cancelling an order changed, for its event.
@@ -177,4 +177,35 @@ pub async fn reversal(
         })
     })
     .transpose()
+}
+
+/// Takes a declined new sale for a rerun (R-EN-5): `pending` while its charge is under way, so
+/// two reruns at once charge once. True for the caller that won it.
+pub async fn claim_rerun(
+    conn: impl Into<Conn<'_>>,
+    order: OrderId,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const SQL: &str = "UPDATE orders SET status = 'pending', updated_at = $2 \
+                       WHERE id = $1 AND status = 'declined' AND kind = 'new_sale'";
+    let changed = on_conn!(conn.reborrow(), c => sqlx::query(SQL)
+        .bind(order.0).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(changed == 1)
+}
+
+/// Ends a rerun: `complete` on the MID that approved it, or `declined` again.
+pub async fn finish_rerun(
+    conn: impl Into<Conn<'_>>,
+    order: OrderId,
+    approved_on: Option<MidId>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const SQL: &str = "UPDATE orders SET status = CASE WHEN $2 = 1 THEN 'complete' ELSE 'declined' END, \
+                       mid_id = COALESCE($3, mid_id), updated_at = $4 WHERE id = $1 AND status = 'pending'";
+    on_conn!(conn.reborrow(), c => sqlx::query(SQL)
+        .bind(order.0).bind(i64::from(approved_on.is_some())).bind(approved_on.map(|m| m.0)).bind(now)
+        .execute(c).await.map(drop))?;
+    Ok(())
 }

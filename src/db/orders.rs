@@ -198,6 +198,15 @@ impl TryFrom<PaymentMethodRow> for PaymentMethod {
 
 // ---- blacklist -------------------------------------------------------------------------
 
+/// Whether a transaction was recorded under idempotency key `key`.
+pub async fn key_used(conn: impl Into<Conn<'_>>, key: &str) -> Result<bool, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const SQL: &str = "SELECT EXISTS (SELECT 1 FROM transactions WHERE idempotency_key = $1)";
+    let used: bool =
+        on_conn!(conn.reborrow(), c => sqlx::query_scalar(SQL).bind(key).fetch_one(c).await)?;
+    Ok(used)
+}
+
 /// R-OR-4: whether the email, phone or card fingerprint is on the blacklist (one indexed
 /// lookup per value).
 pub async fn is_blacklisted(

@@ -457,6 +457,36 @@ pub struct PricedItem {
     pub shippable: bool,
 }
 
+/// The priced lines of an order already recorded, for a rerun (R-EN-5): its own quantities and
+/// prices, with what the catalogue says about billing and shipping each product. A product no
+/// longer in the catalogue is neither billed again nor shipped.
+pub fn priced_from_order(items: &[OrderItem], products: &[StoredProduct]) -> Vec<PricedItem> {
+    items
+        .iter()
+        .map(|item| {
+            let product = products.iter().find(|p| p.id == item.product_id);
+            let cycle_days = product.and_then(|p| p.product.cycle_days);
+            let trial_days = product
+                .and_then(|p| p.product.trial.map(|t| t.days))
+                .filter(|_| item.trial);
+            PricedItem {
+                product_id: item.product_id,
+                product_name: item.product_name.clone(),
+                option: item.option.clone(),
+                line: PricedLine {
+                    quantity: item.quantity,
+                    unit_price: item.unit_price,
+                    price: item.price,
+                    charged_now: item.charged,
+                },
+                trial_days,
+                cycle_days,
+                shippable: product.is_some_and(|p| p.product.shippable),
+            }
+        })
+        .collect()
+}
+
 /// Prices `items` for a sale on `campaign` (R-OR-2): the campaign must be on sale, each product
 /// offered by it and on sale, each option one of the product's; amounts that would overflow
 /// are refused. Returns the lines and the order total.
@@ -586,12 +616,15 @@ pub enum RouteNote {
     NotCascaded { reason: &'static str },
     /// A gateway that did not answer: the order records it and nothing is charged again.
     GatewayFailed { mid: String, error: String },
+    /// R-EN-5: a declined new sale run again on a MID an agent chose directly.
+    Rerun { mid: String, by: String },
 }
 
 impl fmt::Display for RouteNote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RouteNote::CampaignMid { mid } => write!(f, "Routed to {mid}, the campaign's MID."),
+            RouteNote::Rerun { mid, by } => write!(f, "Rerun on {mid}, chosen by {by}."),
             RouteNote::AtriPicked {
                 profile,
                 mid,

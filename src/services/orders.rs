@@ -22,12 +22,12 @@ use crate::domain::card::CardNumber;
 use crate::domain::catalogue::{Campaign, SalesRoute, WelcomeValues, fill_placeholders};
 use crate::domain::decline::DeclineClass;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
-use crate::domain::ids::{CustomerId, MidId, OrderId, PaymentMethodId};
+use crate::domain::ids::{CustomerId, MidId, OrderId, OrderItemId, PaymentMethodId};
 use crate::domain::mid::Mid;
 use crate::domain::money::Money;
 use crate::domain::order::{
-    CheckedSale, Cvv, ItemDraft, OrderDetails, OrderKind, OrderStatus, PricedItem, RouteNote,
-    SaleDraft, SubscriptionStatus, check_items, check_sale, price_items,
+    CheckedSale, Cvv, ItemDraft, Order, OrderDetails, OrderKind, OrderStatus, PricedItem,
+    RouteNote, SaleDraft, SubscriptionStatus, check_items, check_sale, price_items,
 };
 use crate::domain::payment::{TransactionKind, TransactionResult};
 use crate::domain::provider::Provider;
@@ -49,6 +49,9 @@ pub enum SaleError {
     /// The idempotency key of this sale was used by another, already recorded.
     #[error("This request was already recorded.")]
     AlreadyRecorded,
+    /// R-EN-5: only a declined new sale is rerun, and only once at a time.
+    #[error("{0}")]
+    NotRerunnable(&'static str),
     #[error("No such MID.")]
     MidNotFound,
     #[error("Only a test MID runs test sales.")]
@@ -68,6 +71,7 @@ service_error!(SaleError {
     OrderNotFound => NotFound, "order_not_found",
     NotUpsellable => Conflict, "order_not_upsellable",
     AlreadyRecorded => Conflict, "already_recorded",
+    NotRerunnable(_) => Conflict, "order_not_rerunnable",
     MidNotFound => NotFound, "mid_not_found",
     NotATestMid => Conflict, "not_a_test_mid",
     MidDisabled => Conflict, "mid_disabled",
@@ -361,6 +365,207 @@ impl OrderService {
         };
         self.commit(tx, actor, &event, now).await?;
         Ok(id)
+    }
+
+    /// The MIDs a declined new sale may be rerun on (R-EN-5): enabled gateway MIDs in the
+    /// order's currency; empty for any other order.
+    pub async fn rerun_mids(&self, order: &Order) -> Result<Vec<Mid>, Unexpected> {
+        if order.kind != OrderKind::NewSale || order.status != OrderStatus::Declined {
+            return Ok(Vec::new());
+        }
+        let mids = db::mids::all(&self.db).await?;
+        Ok(mids
+            .into_iter()
+            .filter(|m| {
+                m.enabled && !m.provider.is_salvage_only() && m.currency == order.total.currency()
+            })
+            .collect())
+    }
+
+    /// R-EN-5: runs a declined new sale again on `mid_id`, a MID the agent chose directly (never
+    /// through an ATRI profile, never cascaded), with the card token on file. Approved: the
+    /// order completes on that MID with its subscriptions, fulfillments and welcome email.
+    /// Declined: the decline is recorded beside the first. Upsales are never rerun (R-OR-5).
+    /// `key` (the form's one-time token, or the API's idempotency key) charges once however
+    /// often it is sent; two reruns at once charge once.
+    pub async fn rerun(
+        &self,
+        actor: &Actor,
+        order: OrderId,
+        mid_id: MidId,
+        key: Option<&str>,
+    ) -> Result<Rerun, SaleError> {
+        let details = self.details(order).await?;
+        match (details.order.kind, details.order.status) {
+            (OrderKind::NewSale, OrderStatus::Declined) => {}
+            (OrderKind::NewSale, _) => {
+                return Err(SaleError::NotRerunnable(
+                    "Only a declined sale can be rerun.",
+                ));
+            }
+            (OrderKind::Upsale, _) => {
+                return Err(SaleError::NotRerunnable(
+                    "A declined upsale is never rerun (R-OR-5).",
+                ));
+            }
+            (OrderKind::Recurring, _) => {
+                return Err(SaleError::NotRerunnable(
+                    "Recurring declines are retried by decline salvage, not rerun.",
+                ));
+            }
+        }
+        let Some(card) = details
+            .payment_method
+            .as_ref()
+            .filter(|c| !c.token.is_empty())
+        else {
+            return Err(SaleError::NotRerunnable(
+                "No card is on file for this order to rerun with.",
+            ));
+        };
+        let mid = db::mids::find(&self.db, mid_id)
+            .await?
+            .ok_or_else(|| field_error("mid_id", "No such MID."))?;
+        if mid.provider.is_salvage_only() {
+            return Err(field_error(
+                "mid_id",
+                "Reruns to partner MIDs arrive with the salvage engine; pick a gateway MID.",
+            )
+            .into());
+        }
+        let total = details.order.total;
+        let now = self.clock.now();
+        let payment = Payment::Card(crate::domain::card::Bin {
+            brand: card.brand,
+            card_type: card.card_type,
+        });
+        let month = self.month_total(&mid, now).await?;
+        if let Err(reason) = may_take(&mid, payment, total, month) {
+            return Err(field_error(
+                "mid_id",
+                format!("{} cannot take this sale: {reason}.", mid.title),
+            )
+            .into());
+        }
+        let customer = &details.customer;
+        if db::orders::is_blacklisted(
+            &self.db,
+            &customer.email,
+            &customer.phone,
+            &card.fingerprint,
+        )
+        .await?
+        {
+            return Err(SaleError::Blacklisted);
+        }
+        let base_key = format!(
+            "rerun:{order}:{}",
+            match key {
+                Some(key) => key.to_owned(),
+                None => random_token(16)?,
+            }
+        );
+        if db::orders::key_used(&self.db, &format!("{base_key}:1")).await? {
+            return Err(SaleError::AlreadyRecorded);
+        }
+        if !db::order_actions::claim_rerun(&self.db, order, now).await? {
+            return Err(SaleError::NotRerunnable(
+                "This order is being rerun or is no longer declined.",
+            ));
+        }
+        let mut routing = Routing::default();
+        routing.notes.push(RouteNote::Rerun {
+            mid: mid.title.clone(),
+            by: actor.label.clone(),
+        });
+        let charged = self
+            .charge(
+                &mut routing,
+                mid,
+                &base_key,
+                total,
+                Instrument::Token(&card.token),
+            )
+            .await;
+        let recorded = match charged {
+            Ok(_) => {
+                self.record_rerun(actor, &details, card.id, &routing, now)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if recorded.is_err() {
+            // Nothing of the rerun was written: the order is declined as it was.
+            db::order_actions::finish_rerun(&self.db, order, None, self.clock.now()).await?;
+        }
+        recorded
+    }
+
+    /// Writes a rerun's charge, notes and (approved) what the sale brings about, in one
+    /// transaction.
+    async fn record_rerun(
+        &self,
+        actor: &Actor,
+        details: &OrderDetails,
+        payment_method: PaymentMethodId,
+        routing: &Routing,
+        now: DateTime<Utc>,
+    ) -> Result<Rerun, SaleError> {
+        let order = details.order.id;
+        let total = details.order.total;
+        let campaign = db::catalogue::find_campaign(&self.db, details.order.campaign_id)
+            .await?
+            .ok_or_else(|| {
+                DbError::corrupt("orders", order.0, "campaign_id", details.order.campaign_id)
+            })?;
+        let ids: Vec<_> = details.items.iter().map(|i| i.product_id).collect();
+        let products = db::catalogue::products_by_ids(&self.db, &ids).await?;
+        let lines = crate::domain::order::priced_from_order(&details.items, &products);
+        let item_ids: Vec<OrderItemId> = details.items.iter().map(|i| i.id).collect();
+        let approved = routing.approved().map(|a| a.mid.id);
+
+        let mut tx = self.db.begin().await?;
+        let notes: Vec<String> = routing.notes.iter().map(ToString::to_string).collect();
+        db::orders::insert_notes(&mut tx, order, &notes, now).await?;
+        for attempt in &routing.attempts {
+            self.record_attempt(&mut tx, order, payment_method, attempt, total, now)
+                .await?;
+        }
+        db::order_actions::finish_rerun(&mut tx, order, approved, now).await?;
+        if let Some(mid) = approved {
+            let recorded = Recorded {
+                customer_id: details.customer.id,
+                payment_method,
+                campaign: &campaign,
+                kind: OrderKind::NewSale,
+                parent: None,
+                ip: details.order.ip_address.as_deref(),
+                first_name: &details.customer.first_name,
+                email: &details.customer.email,
+            };
+            self.fulfil(
+                &mut tx, &recorded, order, &item_ids, &lines, mid, total, now,
+            )
+            .await?;
+        }
+        let reply = routing.attempts.last().and_then(|a| a.reply.as_ref());
+        let event = NewEvent {
+            kind: EventKind::OrderRerun,
+            subject: Subject::Order(order),
+            change: Change::Action(Some(json!({
+                "mid": routing.attempts.last().map(|a| a.mid.title.clone()),
+                "result": if approved.is_some() { "approved" } else { "declined" },
+                "code": reply.map(|r| r.code.clone()),
+                "total": total.to_string(),
+            }))),
+        };
+        self.commit(tx, actor, &event, now).await?;
+        Ok(Rerun {
+            approved: approved.is_some(),
+            response: reply
+                .map(|r| format!("{} {}", r.code, r.text))
+                .unwrap_or_else(|| "no answer from the gateway".to_owned()),
+        })
     }
 
     /// The MID page's "Run a test sale": authorizes 1.00 of the MID's currency with a test
@@ -754,10 +959,32 @@ impl OrderService {
             self.record_attempt(tx, id, r.payment_method, attempt, total, now)
                 .await?;
         }
-        let Some(approved) = approved else {
-            return Ok(id);
-        };
-        for (line, item_id) in lines.iter().zip(&item_ids) {
+        if let Some(approved) = approved {
+            self.fulfil(tx, r, id, &item_ids, lines, approved.mid.id, total, now)
+                .await?;
+        }
+        Ok(id)
+    }
+
+    /// What an approved sale brings about, in the caller's transaction: one subscription per
+    /// recurring line billing on `mid` (R-OR-3), a fulfillment per shippable line, and the
+    /// campaign's welcome email.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one call site per kind of sale; a struct would only rename them"
+    )]
+    async fn fulfil(
+        &self,
+        tx: &mut Tx,
+        r: &Recorded<'_>,
+        id: OrderId,
+        item_ids: &[OrderItemId],
+        lines: &[PricedItem],
+        mid: MidId,
+        total: Money,
+        now: DateTime<Utc>,
+    ) -> Result<(), SaleError> {
+        for (line, item_id) in lines.iter().zip(item_ids) {
             if let Some(cycle_days) = line.cycle_days {
                 let days = line.trial_days.unwrap_or(cycle_days);
                 let subscription = NewSubscription {
@@ -765,7 +992,7 @@ impl OrderService {
                     order_item_id: *item_id,
                     customer_id: r.customer_id,
                     product_id: line.product_id,
-                    mid_id: approved.mid.id,
+                    mid_id: mid,
                     payment_method_id: r.payment_method,
                     status: if line.trial_days.is_some() {
                         SubscriptionStatus::Trial
@@ -804,7 +1031,7 @@ impl OrderService {
             };
             db::outbox::queue(&mut *tx, &email, now).await?;
         }
-        Ok(id)
+        Ok(())
     }
 
     async fn record_attempt(
@@ -855,6 +1082,14 @@ impl OrderService {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// What a rerun got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rerun {
+    pub approved: bool,
+    /// The gateway's code and text.
+    pub response: String,
 }
 
 /// What a test sale got: the sale's answer, its decline class, and the void's answer when the

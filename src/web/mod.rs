@@ -137,6 +137,7 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(POST "/orders/{id}/cancel", Needs(CustomersAct), orders::actions::cancel),
         route!(POST "/orders/{id}/refund", Needs(CustomersAct), orders::actions::refund),
         route!(POST "/orders/{id}/resend-welcome", Needs(CustomersAct), orders::actions::resend_welcome),
+        route!(POST "/orders/{id}/rerun", Needs(CustomersAct), orders::rerun::rerun),
         route!(POST "/fulfillments/{id}/reship", Needs(CustomersAct), orders::actions::reship),
         route!(POST "/fulfillments/{id}/cancel", Needs(CustomersAct), orders::actions::cancel_fulfillment),
         // Admin
@@ -168,6 +169,7 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(GET "/api/v1/orders/{id}", ApiKey, api::orders::show),
         route!(POST "/api/v1/orders/{id}/upsales", ApiKey, api::orders::upsale),
         route!(POST "/api/v1/orders/{id}/cancel", ApiKey, api::order_actions::cancel),
+        route!(POST "/api/v1/orders/{id}/rerun", ApiKey, api::orders::rerun),
         route!(POST "/api/v1/transactions/{id}/refund", ApiKey, api::transactions::refund),
         route!(POST "/api/v1/transactions/{id}/void", ApiKey, api::transactions::void),
         route!(GET "/api/v1/customers", ApiKey, api::customers::find),

@@ -38,6 +38,7 @@ mod payments;
 mod recycle;
 mod recycle_keyboard;
 mod refund_queue;
+mod rerun;
 mod rules;
 mod security;
 mod ui;

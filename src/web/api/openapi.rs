@@ -36,6 +36,7 @@ pub const SECURITY_SCHEME: &str = "api_key";
         super::transactions::refund,
         super::transactions::void,
         super::order_actions::cancel,
+        super::orders::rerun,
         super::customers::find,
     ),
     components(schemas(ErrorBody)),

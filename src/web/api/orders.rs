@@ -382,3 +382,53 @@ pub async fn upsale(
     })
     .await
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RerunBody {
+    /// The MID to charge on, chosen directly: an enabled gateway MID in the order's currency.
+    #[schema(example = 2)]
+    pub mid_id: i64,
+}
+
+/// Reruns a declined new sale on the MID named (R-EN-5): no ATRI profile, no cascade. Answers
+/// 200 with the order, approved (complete) or declined again; 409 for an order that is not a
+/// declined new sale (upsales are never rerun), 422 for a MID that cannot take it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/rerun",
+    operation_id = "rerun_order",
+    tag = "customer service",
+    params(
+        ("id" = i64, Path, description = "The declined new sale"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer; charges once."),
+    ),
+    request_body = RerunBody,
+    responses((status = 200, description = "The order after the rerun", body = OrderView), WriteErrors),
+)]
+pub async fn rerun(
+    caller: ApiCaller,
+    idempotency: Idempotency,
+    services: web::Data<Services>,
+    path: web::Path<String>,
+    body: ApiJson<RerunBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = order_id(&path)?;
+    let (rerun, raw) = body.into_parts();
+    let (services, caller) = (&services, &caller);
+    let key = idempotency.gateway_key(caller);
+    idempotency::run(services, caller, &idempotency, &raw, || async move {
+        services
+            .orders
+            .rerun(
+                &caller.actor(),
+                id,
+                crate::domain::ids::MidId(rerun.mid_id),
+                key.as_deref(),
+            )
+            .await
+            .map_err(refused)?;
+        Ok((StatusCode::OK, view(services, id).await?))
+    })
+    .await
+}

@@ -3,6 +3,7 @@
 //! service and are never echoed back: a form shown again has them blank.
 
 pub mod actions;
+pub mod rerun;
 pub mod reversals;
 pub mod test_sale;
 
@@ -386,6 +387,8 @@ struct OrderPage {
     can_act: bool,
     /// This page's one-time key; each action form adds its transaction's id.
     key: String,
+    /// R-EN-5: the MIDs a declined new sale may be rerun on (empty: no Rerun).
+    rerun_mids: Vec<crate::domain::mid::Mid>,
 }
 
 impl OrderPage {
@@ -476,7 +479,13 @@ pub async fn show(
     let can_act = ctx
         .viewer()
         .is_ok_and(|v| v.can(crate::domain::permission::Permission::CustomersAct));
+    let rerun_mids = if can_act {
+        services.orders.rerun_mids(&details.order).await?
+    } else {
+        Vec::new()
+    };
     let page = OrderPage {
+        rerun_mids,
         layout: ctx.layout(format!("Order #{id}"), "orders"),
         now: services.orders.now(),
         details,
