@@ -123,6 +123,27 @@ pub async fn put_address(
     Ok(())
 }
 
+/// The customer's billing address, when one is on record.
+pub async fn billing_address(
+    conn: impl Into<Conn<'_>>,
+    customer: CustomerId,
+) -> Result<Option<Address>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const SQL: &str = "SELECT line1, line2, city, state, postal_code, country FROM customer_addresses \
+                       WHERE customer_id = $1 AND kind = 'billing'";
+    let row: Option<(String, String, String, String, String, String)> = on_conn!(conn.reborrow(), c => sqlx::query_as(SQL).bind(customer.0).fetch_optional(c).await)?;
+    Ok(row.map(
+        |(line1, line2, city, state, postal_code, country)| Address {
+            line1,
+            line2,
+            city,
+            state,
+            postal_code,
+            country,
+        },
+    ))
+}
+
 // ---- payment methods -------------------------------------------------------------------
 
 /// A card to keep: everything of [`PaymentMethod`] but its id.
@@ -194,6 +215,44 @@ impl TryFrom<PaymentMethodRow> for PaymentMethod {
             last4: r.last4,
         })
     }
+}
+
+const PAYMENT_METHOD: &str = "SELECT id, customer_id, provider, token, brand, card_type, first6, last4, \
+                              exp_month, exp_year, fingerprint FROM payment_methods";
+
+pub async fn payment_method(
+    conn: impl Into<Conn<'_>>,
+    id: PaymentMethodId,
+) -> Result<Option<PaymentMethod>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const SQL: &str = const_format::concatcp!(PAYMENT_METHOD, " WHERE id = $1");
+    let row: Option<PaymentMethodRow> =
+        on_conn!(conn.reborrow(), c => sqlx::query_as(SQL).bind(id.0).fetch_optional(c).await)?;
+    row.map(PaymentMethod::try_from).transpose()
+}
+
+/// The cards on file of `customer` that can be charged again (the gateway gave a token),
+/// newest first; a card used for several orders is each time its own row, so the same card
+/// (by fingerprint) is listed once.
+pub async fn cards_on_file(
+    conn: impl Into<Conn<'_>>,
+    customer: CustomerId,
+) -> Result<Vec<PaymentMethod>, DbError> {
+    let mut conn: Conn<'_> = conn.into();
+    const SQL: &str = const_format::concatcp!(
+        PAYMENT_METHOD,
+        " WHERE customer_id = $1 AND token <> '' ORDER BY id DESC LIMIT 50"
+    );
+    let rows: Vec<PaymentMethodRow> =
+        on_conn!(conn.reborrow(), c => sqlx::query_as(SQL).bind(customer.0).fetch_all(c).await)?;
+    let mut cards: Vec<PaymentMethod> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let card = PaymentMethod::try_from(row)?;
+        if !cards.iter().any(|c| c.fingerprint == card.fingerprint) {
+            cards.push(card);
+        }
+    }
+    Ok(cards)
 }
 
 // ---- blacklist -------------------------------------------------------------------------

@@ -389,6 +389,7 @@ impl Services {
                     exp_year: "2031".to_owned(),
                     cvv: if card.len() == 15 { "1234" } else { "123" }.to_owned(),
                 },
+                card_on_file: None,
                 items: items
                     .iter()
                     .map(|p| ItemDraft {

@@ -27,7 +27,7 @@ use crate::domain::mid::Mid;
 use crate::domain::money::Money;
 use crate::domain::order::{
     CheckedSale, Cvv, ItemDraft, Order, OrderDetails, OrderKind, OrderStatus, PricedItem,
-    RouteNote, SaleDraft, SubscriptionStatus, check_items, check_sale, price_items,
+    RouteNote, SaleCard, SaleDraft, SubscriptionStatus, check_items, check_sale, price_items,
 };
 use crate::domain::payment::{TransactionKind, TransactionResult};
 use crate::domain::provider::Provider;
@@ -188,18 +188,33 @@ impl OrderService {
         let products = db::catalogue::products_by_ids(&self.db, &ids).await?;
         let (lines, total) = price_items(&campaign, &products, &sale.items)?;
 
-        let fingerprint = sale
-            .card
-            .number
-            .fingerprint(self.fingerprint_key.expose_secret());
+        let paying = match &sale.card {
+            SaleCard::New(card) => Paying::New(card),
+            SaleCard::OnFile(id) => Paying::OnFile(self.card_on_file(&sale, *id).await?),
+        };
+        let (fingerprint, bin) = match &paying {
+            Paying::New(card) => {
+                let mapped = db::bins::card_type_of(&self.db, card.number.first6()).await?;
+                (
+                    card.number
+                        .fingerprint(self.fingerprint_key.expose_secret()),
+                    card.number.bin().with_mapping(mapped),
+                )
+            }
+            Paying::OnFile(stored) => (
+                stored.fingerprint.clone(),
+                crate::domain::card::Bin {
+                    brand: stored.brand,
+                    card_type: stored.card_type,
+                },
+            ),
+        };
         let phone = sale.customer.phone.as_ref().map_or("", |p| p.as_str());
         if db::orders::is_blacklisted(&self.db, sale.customer.email.as_str(), phone, &fingerprint)
             .await?
         {
             return Err(SaleError::Blacklisted);
         }
-        let mapped = db::bins::card_type_of(&self.db, sale.card.number.first6()).await?;
-        let bin = sale.card.number.bin().with_mapping(mapped);
         let payment = Payment::Card(bin);
 
         let base_key = match key {
@@ -207,10 +222,13 @@ impl OrderService {
             None => random_token(16)?,
         };
         let mut routing = Routing::default();
-        let instrument = Instrument::Card {
-            number: &sale.card.number,
-            expiry: sale.card.expiry,
-            cvv: &sale.card.cvv,
+        let instrument = match &paying {
+            Paying::New(card) => Instrument::Card {
+                number: &card.number,
+                expiry: card.expiry,
+                cvv: &card.cvv,
+            },
+            Paying::OnFile(stored) => Instrument::Token(&stored.token),
         };
         if let Some(first) = self
             .first_mid(&campaign, payment, total, &mut routing.notes)
@@ -227,19 +245,27 @@ impl OrderService {
 
         let mut tx = self.db.begin().await?;
         let customer_id = self.customer_of(&mut tx, &sale, now).await?;
-        let card = NewPaymentMethod {
-            customer_id,
-            provider: Provider::Test,
-            token: routing.token.as_deref().unwrap_or(""),
-            brand: bin.brand,
-            card_type: bin.card_type,
-            first6: sale.card.number.first6(),
-            last4: sale.card.number.last4(),
-            exp_month: sale.card.expiry.month,
-            exp_year: sale.card.expiry.year,
-            fingerprint: &fingerprint,
+        let (payment_method, last4) = match &paying {
+            Paying::New(card) => {
+                let new = NewPaymentMethod {
+                    customer_id,
+                    provider: Provider::Test,
+                    token: routing.token.as_deref().unwrap_or(""),
+                    brand: bin.brand,
+                    card_type: bin.card_type,
+                    first6: card.number.first6(),
+                    last4: card.number.last4(),
+                    exp_month: card.expiry.month,
+                    exp_year: card.expiry.year,
+                    fingerprint: &fingerprint,
+                };
+                (
+                    db::orders::insert_payment_method(&mut tx, &new, now).await?,
+                    card.number.last4().to_owned(),
+                )
+            }
+            Paying::OnFile(stored) => (stored.id, stored.last4.clone()),
         };
-        let payment_method = db::orders::insert_payment_method(&mut tx, &card, now).await?;
         let ip = sale.ip.map(|ip| ip.to_string());
         let recorded = Recorded {
             customer_id,
@@ -267,11 +293,61 @@ impl OrderService {
                 "result": status,
                 "total": total.to_string(),
                 "mid": routing.approved().map(|a| a.mid.title.clone()),
-                "card": format!("{} …{}", bin.brand.label(), sale.card.number.last4()),
+                "card": format!("{} …{last4}", bin.brand.label()),
+                "card_on_file": matches!(paying, Paying::OnFile(_)),
             })),
         };
         self.commit(tx, actor, &event, now).await?;
         Ok(id)
+    }
+
+    /// The card on file `id` a sale for `sale`'s customer may be charged to: one with a token,
+    /// belonging to the customer the sale's email names (a card id of another customer posted
+    /// by hand is refused next to the field).
+    async fn card_on_file(
+        &self,
+        sale: &CheckedSale,
+        id: PaymentMethodId,
+    ) -> Result<crate::domain::order::PaymentMethod, SaleError> {
+        let not_theirs = || {
+            field_error(
+                "card_on_file",
+                "That card is not on file for this customer.",
+            )
+        };
+        let card = db::orders::payment_method(&self.db, id)
+            .await?
+            .filter(|c| !c.token.is_empty())
+            .ok_or_else(not_theirs)?;
+        let owner = db::orders::customer_by_email(&self.db, &sale.customer.email).await?;
+        if owner != Some(card.customer_id) {
+            return Err(not_theirs().into());
+        }
+        Ok(card)
+    }
+
+    /// What order entry is pre-filled with for a known customer: the customer, their billing
+    /// address and the cards on file it may charge again. `None` for no such customer.
+    pub async fn entry_for(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Option<EntryPrefill>, Unexpected> {
+        let Some(found) = db::orders::find_customer(&self.db, customer).await? else {
+            return Ok(None);
+        };
+        Ok(Some(EntryPrefill {
+            address: db::orders::billing_address(&self.db, customer).await?,
+            cards: db::orders::cards_on_file(&self.db, customer).await?,
+            customer: found,
+        }))
+    }
+
+    /// The cards on file of `customer` that order entry may charge again.
+    pub async fn cards_on_file(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Vec<crate::domain::order::PaymentMethod>, Unexpected> {
+        Ok(db::orders::cards_on_file(&self.db, customer).await?)
     }
 
     /// An upsale (R-OR-5): more items charged to the parent order's card on the MID that took
@@ -1104,6 +1180,20 @@ pub struct TestSale {
 
 fn gateway_failed(e: GatewayError) -> SaleError {
     SaleError::GatewayFailed(e.to_string())
+}
+
+/// Order entry for a known customer (Create New Order on the profile).
+#[derive(Debug, Clone)]
+pub struct EntryPrefill {
+    pub customer: crate::domain::order::Customer,
+    pub address: Option<crate::domain::order::Address>,
+    pub cards: Vec<crate::domain::order::PaymentMethod>,
+}
+
+/// How a checked sale pays: the card typed, or the stored card on file it named.
+enum Paying<'s> {
+    New(&'s crate::domain::order::CardInput),
+    OnFile(crate::domain::order::PaymentMethod),
 }
 
 /// What an order is recorded with, besides its routing and lines.

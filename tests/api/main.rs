@@ -31,6 +31,7 @@ mod jobs;
 mod keyboard;
 mod mids;
 mod order_actions;
+mod order_entry_on_file;
 mod order_pages;
 mod orders;
 mod pages;

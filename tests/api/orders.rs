@@ -190,6 +190,7 @@ pub fn sale(shop: &Shop, card: &str, items: &[(ProductId, i64)]) -> SaleDraft {
             exp_year: "2031".to_owned(),
             cvv: "123".to_owned(),
         },
+        card_on_file: None,
         items: items
             .iter()
             .map(|(id, quantity)| ItemDraft {

@@ -138,6 +138,7 @@ impl NewOrderBody {
                 exp_year: self.card.exp_year.to_string(),
                 cvv: self.card.cvv.clone(),
             },
+            card_on_file: None,
             items: items(&self.items),
             ip_address: self.ip_address.clone(),
         }

@@ -13,7 +13,7 @@ use askama::Template;
 
 use crate::domain::FieldErrors;
 use crate::domain::catalogue::{Campaign, StoredProduct};
-use crate::domain::ids::{CampaignId, OrderId};
+use crate::domain::ids::{CampaignId, CustomerId, OrderId};
 use crate::domain::order::{
     AddressDraft, CardDraft, CustomerDraft, ItemDraft, OrderDetails, OrderStatus, SaleDraft,
     Transaction,
@@ -60,6 +60,10 @@ pub struct EntryForm {
     exp_year: String,
     #[serde(rename = "card.cvv")]
     cvv: String,
+    /// A card on file's id, or empty (or `new`) for the card typed.
+    card_on_file: String,
+    /// The customer order entry was opened for (whose cards on file it offers).
+    customer: String,
     ip_address: String,
     /// One entry per line, in the form's order.
     product: Vec<String>,
@@ -156,10 +160,36 @@ impl EntryForm {
                 exp_year: self.exp_year.clone(),
                 cvv: self.cvv.clone(),
             },
+            card_on_file: match self.card_on_file.trim() {
+                "" | "new" => None,
+                id => Some(id.parse().unwrap_or(0)),
+            },
             items,
             ip_address: Some(self.ip_address.clone()),
         };
         (draft, errors)
+    }
+
+    /// Starts the form with a known customer's details and their newest card on file.
+    fn prefill(&mut self, prefill: crate::services::orders::EntryPrefill) {
+        let c = prefill.customer;
+        self.customer = c.id.to_string();
+        self.first_name = c.first_name;
+        self.last_name = c.last_name;
+        self.email = c.email;
+        self.phone = c.phone;
+        if let Some(a) = prefill.address {
+            self.line1 = a.line1;
+            self.line2 = a.line2;
+            self.city = a.city;
+            self.state = a.state;
+            self.postal_code = a.postal_code;
+            self.country = a.country;
+        }
+        self.card_on_file = prefill
+            .cards
+            .first()
+            .map_or_else(String::new, |card| card.id.to_string());
     }
 
     /// The form as shown again: never the card number or the CVV.
@@ -183,6 +213,8 @@ struct EntryPage {
     customer_fields: Vec<TextField>,
     errors: FieldErrors,
     years: Vec<i32>,
+    /// The cards on file of the customer the page was opened for.
+    cards: Vec<crate::domain::order::PaymentMethod>,
 }
 
 /// A text input of the customer fieldset: name (also its id), label, value, type, autocomplete.
@@ -290,6 +322,9 @@ impl EntryPage {
 #[serde(default)]
 pub struct EntryQuery {
     campaign_id: String,
+    /// Create New Order from a customer's profile: the form starts with their details and
+    /// offers their cards on file.
+    customer: String,
 }
 
 async fn entry_page(
@@ -309,7 +344,12 @@ async fn entry_page(
         .filter(|id| campaigns.iter().any(|(c, _)| c.id == *id))
         .or_else(|| campaigns.first().map(|(c, _)| c.id));
     let this_year = chrono::Datelike::year(&services.orders.now().date_naive());
+    let cards = match form.customer.trim().parse::<i64>() {
+        Ok(id) => services.orders.cards_on_file(CustomerId(id)).await?,
+        Err(_) => Vec::new(),
+    };
     let page = EntryPage {
+        cards,
         layout: ctx.layout("New order", "orders"),
         campaigns,
         chosen,
@@ -327,11 +367,20 @@ pub async fn new_form(
     services: web::Data<Services>,
     query: web::Query<EntryQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let form = EntryForm {
-        campaign_id: query.into_inner().campaign_id,
+    let query = query.into_inner();
+    let mut form = EntryForm {
+        campaign_id: query.campaign_id,
         country: "US".to_owned(),
         ..EntryForm::default()
     };
+    if let Ok(id) = query.customer.trim().parse::<i64>() {
+        let prefill = services
+            .orders
+            .entry_for(CustomerId(id))
+            .await?
+            .ok_or(AppError::NotFound)?;
+        form.prefill(prefill);
+    }
     entry_page(
         &ctx,
         &services,
