@@ -709,6 +709,7 @@ mod tests {
                 exp_year: "2030".into(),
                 cvv: "123".into(),
             },
+            card_on_file: None,
             items: vec![ItemDraft {
                 product_id: 1,
                 quantity: 2,
