@@ -53,7 +53,7 @@ pub async fn list(
         .fetch_all(conn).await)?;
     let total: i64 = on_conn!(conn.reborrow(), conn => sqlx::query_scalar(COUNT)
         .bind(customer.0).fetch_one(conn).await)?;
-    let mut items = rows
+    let items = rows
         .into_iter()
         .map(|r| {
             Ok(HistoryEntry {
@@ -67,12 +67,5 @@ pub async fn list(
             })
         })
         .collect::<Result<Vec<_>, DbError>>()?;
-    let size = usize::try_from(page.size).unwrap_or(usize::MAX);
-    let next = if items.len() > size {
-        items.truncate(size);
-        items.last().map(|e| e.id)
-    } else {
-        None
-    };
-    Ok(KeysetPage { items, next, total })
+    Ok(KeysetPage::cut(items, &page, total, |e| e.id))
 }

@@ -212,18 +212,11 @@ pub async fn list(
         .bind(page.after.map_or(0, |a| a.0)).bind(limit).fetch_all(c).await)?;
     let total: i64 = on_conn!(conn.reborrow(), c => sqlx::query_scalar(COUNT)
         .bind(status.key()).fetch_one(c).await)?;
-    let mut items = rows
+    let items = rows
         .into_iter()
         .map(JobRow::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    let size = usize::try_from(page.size).unwrap_or(usize::MAX);
-    let next = if items.len() > size {
-        items.truncate(size);
-        items.last().map(|j| j.id)
-    } else {
-        None
-    };
-    Ok(KeysetPage { items, next, total })
+    Ok(KeysetPage::cut(items, &page, total, |j| j.id))
 }
 
 /// The counts per status, in one statement.

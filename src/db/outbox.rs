@@ -113,18 +113,11 @@ pub async fn for_customer(
         .bind(page.after.map_or(0, |a| a.0)).bind(limit).fetch_all(c).await)?;
     let total: i64 = on_conn!(conn.reborrow(), c => sqlx::query_scalar(COUNT)
         .bind(customer.0).fetch_one(c).await)?;
-    let mut items = rows
+    let items = rows
         .into_iter()
         .map(OutboxEmail::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    let size = usize::try_from(page.size).unwrap_or(usize::MAX);
-    let next = if items.len() > size {
-        items.truncate(size);
-        items.last().map(|e| e.id)
-    } else {
-        None
-    };
-    Ok(KeysetPage { items, next, total })
+    Ok(KeysetPage::cut(items, &page, total, |e| e.id))
 }
 
 /// Records a delivery: the email went out.

@@ -162,18 +162,11 @@ pub async fn list(
         .fetch_all(conn).await)?;
     let total: i64 = on_conn!(conn.reborrow(), conn => sqlx::query_scalar(COUNT)
         .bind(status.key()).fetch_one(conn).await)?;
-    let mut items = rows
+    let items = rows
         .into_iter()
         .map(QueueEntry::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    let size = usize::try_from(page.size).unwrap_or(usize::MAX);
-    let next = if items.len() > size {
-        items.truncate(size);
-        items.last().map(|e| e.id)
-    } else {
-        None
-    };
-    Ok(KeysetPage { items, next, total })
+    Ok(KeysetPage::cut(items, &page, total, |e| e.id))
 }
 
 /// The dashboard's counts, in one statement on the status index.

@@ -45,6 +45,30 @@ pub struct KeysetPage<T, K> {
     pub total: i64,
 }
 
+impl<T, K> KeysetPage<T, K> {
+    /// The page made of `rows`, read with one more than `request.size` asked for: the extra
+    /// row, when there is one, only says another page follows (its key is the last row kept).
+    pub fn cut(
+        mut rows: Vec<T>,
+        request: &KeysetRequest<K>,
+        total: i64,
+        key: impl Fn(&T) -> K,
+    ) -> Self {
+        let size = usize::try_from(request.size).unwrap_or(usize::MAX);
+        let next = if rows.len() > size {
+            rows.truncate(size);
+            rows.last().map(key)
+        } else {
+            None
+        };
+        Self {
+            items: rows,
+            next,
+            total,
+        }
+    }
+}
+
 /// One page of rows plus what a pager needs.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
