@@ -9,6 +9,7 @@ use crate::services::api_keys::ApiKeyError;
 use crate::services::bins::BinRangeError;
 use crate::services::blacklist::BlacklistError;
 use crate::services::catalogue::CatalogueError;
+use crate::services::customers::CustomerError;
 use crate::services::declines::MappingError;
 use crate::services::emails::EmailError;
 use crate::services::jobs::JobError;
@@ -153,6 +154,7 @@ from_service_error!(
     OrderActionError,
     JobError,
     EmailError,
+    CustomerError,
 );
 
 #[cfg(test)]

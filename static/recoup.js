@@ -79,4 +79,20 @@
     if (described.length) field.setAttribute("aria-describedby", described.join(" "));
     else field.removeAttribute("aria-describedby");
   });
+
+  // A link with data-dialog="<id>" opens that <dialog> instead of going to the page it links to
+  // (the page is what works without JavaScript); a button with data-close-dialog closes its own.
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("a[data-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.dataset.dialog);
+      if (dialog && typeof dialog.showModal === "function") {
+        event.preventDefault();
+        dialog.showModal();
+      }
+      return;
+    }
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer && closer.closest("dialog")) closer.closest("dialog").close();
+  });
 })();

@@ -6,6 +6,7 @@ pub mod api_requests;
 pub mod bins;
 pub mod bulk;
 pub mod catalogue;
+pub mod customers;
 pub mod decline_mappings;
 pub mod events;
 pub mod history;

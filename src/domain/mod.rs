@@ -6,6 +6,7 @@ pub mod card;
 pub mod catalogue;
 pub mod ceiling;
 pub mod contact;
+pub mod customer;
 pub mod decline;
 pub mod event;
 pub mod history;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bins;
 pub mod blacklist;
 pub mod catalogue;
+pub mod customers;
 pub mod dashboard;
 pub mod declines;
 pub mod demo;
@@ -38,6 +39,7 @@ pub use auth::AuthService;
 pub use bins::BinService;
 pub use blacklist::BlacklistService;
 pub use catalogue::CatalogueService;
+pub use customers::CustomerService;
 pub use declines::DeclineService;
 pub use emails::EmailService;
 pub use events::EventService;
@@ -89,6 +91,7 @@ pub struct Services {
     pub order_actions: OrderActionService,
     pub jobs: JobService,
     pub emails: EmailService,
+    pub customers: CustomerService,
     db: Db,
     clock: Arc<dyn Clock>,
     mailer: Option<crate::mail::Mailer>,
@@ -127,6 +130,7 @@ impl Services {
             api_keys: ApiKeyService::new(db.clone(), clock.clone()),
             jobs: JobService::new(db.clone(), clock.clone()),
             emails: EmailService::new(db.clone(), clock.clone()),
+            customers: CustomerService::new(db.clone(), clock.clone()),
             recycle: RecycleService::new(db.clone(), clock.clone()),
             clock,
             mailer,

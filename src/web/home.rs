@@ -1,4 +1,4 @@
-//! The dashboard, the sections still to be built, the 404 page and the health check.
+//! The dashboard, the 404 page and the health check.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -35,34 +35,6 @@ pub async fn dashboard(
         summary,
         recent_events,
     })
-}
-
-#[derive(Template)]
-#[template(path = "pages/coming_soon.html")]
-struct ComingSoon {
-    layout: Layout,
-    what: &'static str,
-}
-
-fn coming_soon(
-    ctx: &PageCtx,
-    title: &'static str,
-    section: &'static str,
-    what: &'static str,
-) -> Result<HttpResponse, AppError> {
-    render(&ComingSoon {
-        layout: ctx.layout(title, section),
-        what,
-    })
-}
-
-pub async fn customers(ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    coming_soon(
-        &ctx,
-        "Customers",
-        "customers",
-        "Find customers; refund, void, cancel and rebill.",
-    )
 }
 
 pub async fn not_found(req: HttpRequest) -> HttpResponse {

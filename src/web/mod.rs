@@ -7,6 +7,7 @@ pub mod api;
 mod auth;
 mod blacklist;
 pub mod catalogue;
+mod customers;
 mod emails;
 pub mod gateways;
 mod home;
@@ -120,7 +121,14 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(POST "/catalogue/reasons", Needs(CatalogueManage), catalogue::reasons::create),
         route!(POST "/catalogue/reasons/{id}", Needs(CatalogueManage), catalogue::reasons::rename),
         route!(POST "/catalogue/reasons/{id}/archived", Needs(CatalogueManage), catalogue::reasons::set_archived),
-        route!(GET "/customers", Needs(CustomersView), home::customers),
+        // Customer service (seed 004)
+        route!(GET "/customers", Needs(CustomersView), customers::search::page),
+        route!(GET "/customers/{id}", Needs(CustomersView), customers::profile::show),
+        route!(GET "/customers/{id}/edit/{field}", Needs(CustomersAct), customers::edit::form),
+        route!(POST "/customers/{id}/edit/{field}", Needs(CustomersAct), customers::edit::save),
+        route!(GET "/customers/{id}/notes/new", Needs(CustomersAct), customers::notes::new_form),
+        route!(POST "/customers/{id}/notes", Needs(CustomersAct), customers::notes::add),
+        route!(POST "/customers/{id}/blacklist", Needs(CustomersBlacklist), customers::blacklist::submit),
         route!(POST "/customers/{customer}/emails/{id}/resend", Needs(CustomersAct), emails::resend),
         route!(GET "/blacklist", Needs(CustomersBlacklist), blacklist::list),
         route!(POST "/blacklist/{id}/remove", Needs(CustomersBlacklist), blacklist::remove),

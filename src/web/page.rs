@@ -100,7 +100,7 @@ fn nav_for(viewer: Option<&Viewer>) -> Vec<NavItem> {
         (
             Some(Permission::CustomersView),
             "/customers",
-            "Customers",
+            "Customer Service",
             "customers",
         ),
         (

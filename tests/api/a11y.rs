@@ -138,6 +138,8 @@ struct Fixtures {
     campaign: recoup::domain::ids::CampaignId,
     /// An approved order with a subscription, and a declined one.
     orders: Vec<recoup::domain::ids::OrderId>,
+    /// The customer of those orders.
+    customer: recoup::domain::ids::CustomerId,
 }
 
 impl Fixtures {
@@ -209,7 +211,22 @@ impl Fixtures {
                     .unwrap(),
             );
         }
+        let customer = app
+            .services
+            .orders
+            .details(orders[0])
+            .await
+            .unwrap()
+            .customer
+            .id;
+        let note = recoup::domain::history::NoteText::parse("Called about the order.").unwrap();
+        app.services
+            .customers
+            .add_note(&actor, customer, &note)
+            .await
+            .unwrap();
         Self {
+            customer,
             product,
             campaign,
             orders,
@@ -242,6 +259,15 @@ impl Fixtures {
             "/products/{id}/edit" => with(vec![self.product.to_string()]),
             "/campaigns/{id}/edit" => with(vec![self.campaign.to_string()]),
             "/orders/{id}" => with(self.orders.iter().map(ToString::to_string).collect()),
+            // The profile with each of its tabs open.
+            "/customers/{id}" => recoup::domain::customer::ProfileTab::all()
+                .map(|t| format!("/customers/{}?tab={}", self.customer, t.key()))
+                .collect(),
+            // Each pencil without JavaScript: the profile with that field's form open.
+            "/customers/{id}/edit/{field}" => recoup::domain::customer::DetailField::all()
+                .map(|f| format!("/customers/{}/edit/{}", self.customer, f.key()))
+                .collect(),
+            "/customers/{id}/notes/new" => with(vec![self.customer.to_string()]),
             // Each gateway's "Activate" link leads here with its provider.
             "/mids/new" => std::iter::once(route.to_owned())
                 .chain(Provider::all().map(|p| format!("{route}?provider={}", p.key())))

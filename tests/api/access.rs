@@ -84,6 +84,12 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("POST", "/catalogue/reasons/{id}", MERCHANT),
     ("POST", "/catalogue/reasons/{id}/archived", MERCHANT),
     ("GET", "/customers", CS),
+    ("GET", "/customers/{id}", CS),
+    ("GET", "/customers/{id}/edit/{field}", CS),
+    ("POST", "/customers/{id}/edit/{field}", CS),
+    ("GET", "/customers/{id}/notes/new", CS),
+    ("POST", "/customers/{id}/notes", CS),
+    ("POST", "/customers/{id}/blacklist", CS_ADMIN),
     ("POST", "/customers/{customer}/emails/{id}/resend", CS),
     ("GET", "/blacklist", CS_ADMIN),
     ("POST", "/blacklist/{id}/remove", CS_ADMIN),
@@ -228,6 +234,8 @@ fn concrete(pattern: &str, ids: &Ids) -> String {
             "/customers/{customer}/emails/{id}",
             &format!("/customers/{}/emails/{}", ids.customer, ids.email),
         )
+        .replace("/customers/{id}", &format!("/customers/{}", ids.customer))
+        .replace("/edit/{field}", "/edit/email")
 }
 
 struct Ids {

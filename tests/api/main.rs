@@ -22,6 +22,7 @@ mod browser;
 mod card_logs;
 mod catalogue;
 mod cli;
+mod customers;
 mod decoding;
 mod errors;
 mod events;
