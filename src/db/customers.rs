@@ -27,19 +27,6 @@ use crate::domain::payment::{TransactionKind, TransactionResult};
 /// `customers_phone_digits_idx` (migration 0011), or the index is not used.
 const PHONE_DIGITS: &str = "replace(replace(replace(replace(replace(replace(cu.phone, ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''), '+', '')";
 
-/// Splits `rows` (read with one row more than the page holds) into the page and the key of the
-/// next one.
-fn keyset<T, K>(mut rows: Vec<T>, size: u32, key: impl Fn(&T) -> K) -> (Vec<T>, Option<K>) {
-    let size = usize::try_from(size).unwrap_or(usize::MAX);
-    if rows.len() > size {
-        rows.truncate(size);
-        let next = rows.last().map(key);
-        (rows, next)
-    } else {
-        (rows, None)
-    }
-}
-
 fn limit_of(size: u32) -> i64 {
     i64::from(size) + 1
 }
@@ -175,8 +162,38 @@ pub async fn search(
         .into_iter()
         .map(SearchRow::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    let (items, next) = keyset(rows, page.size, |r| r.order_id);
+    let (items, next) = crate::domain::page::split_keyset(rows, page.size, |r| r.order_id);
     Ok(SearchPage { items, next })
+}
+
+/// How the database runs the search of `filters`, one line per plan step (the benchmark prints
+/// it, so a plan that scans the orders table shows).
+pub async fn explain_search(
+    conn: impl Into<Conn<'_>>,
+    filters: &SearchFilters,
+    page: KeysetRequest<OrderId>,
+) -> Result<Vec<String>, DbError> {
+    use sqlx::Row;
+    let mut conn: Conn<'_> = conn.into();
+    let dialect = conn.dialect();
+    let explain = match dialect {
+        Dialect::Sqlite => "EXPLAIN QUERY PLAN ",
+        Dialect::Postgres => "EXPLAIN ",
+    };
+    let lines: Vec<String> = on_conn!(conn.reborrow(), c => {
+        let mut q = QueryBuilder::new(explain);
+        q.push(SEARCH);
+        push_filters(&mut q, filters, page, dialect);
+        let rows = q.build().fetch_all(c).await?;
+        rows.iter()
+            .map(|row| match dialect {
+                // SQLite: id, parent, notused, detail.
+                Dialect::Sqlite => row.try_get::<String, _>(3),
+                Dialect::Postgres => row.try_get::<String, _>(0),
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+    })?;
+    Ok(lines)
 }
 
 /// The SQL of a search, for the benchmark's query plans and the tests.
@@ -394,7 +411,7 @@ pub async fn orders(
         .fetch_all(c).await)?;
     let total: i64 = on_conn!(conn.reborrow(), c => sqlx::query_scalar(COUNT)
         .bind(customer.0).fetch_one(c).await)?;
-    let (rows, next) = keyset(rows, page.size, |r| OrderId(r.id));
+    let (rows, next) = crate::domain::page::split_keyset(rows, page.size, |r| OrderId(r.id));
     let products: Vec<(i64, String, Option<i64>)> = if rows.is_empty() {
         Vec::new()
     } else {
@@ -503,7 +520,7 @@ pub async fn subscriptions(
         .into_iter()
         .map(Subscription::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    let (items, next) = keyset(rows, page.size, |s| s.id);
+    let (items, next) = crate::domain::page::split_keyset(rows, page.size, |s| s.id);
     Ok(KeysetPage { items, next, total })
 }
 
@@ -594,7 +611,7 @@ pub async fn transactions(
         .into_iter()
         .map(CustomerTransaction::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    let (items, next) = keyset(rows, page.size, |t| t.transaction.id);
+    let (items, next) = crate::domain::page::split_keyset(rows, page.size, |t| t.transaction.id);
     Ok(KeysetPage { items, next, total })
 }
 
@@ -640,6 +657,6 @@ pub async fn fulfillments(
             })
         })
         .collect::<Result<Vec<_>, DbError>>()?;
-    let (items, next) = keyset(rows, page.size, |f| f.id);
+    let (items, next) = crate::domain::page::split_keyset(rows, page.size, |f| f.id);
     Ok(KeysetPage { items, next, total })
 }

@@ -45,27 +45,34 @@ pub struct KeysetPage<T, K> {
     pub total: i64,
 }
 
+/// Splits `rows`, read with one more than `size` asked for, into the page and the key of the
+/// next one: the extra row, when there is one, only says another page follows (its key is the
+/// last row kept).
+pub fn split_keyset<T, K>(
+    mut rows: Vec<T>,
+    size: u32,
+    key: impl Fn(&T) -> K,
+) -> (Vec<T>, Option<K>) {
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    if rows.len() > size {
+        rows.truncate(size);
+        let next = rows.last().map(key);
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
 impl<T, K> KeysetPage<T, K> {
-    /// The page made of `rows`, read with one more than `request.size` asked for: the extra
-    /// row, when there is one, only says another page follows (its key is the last row kept).
+    /// The page made of `rows` (see [`split_keyset`]) in a list of `total` rows.
     pub fn cut(
-        mut rows: Vec<T>,
+        rows: Vec<T>,
         request: &KeysetRequest<K>,
         total: i64,
         key: impl Fn(&T) -> K,
     ) -> Self {
-        let size = usize::try_from(request.size).unwrap_or(usize::MAX);
-        let next = if rows.len() > size {
-            rows.truncate(size);
-            rows.last().map(key)
-        } else {
-            None
-        };
-        Self {
-            items: rows,
-            next,
-            total,
-        }
+        let (items, next) = split_keyset(rows, request.size, key);
+        Self { items, next, total }
     }
 }
 
