@@ -22,6 +22,7 @@ mod browser;
 mod card_logs;
 mod catalogue;
 mod cli;
+mod cs_walkthrough;
 mod customers;
 mod decoding;
 mod errors;
