@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::users::grantor;
@@ -13,6 +14,7 @@ use crate::db;
 use crate::db::{Db, DbError};
 use crate::domain::ceiling::Grantor;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
+use crate::domain::history::{self, HistoryKind, NewHistoryEntry};
 use crate::domain::ids::CustomerId;
 use crate::domain::permission::Permission;
 
@@ -98,6 +100,14 @@ impl BlacklistService {
             return Err(BlacklistError::NotFound);
         };
         let entries = db::orders::blacklist_customer(&mut tx, customer, reason, now).await?;
+        let said = if reason.is_empty() {
+            "Blacklisted: new orders from this email, phone and these cards are refused.".to_owned()
+        } else {
+            format!(
+                "Blacklisted ({reason}): new orders from this email, phone and these cards are refused."
+            )
+        };
+        note(&mut tx, actor, customer, &said, now).await?;
         let event = NewEvent {
             kind: EventKind::CustomerBlacklisted,
             subject: Subject::Customer(customer),
@@ -125,6 +135,14 @@ impl BlacklistService {
             return Err(BlacklistError::NotFound);
         }
         db::orders::unblacklist_customer(&mut tx, customer, now).await?;
+        note(
+            &mut tx,
+            actor,
+            customer,
+            "Taken off the blacklist: new orders are accepted again.",
+            now,
+        )
+        .await?;
         let event = NewEvent {
             kind: EventKind::CustomerUnblacklisted,
             subject: Subject::Customer(customer),
@@ -134,4 +152,22 @@ impl BlacklistService {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The customer's History entry of a blacklist change.
+async fn note(
+    tx: &mut db::Tx,
+    actor: &Actor,
+    customer: CustomerId,
+    said: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let entry = NewHistoryEntry {
+        customer_id: customer,
+        kind: HistoryKind::Blacklist,
+        body: history::entry_body(said),
+        order_id: None,
+        author_id: actor.user_id,
+    };
+    db::history::add(tx, &entry, now).await.map(drop)
 }

@@ -454,6 +454,7 @@ both_backends! {
         assert!(scalar(&app.db, &format!("SELECT COUNT(*) FROM blacklist WHERE customer_id = {id}")).await >= 2);
         let page = app.get_page(&format!("/customers/{id}")).await;
         assert!(page.has("#blacklisted a[href='/blacklist']") && !page.has("#blacklist-button"));
+        assert!(page.text("#history").contains("Blacklisted (Chargeback fraud)"), "the History says so: {}", page.text("#history"));
         let again = app.post_form(&format!("/customers/{id}/blacklist"), &[("confirm", "yes"), ("reason", "again")]).await;
         assert_eq!(again.status().as_u16(), 303);
 
