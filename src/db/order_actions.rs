@@ -65,17 +65,26 @@ pub async fn fulfillment(
     const SQL: &str = "SELECT f.id, f.order_id, o.customer_id, f.order_item_id, f.status, i.product_name \
                        FROM fulfillments f JOIN orders o ON o.id = f.order_id \
                        LEFT JOIN order_items i ON i.id = f.order_item_id WHERE f.id = $1";
-    let row: Option<(i64, i64, i64, Option<i64>, String, Option<String>)> =
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        order_id: i64,
+        customer_id: i64,
+        order_item_id: Option<i64>,
+        status: String,
+        product_name: Option<String>,
+    }
+    let row: Option<Row> =
         on_conn!(conn.reborrow(), c => sqlx::query_as(SQL).bind(id.0).fetch_optional(c).await)?;
-    row.map(|(id, order, customer, item, status, product)| {
+    row.map(|r| {
         Ok(FulfillmentFacts {
-            id: FulfillmentId(id),
-            order_id: OrderId(order),
-            customer_id: CustomerId(customer),
-            order_item_id: item,
-            status: FulfillmentStatus::from_key(&status)
-                .ok_or_else(|| DbError::corrupt("fulfillments", id, "status", &status))?,
-            product_name: product,
+            id: FulfillmentId(r.id),
+            order_id: OrderId(r.order_id),
+            customer_id: CustomerId(r.customer_id),
+            order_item_id: r.order_item_id,
+            status: FulfillmentStatus::from_key(&r.status)
+                .ok_or_else(|| DbError::corrupt("fulfillments", r.id, "status", &r.status))?,
+            product_name: r.product_name,
         })
     })
     .transpose()

@@ -219,9 +219,14 @@ impl PaymentService {
             Some(key) => format!("{}:{key}", kind.key()),
             None => format!("{}:{}", kind.key(), random_token(16)?),
         };
-        let (charge, amount) = self
-            .reserve(id, kind, amount, reason, &key, origin, now)
-            .await?;
+        let wanted = Wanted {
+            kind,
+            amount,
+            reason,
+            key: &key,
+            origin,
+        };
+        let (charge, amount) = self.reserve(id, &wanted, now).await?;
         let reversal = charge.reversal_id;
         let gateway = match self.gateways.for_mid(&charge.mid) {
             Ok(gateway) => gateway,
@@ -401,13 +406,16 @@ impl PaymentService {
     async fn reserve(
         &self,
         id: TransactionId,
-        kind: TransactionKind,
-        amount: Option<MinorUnits>,
-        reason: &str,
-        key: &str,
-        origin: Origin,
+        wanted: &Wanted<'_>,
         now: DateTime<Utc>,
     ) -> Result<(ChargeFacts, Money), PaymentError> {
+        let Wanted {
+            kind,
+            amount,
+            reason,
+            key,
+            origin,
+        } = *wanted;
         let mut tx = self.db.begin().await?;
         let Some(mut charge) = db::orders::charge_for_update(&mut tx, id, now).await? else {
             return Err(PaymentError::NotFound);
@@ -451,6 +459,16 @@ impl PaymentService {
         tx.commit().await?;
         Ok((charge, amount))
     }
+}
+
+/// A reversal as asked for, checked and reserved by `reserve`.
+#[derive(Clone, Copy)]
+struct Wanted<'a> {
+    kind: TransactionKind,
+    amount: Option<MinorUnits>,
+    reason: &'a str,
+    key: &'a str,
+    origin: Origin,
 }
 
 /// Writes the customer's confirmation of an approved refund or void to the outbox, in the

@@ -19,10 +19,12 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use common::{bare_page, ms, time_gets};
 use helpers::{Backend, PASSWORD, TestApp, spawn_app};
 use recoup::db::Db;
 
@@ -111,50 +113,10 @@ struct Stats {
     bare: Duration,
 }
 
-/// Median and 95th percentile of `ROUNDS` GETs of `url`, and the last body.
-async fn time_gets(client: &reqwest::Client, url: &str) -> (Duration, Duration, Bytes) {
-    let mut times = Vec::with_capacity(ROUNDS);
-    let mut body = Bytes::new();
-    for _ in 0..ROUNDS {
-        let started = Instant::now();
-        let response = client.get(url).send().await.unwrap();
-        assert_eq!(response.status().as_u16(), 200, "{url}");
-        body = response.bytes().await.unwrap();
-        times.push(started.elapsed());
-    }
-    times.sort();
-    (times[ROUNDS / 2], times[ROUNDS * 95 / 100], body)
-}
-
-/// A bare actix-web server on one worker that answers `GET /` with `body` as HTML, and nothing
-/// else: the baseline every page is compared with.
-async fn bare_server(body: Bytes) -> String {
-    let server = HttpServer::new(move || {
-        let body = body.clone();
-        App::new().route(
-            "/",
-            web::get().to(move || {
-                let body = body.clone();
-                async move {
-                    HttpResponse::Ok()
-                        .content_type("text/html; charset=utf-8")
-                        .body(body)
-                }
-            }),
-        )
-    })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let address = format!("http://{}/", server.addrs()[0]);
-    tokio::spawn(server.run());
-    address
-}
-
 async fn measure(app: &TestApp, path: &str) -> Stats {
-    let (median, p95, body) = time_gets(&app.client, &app.url(path)).await;
-    let bare_url = bare_server(body).await;
-    let (bare, _, _) = time_gets(&helpers::new_client(), &bare_url).await;
+    let (median, p95, body) = time_gets(&app.client, &app.url(path), ROUNDS, 0).await;
+    let bare_url = bare_page(body).await;
+    let (bare, _, _) = time_gets(&helpers::new_client(), &bare_url, ROUNDS, 0).await;
     Stats { median, p95, bare }
 }
 
@@ -190,18 +152,14 @@ async fn run(backend: Backend) -> Option<Vec<Stats>> {
             .await;
     }
     // The baseline for a sign-in is a bare handler's answer of the same size: the redirect.
-    let bare_url = bare_server(Bytes::new()).await;
-    let (bare, _, _) = time_gets(&helpers::new_client(), &bare_url).await;
+    let bare_url = bare_page(Bytes::new()).await;
+    let (bare, _, _) = time_gets(&helpers::new_client(), &bare_url, ROUNDS, 0).await;
     stats.push(Stats {
         median: started.elapsed() / 10,
         p95: started.elapsed() / 10,
         bare,
     });
     Some(stats)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 /// The process's peak resident memory in kB, from `/proc/self/status`.
@@ -219,8 +177,8 @@ fn peak_kb() -> Option<u64> {
 #[tokio::main]
 async fn main() {
     // Memory baseline: the process with a bare handler served and measured, before any portal.
-    let bare_url = bare_server(Bytes::from_static(b"<!doctype html><p>bare</p>")).await;
-    time_gets(&helpers::new_client(), &bare_url).await;
+    let bare_url = bare_page(Bytes::from_static(b"<!doctype html><p>bare</p>")).await;
+    time_gets(&helpers::new_client(), &bare_url, ROUNDS, 0).await;
     let bare_peak = peak_kb();
     let sqlite = run(Backend::Sqlite).await.expect("SQLite run");
     let postgres = run(Backend::Postgres).await;

@@ -18,11 +18,17 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+#[allow(
+    dead_code,
+    reason = "this bench times POSTs: the GET timer is not used"
+)]
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use common::{bare_server, ms};
 use helpers::{Backend, TestApp, new_client, spawn_app};
 use recoup::domain::catalogue::{CampaignDraft, ProductDraft, SalesRoute};
 use recoup::domain::event::Actor;
@@ -185,40 +191,20 @@ async fn hammer(
     (run, last)
 }
 
-/// A bare actix-web server on one worker answering any POST with `body` as JSON.
-async fn bare_server(body: Bytes) -> String {
-    let server = HttpServer::new(move || {
-        let body = body.clone();
-        App::new().default_service(web::to(move || {
-            let body = body.clone();
-            async move {
-                HttpResponse::Created()
-                    .content_type("application/json")
-                    .body(body)
-            }
-        }))
-    })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let address = format!("http://{}/", server.addrs()[0]);
-    tokio::spawn(server.run());
-    address
-}
-
 async fn run(backend: Backend) -> Option<(Run, Run)> {
     let app = spawn_app(backend).await?;
     let (campaign, product, key) = set_up(&app).await;
     let body: Arc<dyn Fn(usize) -> Value + Send + Sync> =
         Arc::new(move |n| order(campaign, product, n));
     let (orders, last) = hammer(app.url("/api/v1/orders"), Some(key), body.clone()).await;
-    let bare_url = bare_server(last).await;
+    let bare_url = bare_server(
+        actix_web::http::StatusCode::CREATED,
+        "application/json",
+        last,
+    )
+    .await;
     let (bare, _) = hammer(bare_url, None, body).await;
     Some((orders, bare))
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn peak_kb() -> Option<u64> {

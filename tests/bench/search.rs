@@ -21,10 +21,11 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use actix_web::web::Bytes;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use common::{bare_page, ms, time_gets};
 use helpers::{Backend, PASSWORD, TestApp, spawn_app};
 use recoup::db::Db;
 use recoup::domain::customer::{SearchDraft, SearchFilters};
@@ -43,47 +44,6 @@ struct Stats {
     p95: Duration,
     /// The same bytes from a bare actix-web handler, in the same run.
     bare: Duration,
-}
-
-/// p50 and p95 of `ROUNDS` GETs of `url` (after a warm-up tenth), and the last body.
-async fn time_gets(client: &reqwest::Client, url: &str) -> (Duration, Duration, Bytes) {
-    let mut times = Vec::with_capacity(ROUNDS);
-    let mut body = Bytes::new();
-    for round in 0..ROUNDS + ROUNDS / 10 {
-        let started = Instant::now();
-        let response = client.get(url).send().await.unwrap();
-        assert_eq!(response.status().as_u16(), 200, "{url}");
-        body = response.bytes().await.unwrap();
-        if round >= ROUNDS / 10 {
-            times.push(started.elapsed());
-        }
-    }
-    times.sort();
-    (times[ROUNDS / 2], times[ROUNDS * 95 / 100], body)
-}
-
-/// A bare actix-web server on one worker answering `GET /` with `body` as HTML.
-async fn bare_server(body: Bytes) -> String {
-    let server = HttpServer::new(move || {
-        let body = body.clone();
-        App::new().route(
-            "/",
-            web::get().to(move || {
-                let body = body.clone();
-                async move {
-                    HttpResponse::Ok()
-                        .content_type("text/html; charset=utf-8")
-                        .body(body)
-                }
-            }),
-        )
-    })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let address = format!("http://{}/", server.addrs()[0]);
-    tokio::spawn(server.run());
-    address
 }
 
 async fn text(db: &Db, sql: &str) -> String {
@@ -236,9 +196,9 @@ async fn plan(app: &TestApp, filters: &SearchFilters) -> Vec<String> {
 }
 
 async fn measure(app: &TestApp, name: String, path: &str) -> Stats {
-    let (p50, p95, body) = time_gets(&app.client, &app.url(path)).await;
-    let bare_url = bare_server(body).await;
-    let (bare, _, _) = time_gets(&helpers::new_client(), &bare_url).await;
+    let (p50, p95, body) = time_gets(&app.client, &app.url(path), ROUNDS, ROUNDS / 10).await;
+    let bare_url = bare_page(body).await;
+    let (bare, _, _) = time_gets(&helpers::new_client(), &bare_url, ROUNDS, ROUNDS / 10).await;
     Stats {
         name,
         p50,
@@ -280,10 +240,6 @@ async fn run(backend: Backend, customers: u64) -> Option<Vec<Stats>> {
         .await,
     );
     Some(stats)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 #[tokio::main]
