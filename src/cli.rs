@@ -206,11 +206,12 @@ async fn worker(settings: &Settings) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let db = open_database(settings).await?;
     let services = services(db, settings, Arc::new(SystemClock))?;
+    // Listening before saying it runs: a SIGTERM sent once the line is read must be caught.
+    let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let name = crate::worker::worker_name("worker");
     let jobs = tokio::spawn(crate::worker::run(services.runner(&name), stopped));
     say(&format!("Recoup worker {name} is running background jobs."))?;
-    let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}

@@ -22,6 +22,7 @@ pub mod recycle;
 pub mod refund_queue;
 pub mod roles;
 pub mod sessions;
+pub mod subscriptions;
 pub mod test_gateway;
 pub mod users;
 

@@ -27,6 +27,7 @@ pub mod recycle;
 pub mod refund_queue;
 pub mod routing;
 pub mod sale;
+pub mod subscription;
 pub mod test_gateway;
 pub mod user;
 

@@ -24,6 +24,7 @@ pub mod recycle;
 pub mod refund_queue;
 pub mod roles;
 pub mod routing;
+pub mod subscriptions;
 pub mod users;
 
 use std::sync::Arc;
@@ -53,6 +54,7 @@ pub use recycle::RecycleService;
 pub use refund_queue::RefundQueueService;
 pub use roles::RoleService;
 pub use routing::RoutingService;
+pub use subscriptions::SubscriptionService;
 pub use users::UserService;
 
 /// What the services are built from, once at start-up.
@@ -92,6 +94,7 @@ pub struct Services {
     pub jobs: JobService,
     pub emails: EmailService,
     pub customers: CustomerService,
+    pub subscriptions: SubscriptionService,
     db: Db,
     clock: Arc<dyn Clock>,
     mailer: Option<crate::mail::Mailer>,
@@ -118,6 +121,16 @@ impl Services {
             payments,
             blacklist: BlacklistService::new(db.clone(), clock.clone()),
             reasons: ReasonService::new(db.clone(), clock.clone()),
+            subscriptions: SubscriptionService::new(
+                db.clone(),
+                clock.clone(),
+                OrderService::new(
+                    db.clone(),
+                    clock.clone(),
+                    gateways.clone(),
+                    fingerprint_key.clone(),
+                ),
+            ),
             orders: OrderService::new(db.clone(), clock.clone(), gateways, fingerprint_key.clone()),
             auth: AuthService::new(db.clone(), clock.clone(), hasher.clone(), session_policy),
             users: UserService::new(db.clone(), clock.clone(), hasher),

@@ -1213,3 +1213,116 @@ fn random_u64() -> Result<u64, Unexpected> {
     getrandom::fill(&mut bytes).map_err(|e| Unexpected::Random(e.to_string()))?;
     Ok(u64::from_le_bytes(bytes))
 }
+
+/// A charge of a card on file on the one MID a subscription bills on (a force bill, a skipped
+/// trial): no routing and no cascade. Made by [`OrderService::charge_on_file`] and written on
+/// the subscription's order by [`OrderService::record_on_file`], as a sale's charges are.
+pub struct OnFileCharge {
+    notes: Vec<RouteNote>,
+    attempt: Attempt,
+    amount: Money,
+}
+
+impl OnFileCharge {
+    pub fn approved(&self) -> bool {
+        self.attempt.approved()
+    }
+
+    /// The idempotency key the charge was made (and its transaction is recorded) under.
+    pub fn key(&self) -> &str {
+        &self.attempt.key
+    }
+
+    pub fn amount(&self) -> Money {
+        self.amount
+    }
+
+    pub fn decline_class(&self) -> Option<DeclineClass> {
+        self.attempt.class
+    }
+
+    /// The gateway's code and text, or that it did not answer.
+    pub fn response(&self) -> String {
+        self.attempt.reply.as_ref().map_or_else(
+            || "no answer from the gateway".to_owned(),
+            |r| format!("{} {}", r.code, r.text),
+        )
+    }
+}
+
+impl OrderService {
+    /// Whether `mid` may take `amount` from `card` now: enabled, taking the card, under its
+    /// monthly cap (R-MID-2, R-MID-3).
+    pub async fn may_charge_on_file(
+        &self,
+        mid: &Mid,
+        card: &crate::domain::order::PaymentMethod,
+        amount: Money,
+    ) -> Result<Result<(), crate::domain::sale::PassedOver>, SaleError> {
+        let payment = Payment::Card(crate::domain::card::Bin {
+            brand: card.brand,
+            card_type: card.card_type,
+        });
+        let month = self.month_total(mid, self.clock.now()).await?;
+        Ok(may_take(mid, payment, amount, month))
+    }
+
+    /// Charges `amount` to the card token `token` on `mid` alone, under `base_key` (the same
+    /// key answers the gateway's first answer again: R-TG-4).
+    pub async fn charge_on_file(
+        &self,
+        mid: Mid,
+        token: &str,
+        amount: Money,
+        base_key: &str,
+    ) -> Result<OnFileCharge, SaleError> {
+        let mut routing = Routing::default();
+        self.charge(
+            &mut routing,
+            mid,
+            base_key,
+            amount,
+            Instrument::Token(token),
+        )
+        .await?;
+        let Routing {
+            notes,
+            mut attempts,
+            ..
+        } = routing;
+        match attempts.pop() {
+            Some(attempt) => Ok(OnFileCharge {
+                notes,
+                attempt,
+                amount,
+            }),
+            // No gateway could be asked (no connector for the MID's provider): nothing charged.
+            None => Err(SaleError::GatewayFailed(
+                notes.last().map(ToString::to_string).unwrap_or_default(),
+            )),
+        }
+    }
+
+    /// Writes `charge` on `order` in the caller's transaction: its notes and its transaction.
+    /// `AlreadyRecorded` when its key was recorded before (the same bill sent twice).
+    pub async fn record_on_file(
+        &self,
+        tx: &mut Tx,
+        order: OrderId,
+        payment_method: PaymentMethodId,
+        charge: &OnFileCharge,
+        now: DateTime<Utc>,
+    ) -> Result<(), SaleError> {
+        let notes: Vec<String> = charge.notes.iter().map(ToString::to_string).collect();
+        db::orders::insert_notes(&mut *tx, order, &notes, now).await?;
+        self.record_attempt(
+            tx,
+            order,
+            payment_method,
+            &charge.attempt,
+            charge.amount,
+            now,
+        )
+        .await
+    }
+}

@@ -17,6 +17,7 @@ pub mod orders;
 pub mod page;
 mod recycle;
 mod refund_queue;
+mod subscriptions;
 
 use std::sync::LazyLock;
 
@@ -148,6 +149,19 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(POST "/orders/{id}/rerun", Needs(CustomersAct), orders::rerun::rerun),
         route!(POST "/fulfillments/{id}/reship", Needs(CustomersAct), orders::actions::reship),
         route!(POST "/fulfillments/{id}/cancel", Needs(CustomersAct), orders::actions::cancel_fulfillment),
+        // Purchase details (R-CS-6, R-CS-7)
+        route!(GET "/subscriptions/{id}", Needs(CustomersView), subscriptions::show::show),
+        route!(POST "/subscriptions/{id}/trial/restart", Needs(CustomersAct), subscriptions::trial::restart),
+        route!(POST "/subscriptions/{id}/trial/skip", Needs(CustomersAct), subscriptions::trial::skip),
+        route!(POST "/subscriptions/{id}/trial/stop", Needs(CustomersAct), subscriptions::trial::stop),
+        route!(POST "/subscriptions/{id}/option", Needs(CustomersAct), subscriptions::option::change),
+        route!(POST "/subscriptions/{id}/price", Needs(CustomersAct), subscriptions::price::change),
+        route!(POST "/subscriptions/{id}/price/preview", Needs(CustomersAct), subscriptions::price::preview),
+        route!(POST "/subscriptions/{id}/next-bill", Needs(CustomersAct), subscriptions::next_bill::change),
+        route!(POST "/subscriptions/{id}/cancel", Needs(CustomersAct), subscriptions::cancel::cancel),
+        route!(POST "/subscriptions/{id}/pause", Needs(CustomersAct), subscriptions::pause::pause),
+        route!(POST "/subscriptions/{id}/resume", Needs(CustomersAct), subscriptions::pause::resume),
+        route!(POST "/subscriptions/{id}/force-bill", Needs(CustomersAct), subscriptions::force_bill::force_bill),
         // Admin
         route!(GET "/admin", AnyOf(&Permission::ADMIN_AREA), admin::index),
         route!(GET "/admin/users", Needs(UsersManage), admin::users::list),
@@ -181,6 +195,9 @@ pub fn route_table() -> Vec<RouteDef> {
         route!(POST "/api/v1/transactions/{id}/refund", ApiKey, api::transactions::refund),
         route!(POST "/api/v1/transactions/{id}/void", ApiKey, api::transactions::void),
         route!(GET "/api/v1/customers", ApiKey, api::customers::find),
+        route!(POST "/api/v1/subscriptions/{id}/cancel", ApiKey, api::subscriptions::cancel),
+        route!(POST "/api/v1/subscriptions/{id}/pause", ApiKey, api::subscriptions::pause),
+        route!(POST "/api/v1/subscriptions/{id}/resume", ApiKey, api::subscriptions::resume),
     ]
 }
 

@@ -140,6 +140,8 @@ struct Fixtures {
     orders: Vec<recoup::domain::ids::OrderId>,
     /// The customer of those orders.
     customer: recoup::domain::ids::CustomerId,
+    /// The approved order's subscription (its purchase details page).
+    subscriptions: Vec<recoup::domain::ids::SubscriptionId>,
 }
 
 impl Fixtures {
@@ -225,7 +227,18 @@ impl Fixtures {
             .add_note(&actor, customer, &note)
             .await
             .unwrap();
+        let subscriptions = app
+            .services
+            .orders
+            .details(orders[0])
+            .await
+            .unwrap()
+            .subscriptions
+            .iter()
+            .map(|s| s.id)
+            .collect();
         Self {
+            subscriptions,
             customer,
             product,
             campaign,
@@ -268,6 +281,9 @@ impl Fixtures {
                 .map(|f| format!("/customers/{}/edit/{}", self.customer, f.key()))
                 .collect(),
             "/customers/{id}/notes/new" => with(vec![self.customer.to_string()]),
+            "/subscriptions/{id}" => {
+                with(self.subscriptions.iter().map(ToString::to_string).collect())
+            }
             // Each gateway's "Activate" link leads here with its provider.
             "/mids/new" => std::iter::once(route.to_owned())
                 .chain(Provider::all().map(|p| format!("{route}?provider={}", p.key())))

@@ -103,6 +103,18 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("POST", "/transactions/{id}/refund", CS),
     ("POST", "/transactions/{id}/resend-email", CS),
     ("POST", "/orders/{id}/cancel", CS),
+    ("GET", "/subscriptions/{id}", CS),
+    ("POST", "/subscriptions/{id}/trial/restart", CS),
+    ("POST", "/subscriptions/{id}/trial/skip", CS),
+    ("POST", "/subscriptions/{id}/trial/stop", CS),
+    ("POST", "/subscriptions/{id}/option", CS),
+    ("POST", "/subscriptions/{id}/price", CS),
+    ("POST", "/subscriptions/{id}/price/preview", CS),
+    ("POST", "/subscriptions/{id}/next-bill", CS),
+    ("POST", "/subscriptions/{id}/cancel", CS),
+    ("POST", "/subscriptions/{id}/pause", CS),
+    ("POST", "/subscriptions/{id}/resume", CS),
+    ("POST", "/subscriptions/{id}/force-bill", CS),
     ("POST", "/orders/{id}/refund", CS),
     ("POST", "/orders/{id}/resend-welcome", CS),
     ("POST", "/orders/{id}/rerun", CS),
@@ -139,6 +151,9 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/v1/transactions/{id}/refund", API_KEY),
     ("POST", "/api/v1/transactions/{id}/void", API_KEY),
     ("GET", "/api/v1/customers", API_KEY),
+    ("POST", "/api/v1/subscriptions/{id}/cancel", API_KEY),
+    ("POST", "/api/v1/subscriptions/{id}/pause", API_KEY),
+    ("POST", "/api/v1/subscriptions/{id}/resume", API_KEY),
 ];
 
 #[test]
@@ -230,6 +245,11 @@ fn concrete(pattern: &str, ids: &Ids) -> String {
             &format!("/fulfillments/{}", ids.fulfillment),
         )
         .replace("/admin/jobs/{id}", &format!("/admin/jobs/{}", ids.job))
+        .replace("/api/v1/subscriptions/{id}", "/api/v1/subscriptions/1")
+        .replace(
+            "/subscriptions/{id}",
+            &format!("/subscriptions/{}", ids.subscription),
+        )
         .replace(
             "/customers/{customer}/emails/{id}",
             &format!("/customers/{}/emails/{}", ids.customer, ids.email),
@@ -257,6 +277,7 @@ struct Ids {
     fulfillment: String,
     job: String,
     email: String,
+    subscription: String,
 }
 
 /// `path` with the first character of each segment percent-encoded in turn, in upper and in
@@ -415,6 +436,7 @@ both_backends! {
             fulfillment: fulfillment(&app, order).await,
             job: failed_job(&app).await,
             email: crate::orders::scalar(&app.db, &format!("SELECT MIN(id) FROM outbox WHERE order_id = {order}")).await.to_string(),
+            subscription: app.services.orders.details(order).await.unwrap().subscriptions[0].id.to_string(),
         };
         for who in ALL.iter().filter(|w| **w != "anonymous") {
             app.create_user(&format!("matrix.{}@example.com", who.replace('_', ".")), "Matrix User", who).await;
@@ -467,6 +489,7 @@ both_backends! {
         let ids = Ids {
             user: "1".into(), role: "1".into(), mid: "1".into(), recycle: "1".into(), profile: "1".into(), mapping: "1".into(), bin: "1".into(), api_key: "1".into(), product: "1".into(), campaign: "1".into(), order: "1".into(), transaction: "1".into(), customer: "1".into(),
             reason: "1".into(), refund_queue: "1".into(), fulfillment: "1".into(), job: "1".into(), email: "1".into(),
+            subscription: "1".into(),
         };
         let table = route_table();
         let mut paths: Vec<&str> = Vec::new();

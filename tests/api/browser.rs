@@ -132,7 +132,8 @@ async fn admin_creates_a_cs_agent_who_cannot_see_admin() {
         .await;
     let nav = browser.texts("nav.mainnav a").await;
     assert!(
-        !nav.iter().any(|l| l == "Admin" || l == "MIDs") && nav.iter().any(|l| l == "Customer Service"),
+        !nav.iter().any(|l| l == "Admin" || l == "MIDs")
+            && nav.iter().any(|l| l == "Customer Service"),
         "{nav:?}"
     );
     browser.goto(&app, "/admin/users").await;

@@ -44,4 +44,5 @@ mod refund_queue;
 mod rerun;
 mod rules;
 mod security;
+mod subscriptions;
 mod ui;

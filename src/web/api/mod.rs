@@ -13,6 +13,7 @@ mod json;
 pub mod openapi;
 pub mod order_actions;
 pub mod orders;
+pub mod subscriptions;
 pub mod transactions;
 
 use std::collections::BTreeMap;
