@@ -11,7 +11,7 @@ use recoup::services::orders::SaleError;
 
 use crate::both_backends;
 use crate::helpers::{Page, TestApp, page_of};
-use crate::orders::{Shop, actor, sale, scalar, shop};
+use crate::orders::{Shop, actor, execute, sale, scalar, shop};
 
 /// One text value read with raw SQL.
 async fn text(db: &Db, sql: &str) -> String {
@@ -130,6 +130,19 @@ both_backends! {
         assert!(found(&app, SearchDraft { from: "2026-11-03".into(), to: "2026-11-03".into(), ..d() }).await.is_empty());
         assert_eq!(found(&app, SearchDraft { last4: "1111".into(), from: "2026-11-01".into(), to: "2026-11-02".into(), ..d() }).await, [a2, a1]);
         assert!(found(&app, SearchDraft { last4: "1111".into(), from: "2026-11-03".into(), ..d() }).await.is_empty());
+        // A last 4 that hundreds of cards share (generated data's test cards) is searched newest
+        // first on SQLite: the same orders are found.
+        let fingerprint = "0".repeat(64);
+        execute(&app.db, &format!(
+            "INSERT INTO payment_methods (customer_id, provider, token, brand, card_type, first6, last4, exp_month, exp_year, fingerprint, created_at) \
+             SELECT {grace}, 'test', '', 'visa', 'credit', '411111', '1111', 12, 2031, '{fingerprint}', '2026-11-01T00:00:00+00:00' FROM orders o \
+             CROSS JOIN (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5) a \
+             CROSS JOIN (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5) b \
+             CROSS JOIN (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5) c \
+             CROSS JOIN (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5) e", grace = p.grace)).await;
+        assert!(scalar(&app.db, "SELECT COUNT(*) FROM payment_methods WHERE last4 = '1111'").await >= 500);
+        assert_eq!(found(&app, SearchDraft { last4: "1111".into(), ..d() }).await, [a2, a1]);
+        assert_eq!(found(&app, SearchDraft { last4: "1111".into(), from: "2026-11-01".into(), to: "2026-11-02".into(), ..d() }).await, [a2, a1]);
 
         // Keyset pages of 3 over five orders: 3 then 2, no overlap, nothing skipped.
         order_for(&app, &p.shop, ADA, "4111111111111111").await;
