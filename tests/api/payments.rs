@@ -210,3 +210,29 @@ both_backends! {
         assert!(matches!(app.services.blacklist.add(&lead, recoup::domain::ids::CustomerId(999_999), "").await, Err(BlacklistError::NotFound)));
     }
 }
+
+both_backends! {
+    /// The refund form's amount: 0, -1, 1.999, 1e309, text and more than is left are each
+    /// refused next to the field (the last saying how much is left), and nothing is refunded.
+    async fn r_cs_2_bad_refund_amounts_are_refused_by_the_field(app) {
+        let sale_id = charge(&app, "4111111111111111").await;
+        app.clock.advance(chrono::Duration::hours(25));
+        app.login_as_new("cs_agent").await;
+        for amount in ["0", "-1", "1.999", "1e309", "ten", "20.00"] {
+            let response = app
+                .post_form(
+                    &format!("/transactions/{sale_id}/refund"),
+                    &[("confirm", "yes"), ("amount", amount), ("reason", "Customer request"), ("key", &format!("k-{amount}"))],
+                )
+                .await;
+            assert_eq!(response.status(), 422, "amount {amount}");
+            let page = crate::helpers::Page::parse(&response.text().await.unwrap());
+            let message = page.field_error("amount").unwrap_or_else(|| panic!("no message for {amount}"));
+            if amount == "20.00" {
+                assert!(message.contains("19.99"), "says how much is left: {message}");
+            }
+        }
+        let refunds = scalar(&app.db, &format!("SELECT COUNT(*) FROM transactions WHERE parent_id = {sale_id}")).await;
+        assert_eq!(refunds, 0, "nothing refunded");
+    }
+}

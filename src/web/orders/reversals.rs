@@ -8,6 +8,7 @@ use askama::Template;
 use crate::domain::FieldErrors;
 use crate::domain::ids::TransactionId;
 use crate::domain::money::Money;
+use crate::domain::payment::Refusal;
 use crate::domain::reason::{self, ReasonKind};
 use crate::error::AppError;
 use crate::services::Services;
@@ -92,7 +93,7 @@ async fn act(
     } else {
         ("Void", "Void")
     };
-    if !errors.is_empty() || form.confirm != "yes" || form.key.trim().is_empty() {
+    let confirm_page = |form: ReversalForm, errors: FieldErrors, active: Vec<String>| {
         let what = match amount {
             Some(amount) => amount.to_string(),
             None if refund => "all that is left".to_owned(),
@@ -108,11 +109,11 @@ async fn act(
                 "/transactions/{id}/{}",
                 if refund { "refund" } else { "void" }
             ),
-            back,
+            back: back.clone(),
             button,
             form,
             refund,
-            reasons: active.into_iter().map(|r| r.label).collect(),
+            reasons: active,
             other_value: reason::OTHER,
             errors,
         };
@@ -121,7 +122,11 @@ async fn act(
         } else {
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
         };
-        return render_status(status, &page);
+        render_status(status, &page)
+    };
+    let labels: Vec<String> = active.iter().map(|r| r.label.clone()).collect();
+    if !errors.is_empty() || form.confirm != "yes" || form.key.trim().is_empty() {
+        return confirm_page(form, errors, labels);
     }
     let asked = Asked {
         reason: &picked,
@@ -160,6 +165,19 @@ async fn act(
                 "This was submitted already; it was done once.",
             );
             Ok(crate::web::page::see_other(&back))
+        }
+        // An amount beyond what is left: said by the field, the form kept (a new key, since
+        // this one made nothing).
+        Err(e @ PaymentError::Refused(Refusal::MoreThanLeft(_) | Refusal::NothingLeft))
+            if refund =>
+        {
+            let mut errors = FieldErrors::default();
+            errors.push("amount", e.to_string());
+            let form = ReversalForm {
+                key: crate::services::random_token(12)?,
+                ..form
+            };
+            confirm_page(form, errors, labels)
         }
         Err(e @ PaymentError::Refused(_)) => {
             ctx.flash(FlashKind::Error, e.to_string());
