@@ -14,11 +14,10 @@ use crate::domain::customer::{
 };
 use crate::domain::decline::DeclineClass;
 use crate::domain::ids::{
-    CampaignId, CustomerId, FulfillmentId, MidId, OrderId, ProductId, SubscriptionId, TransactionId,
+    CampaignId, CustomerId, FulfillmentId, MidId, OrderId, SubscriptionId, TransactionId,
 };
 use crate::domain::order::{
-    Address, Fulfillment, FulfillmentStatus, OrderKind, OrderStatus, Subscription,
-    SubscriptionStatus, Transaction,
+    Address, Fulfillment, FulfillmentStatus, OrderKind, OrderStatus, Subscription, Transaction,
 };
 use crate::domain::page::{KeysetPage, KeysetRequest};
 use crate::domain::payment::{TransactionKind, TransactionResult};
@@ -480,49 +479,7 @@ pub async fn orders(
     Ok(KeysetPage { items, next, total })
 }
 
-#[derive(sqlx::FromRow)]
-struct SubscriptionRow {
-    id: i64,
-    order_id: i64,
-    customer_id: i64,
-    product_id: i64,
-    product_name: String,
-    mid_id: i64,
-    status: String,
-    option_name: Option<String>,
-    quantity: i64,
-    unit_price_minor: i64,
-    price_minor: i64,
-    currency: String,
-    cycle_days: i64,
-    next_bill_at: Option<DateTime<Utc>>,
-}
-
-impl TryFrom<SubscriptionRow> for Subscription {
-    type Error = DbError;
-
-    fn try_from(r: SubscriptionRow) -> Result<Self, DbError> {
-        const T: &str = "subscriptions";
-        let count =
-            |column, n: i64| u32::try_from(n).map_err(|_| DbError::corrupt(T, r.id, column, n));
-        Ok(Subscription {
-            id: SubscriptionId(r.id),
-            order_id: OrderId(r.order_id),
-            customer_id: CustomerId(r.customer_id),
-            product_id: ProductId(r.product_id),
-            mid_id: MidId(r.mid_id),
-            status: SubscriptionStatus::from_key(&r.status)
-                .ok_or_else(|| DbError::corrupt(T, r.id, "status", &r.status))?,
-            quantity: count("quantity", r.quantity)?,
-            unit_price: money(T, r.id, r.unit_price_minor, &r.currency)?,
-            price: money(T, r.id, r.price_minor, &r.currency)?,
-            cycle_days: count("cycle_days", r.cycle_days)?,
-            next_bill_at: r.next_bill_at,
-            option: r.option_name,
-            product_name: r.product_name,
-        })
-    }
-}
+use super::orders::SubscriptionRow;
 
 /// A page of the customer's subscriptions, newest first.
 pub async fn subscriptions(

@@ -628,7 +628,7 @@ impl TryFrom<&TransactionRow> for Transaction {
 }
 
 #[derive(sqlx::FromRow)]
-struct SubscriptionRow {
+pub(super) struct SubscriptionRow {
     id: i64,
     order_id: i64,
     customer_id: i64,
