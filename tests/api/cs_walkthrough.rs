@@ -97,7 +97,9 @@ async fn events(app: &TestApp, kind: &str) -> i64 {
 
 async fn pick_reason(browser: &Browser, label: &str) {
     // The confirmation page loads after the click that asked for it.
-    browser.wait_for("#reason", "the confirmation page's reason list").await;
+    browser
+        .wait_for("#reason", "the confirmation page's reason list")
+        .await;
     browser
         .c()
         .find(Locator::Css("#reason"))
