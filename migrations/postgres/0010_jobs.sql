@@ -5,7 +5,7 @@
 -- again once its lease has run out.
 CREATE TABLE jobs (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('deliver_email', 'retry_refund')),
+    kind TEXT NOT NULL CHECK (kind IN ('deliver_email', 'retry_refund', 'resume_subscription')),
     -- The job's arguments as JSON (ids only: the job reads the current state when it runs).
     payload TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),

@@ -12,15 +12,14 @@ use crate::domain::customer::{
     CardOnFile, CustomerOrder, CustomerProfile, CustomerTransaction, OrderProduct, SearchFilters,
     SearchPage, SearchRow, prefix_end,
 };
-use crate::domain::decline::DeclineClass;
 use crate::domain::ids::{
-    CampaignId, CustomerId, FulfillmentId, MidId, OrderId, SubscriptionId, TransactionId,
+    CampaignId, CustomerId, FulfillmentId, OrderId, SubscriptionId, TransactionId,
 };
+use crate::domain::money::{MinorUnits, Money};
 use crate::domain::order::{
     Address, Fulfillment, FulfillmentStatus, OrderKind, OrderStatus, Subscription, Transaction,
 };
 use crate::domain::page::{KeysetPage, KeysetRequest};
-use crate::domain::payment::{TransactionKind, TransactionResult};
 
 /// A phone number's digits, in SQL. Must stay identical to the expression of
 /// `customers_phone_digits_idx` (migration 0011), or the index is not used.
@@ -28,6 +27,33 @@ const PHONE_DIGITS: &str = "replace(replace(replace(replace(replace(replace(cu.p
 
 fn limit_of(size: u32) -> i64 {
     i64::from(size) + 1
+}
+
+/// The rows of one of a customer's lists (the profile's tabs, History, Emails): a keyset page's
+/// worth plus one, which only says more follow, and how many the customer has in all. `sql`
+/// binds the customer ($1), whether the page follows a key ($2, 0 or 1), that key ($3) and the
+/// limit ($4), newest first; `count` binds the customer.
+pub(super) async fn page_rows<R, K>(
+    conn: &mut Conn<'_>,
+    sql: &'static str,
+    count: &'static str,
+    customer: CustomerId,
+    page: &KeysetRequest<K>,
+) -> Result<(Vec<R>, i64), DbError>
+where
+    K: Copy + Into<i64>,
+    R: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    let after = page.after.map_or(0, Into::into);
+    let rows: Vec<R> = on_conn!(conn.reborrow(), c => sqlx::query_as(sql)
+        .bind(customer.0).bind(i64::from(page.after.is_some())).bind(after)
+        .bind(limit_of(page.size)).fetch_all(c).await)?;
+    let total: i64 = on_conn!(conn.reborrow(), c => sqlx::query_scalar(count)
+        .bind(customer.0).fetch_one(c).await)?;
+    Ok((rows, total))
 }
 
 // ---- search -------------------------------------------------------------------------------
@@ -340,44 +366,30 @@ pub async fn profile(
     }))
 }
 
-pub async fn set_name(
-    conn: impl Into<Conn<'_>>,
-    id: CustomerId,
-    first: &str,
-    last: &str,
-    now: DateTime<Utc>,
-) -> Result<(), DbError> {
-    let mut conn: Conn<'_> = conn.into();
-    const SQL: &str =
-        "UPDATE customers SET first_name = $2, last_name = $3, updated_at = $4 WHERE id = $1";
-    on_conn!(conn.reborrow(), c => sqlx::query(SQL).bind(id.0).bind(first).bind(last).bind(now)
-        .execute(c).await.map(drop))?;
-    Ok(())
+/// The details a pencil edit writes on the customer's own row; `None` leaves a column as it
+/// is, so two agents saving different fields at once both keep their change. Every edit,
+/// an address's too, moves `updated_at`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ContactEdit<'a> {
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    /// "" takes the phone number off.
+    pub phone: Option<&'a str>,
 }
 
-pub async fn set_email(
+pub async fn set_contact(
     conn: impl Into<Conn<'_>>,
     id: CustomerId,
-    email: &str,
+    edit: ContactEdit<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let mut conn: Conn<'_> = conn.into();
-    const SQL: &str = "UPDATE customers SET email = $2, updated_at = $3 WHERE id = $1";
-    on_conn!(conn.reborrow(), c => sqlx::query(SQL).bind(id.0).bind(email).bind(now)
-        .execute(c).await.map(drop))?;
-    Ok(())
-}
-
-/// Sets the phone number on record; "" takes it off.
-pub async fn set_phone(
-    conn: impl Into<Conn<'_>>,
-    id: CustomerId,
-    phone: &str,
-    now: DateTime<Utc>,
-) -> Result<(), DbError> {
-    let mut conn: Conn<'_> = conn.into();
-    const SQL: &str = "UPDATE customers SET phone = $2, updated_at = $3 WHERE id = $1";
-    on_conn!(conn.reborrow(), c => sqlx::query(SQL).bind(id.0).bind(phone).bind(now)
+    const SQL: &str = "UPDATE customers SET first_name = COALESCE($2, first_name), \
+         last_name = COALESCE($3, last_name), email = COALESCE($4, email), phone = COALESCE($5, phone), \
+         updated_at = $6 WHERE id = $1";
+    on_conn!(conn.reborrow(), c => sqlx::query(SQL).bind(id.0).bind(edit.first_name)
+        .bind(edit.last_name).bind(edit.email).bind(edit.phone).bind(now)
         .execute(c).await.map(drop))?;
     Ok(())
 }
@@ -388,19 +400,16 @@ pub async fn put_address(
     id: CustomerId,
     kind: &str,
     address: &Address,
-    now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let mut conn: Conn<'_> = conn.into();
     const SQL: &str = "INSERT INTO customer_addresses (customer_id, kind, line1, line2, city, state, postal_code, country) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (customer_id, kind) DO UPDATE SET line1 = excluded.line1, line2 = excluded.line2, \
          city = excluded.city, state = excluded.state, postal_code = excluded.postal_code, country = excluded.country";
-    const TOUCH: &str = "UPDATE customers SET updated_at = $2 WHERE id = $1";
     on_conn!(conn.reborrow(), c => sqlx::query(SQL)
         .bind(id.0).bind(kind).bind(&address.line1).bind(&address.line2).bind(&address.city)
         .bind(&address.state).bind(&address.postal_code).bind(&address.country)
         .execute(c).await.map(drop))?;
-    on_conn!(conn.reborrow(), c => sqlx::query(TOUCH).bind(id.0).bind(now).execute(c).await.map(drop))?;
     Ok(())
 }
 
@@ -430,12 +439,8 @@ pub async fn orders(
          c.name AS campaign_name FROM orders o JOIN campaigns c ON c.id = o.campaign_id \
          WHERE o.customer_id = $1 AND ($2 = 0 OR o.id < $3) ORDER BY o.id DESC LIMIT $4";
     const COUNT: &str = "SELECT COUNT(*) FROM orders WHERE customer_id = $1";
-    let rows: Vec<OrderRow> = on_conn!(conn.reborrow(), c => sqlx::query_as(SQL)
-        .bind(customer.0).bind(i64::from(page.after.is_some()))
-        .bind(page.after.map_or(0, |a| a.0)).bind(limit_of(page.size))
-        .fetch_all(c).await)?;
-    let total: i64 = on_conn!(conn.reborrow(), c => sqlx::query_scalar(COUNT)
-        .bind(customer.0).fetch_one(c).await)?;
+    let (rows, total): (Vec<OrderRow>, _) =
+        page_rows(&mut conn, SQL, COUNT, customer, &page).await?;
     let (rows, next) = crate::domain::page::split_keyset(rows, page.size, |r| OrderId(r.id));
     let products: Vec<(i64, String, Option<i64>)> = if rows.is_empty() {
         Vec::new()
@@ -493,37 +498,20 @@ pub async fn subscriptions(
          FROM subscriptions s JOIN order_items i ON i.id = s.order_item_id \
          WHERE s.customer_id = $1 AND ($2 = 0 OR s.id < $3) ORDER BY s.id DESC LIMIT $4";
     const COUNT: &str = "SELECT COUNT(*) FROM subscriptions WHERE customer_id = $1";
-    let rows: Vec<SubscriptionRow> = on_conn!(conn.reborrow(), c => sqlx::query_as(SQL)
-        .bind(customer.0).bind(i64::from(page.after.is_some()))
-        .bind(page.after.map_or(0, |a| a.0)).bind(limit_of(page.size))
-        .fetch_all(c).await)?;
-    let total: i64 = on_conn!(conn.reborrow(), c => sqlx::query_scalar(COUNT)
-        .bind(customer.0).fetch_one(c).await)?;
+    let (rows, total): (Vec<SubscriptionRow>, _) =
+        page_rows(&mut conn, SQL, COUNT, customer, &page).await?;
     let rows = rows
         .into_iter()
         .map(Subscription::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    let (items, next) = crate::domain::page::split_keyset(rows, page.size, |s| s.id);
-    Ok(KeysetPage { items, next, total })
+    Ok(KeysetPage::cut(rows, &page, total, |s| s.id))
 }
 
+/// A transaction's row with its refunds summed and its void noted.
 #[derive(sqlx::FromRow)]
 struct TransactionRow {
-    id: i64,
-    order_id: i64,
-    parent_id: Option<i64>,
-    mid_id: i64,
-    kind: String,
-    amount_minor: i64,
-    currency: String,
-    result: String,
-    response_code: String,
-    response_text: String,
-    decline_class: Option<String>,
-    gateway_reference: Option<String>,
-    settled_at: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-    mid_title: String,
+    #[sqlx(flatten)]
+    transaction: super::orders::TransactionRow,
     refunded: i64,
     voided: i64,
 }
@@ -532,35 +520,15 @@ impl TryFrom<TransactionRow> for CustomerTransaction {
     type Error = DbError;
 
     fn try_from(r: TransactionRow) -> Result<Self, DbError> {
-        const T: &str = "transactions";
-        let bad = |column, value: &str| DbError::corrupt(T, r.id, column, value);
-        let decline_class = match &r.decline_class {
-            None => None,
-            Some(class) => {
-                Some(DeclineClass::from_key(class).ok_or_else(|| bad("decline_class", class))?)
-            }
-        };
-        let amount = money(T, r.id, r.amount_minor, &r.currency)?;
+        let transaction = Transaction::try_from(&r.transaction)?;
         Ok(CustomerTransaction {
-            transaction: Transaction {
-                id: TransactionId(r.id),
-                order_id: OrderId(r.order_id),
-                parent_id: r.parent_id.map(TransactionId),
-                mid_id: MidId(r.mid_id),
-                kind: TransactionKind::from_key(&r.kind).ok_or_else(|| bad("kind", &r.kind))?,
-                amount,
-                result: TransactionResult::from_key(&r.result)
-                    .ok_or_else(|| bad("result", &r.result))?,
-                response_code: r.response_code,
-                response_text: r.response_text,
-                decline_class,
-                gateway_reference: r.gateway_reference,
-                settled_at: r.settled_at,
-                created_at: r.created_at,
-            },
-            mid_title: r.mid_title,
-            refunded: money(T, r.id, r.refunded, &r.currency)?,
+            refunded: Money::new(
+                MinorUnits::from_minor(r.refunded),
+                transaction.amount.currency(),
+            ),
+            mid_title: r.transaction.mid_title,
             voided: r.voided != 0,
+            transaction,
         })
     }
 }
@@ -584,18 +552,13 @@ pub async fn transactions(
          WHERE o.customer_id = $1 AND ($2 = 0 OR t.id < $3) ORDER BY t.id DESC LIMIT $4";
     const COUNT: &str = "SELECT COUNT(*) FROM transactions t JOIN orders o ON o.id = t.order_id \
          WHERE o.customer_id = $1";
-    let rows: Vec<TransactionRow> = on_conn!(conn.reborrow(), c => sqlx::query_as(SQL)
-        .bind(customer.0).bind(i64::from(page.after.is_some()))
-        .bind(page.after.map_or(0, |a| a.0)).bind(limit_of(page.size))
-        .fetch_all(c).await)?;
-    let total: i64 = on_conn!(conn.reborrow(), c => sqlx::query_scalar(COUNT)
-        .bind(customer.0).fetch_one(c).await)?;
+    let (rows, total): (Vec<TransactionRow>, _) =
+        page_rows(&mut conn, SQL, COUNT, customer, &page).await?;
     let rows = rows
         .into_iter()
         .map(CustomerTransaction::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    let (items, next) = crate::domain::page::split_keyset(rows, page.size, |t| t.transaction.id);
-    Ok(KeysetPage { items, next, total })
+    Ok(KeysetPage::cut(rows, &page, total, |t| t.transaction.id))
 }
 
 #[derive(sqlx::FromRow)]
@@ -620,12 +583,8 @@ pub async fn fulfillments(
          WHERE o.customer_id = $1 AND ($2 = 0 OR f.id < $3) ORDER BY f.id DESC LIMIT $4";
     const COUNT: &str = "SELECT COUNT(*) FROM fulfillments f JOIN orders o ON o.id = f.order_id \
          WHERE o.customer_id = $1";
-    let rows: Vec<FulfillmentRow> = on_conn!(conn.reborrow(), c => sqlx::query_as(SQL)
-        .bind(customer.0).bind(i64::from(page.after.is_some()))
-        .bind(page.after.map_or(0, |a| a.0)).bind(limit_of(page.size))
-        .fetch_all(c).await)?;
-    let total: i64 = on_conn!(conn.reborrow(), c => sqlx::query_scalar(COUNT)
-        .bind(customer.0).fetch_one(c).await)?;
+    let (rows, total): (Vec<FulfillmentRow>, _) =
+        page_rows(&mut conn, SQL, COUNT, customer, &page).await?;
     let rows = rows
         .into_iter()
         .map(|r| {
@@ -640,6 +599,5 @@ pub async fn fulfillments(
             })
         })
         .collect::<Result<Vec<_>, DbError>>()?;
-    let (items, next) = crate::domain::page::split_keyset(rows, page.size, |f| f.id);
-    Ok(KeysetPage { items, next, total })
+    Ok(KeysetPage::cut(rows, &page, total, |f| f.id))
 }

@@ -46,13 +46,8 @@ pub async fn list(
                        WHERE h.customer_id = $1 AND ($2 = 0 OR h.id < $3) \
                        ORDER BY h.id DESC LIMIT $4";
     const COUNT: &str = "SELECT COUNT(*) FROM customer_history WHERE customer_id = $1";
-    let after = page.after.map_or(0, |a| a.0);
-    let limit = i64::from(page.size) + 1;
-    let rows: Vec<Row> = on_conn!(conn.reborrow(), conn => sqlx::query_as(SQL)
-        .bind(customer.0).bind(i64::from(page.after.is_some())).bind(after).bind(limit)
-        .fetch_all(conn).await)?;
-    let total: i64 = on_conn!(conn.reborrow(), conn => sqlx::query_scalar(COUNT)
-        .bind(customer.0).fetch_one(conn).await)?;
+    let (rows, total): (Vec<Row>, _) =
+        super::customers::page_rows(&mut conn, SQL, COUNT, customer, &page).await?;
     let items = rows
         .into_iter()
         .map(|r| {

@@ -103,26 +103,6 @@ pub async fn insert_customer(
     Ok(CustomerId(id))
 }
 
-/// Sets the customer's billing and shipping address to `address`.
-pub async fn put_address(
-    conn: impl Into<Conn<'_>>,
-    customer: CustomerId,
-    address: &Address,
-) -> Result<(), DbError> {
-    let mut conn: Conn<'_> = conn.into();
-    const SQL: &str = "INSERT INTO customer_addresses (customer_id, kind, line1, line2, city, state, postal_code, country) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (customer_id, kind) DO UPDATE SET line1 = excluded.line1, line2 = excluded.line2, \
-         city = excluded.city, state = excluded.state, postal_code = excluded.postal_code, country = excluded.country";
-    for kind in ["billing", "shipping"] {
-        on_conn!(conn.reborrow(), c => sqlx::query(SQL)
-            .bind(customer.0).bind(kind).bind(&address.line1).bind(&address.line2).bind(&address.city)
-            .bind(&address.state).bind(&address.postal_code).bind(&address.country)
-            .execute(c).await.map(drop))?;
-    }
-    Ok(())
-}
-
 /// The customer's billing address, when one is on record.
 pub async fn billing_address(
     conn: impl Into<Conn<'_>>,
@@ -580,7 +560,7 @@ struct ItemRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct TransactionRow {
+pub(super) struct TransactionRow {
     id: i64,
     order_id: i64,
     parent_id: Option<i64>,
@@ -595,7 +575,7 @@ struct TransactionRow {
     gateway_reference: Option<String>,
     settled_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
-    mid_title: String,
+    pub(super) mid_title: String,
 }
 
 impl TryFrom<&TransactionRow> for Transaction {

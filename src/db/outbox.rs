@@ -107,12 +107,8 @@ pub async fn for_customer(
         " WHERE customer_id = $1 AND ($2 = 0 OR id < $3) ORDER BY id DESC LIMIT $4"
     );
     const COUNT: &str = "SELECT COUNT(*) FROM outbox WHERE customer_id = $1";
-    let limit = i64::from(page.size) + 1;
-    let rows: Vec<Row> = on_conn!(conn.reborrow(), c => sqlx::query_as(SQL)
-        .bind(customer.0).bind(i64::from(page.after.is_some()))
-        .bind(page.after.map_or(0, |a| a.0)).bind(limit).fetch_all(c).await)?;
-    let total: i64 = on_conn!(conn.reborrow(), c => sqlx::query_scalar(COUNT)
-        .bind(customer.0).fetch_one(c).await)?;
+    let (rows, total): (Vec<Row>, _) =
+        super::customers::page_rows(&mut conn, SQL, COUNT, customer, &page).await?;
     let items = rows
         .into_iter()
         .map(OutboxEmail::try_from)

@@ -55,11 +55,6 @@ impl NoteText {
     }
 }
 
-/// An automatic entry's text: cut to what the column holds, never refused.
-pub fn entry_body(text: &str) -> String {
-    text.chars().take(NOTE_MAX_CHARS).collect()
-}
-
 /// An entry about to be written.
 #[derive(Debug, Clone)]
 pub struct NewHistoryEntry {
@@ -68,6 +63,38 @@ pub struct NewHistoryEntry {
     pub body: String,
     pub order_id: Option<OrderId>,
     pub author_id: Option<UserId>,
+}
+
+impl NewHistoryEntry {
+    /// An automatic entry saying what happened to the customer (about `order` when it is
+    /// about one), by `author` (none for the background jobs). The text is cut to what the
+    /// column holds, never refused.
+    pub fn automatic(
+        kind: HistoryKind,
+        customer_id: CustomerId,
+        order_id: Option<OrderId>,
+        author_id: Option<UserId>,
+        text: &str,
+    ) -> Self {
+        Self {
+            customer_id,
+            kind,
+            body: text.chars().take(NOTE_MAX_CHARS).collect(),
+            order_id,
+            author_id,
+        }
+    }
+
+    /// An agent's note, by the agent.
+    pub fn note(customer_id: CustomerId, author_id: Option<UserId>, note: &NoteText) -> Self {
+        Self {
+            customer_id,
+            kind: HistoryKind::Note,
+            body: note.as_str().to_owned(),
+            order_id: None,
+            author_id,
+        }
+    }
 }
 
 /// An entry as the History panel shows it, newest first.
@@ -102,9 +129,13 @@ mod tests {
 
     #[test]
     fn an_automatic_entry_is_cut_to_fit() {
-        assert_eq!(
-            entry_body(&"y".repeat(5000)).chars().count(),
-            NOTE_MAX_CHARS
+        let entry = NewHistoryEntry::automatic(
+            HistoryKind::Refund,
+            CustomerId(1),
+            None,
+            None,
+            &"y".repeat(5000),
         );
+        assert_eq!(entry.body.chars().count(), NOTE_MAX_CHARS);
     }
 }

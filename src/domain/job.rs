@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 
-use super::ids::{JobId, OutboxId, RefundQueueId};
+use super::ids::{JobId, OutboxId, RefundQueueId, SubscriptionId};
 use super::order::keyed_enum;
 
 keyed_enum! {
@@ -12,6 +12,7 @@ keyed_enum! {
     JobKind {
         DeliverEmail = "deliver_email", "Deliver an email";
         RetryRefund = "retry_refund", "Retry a queued refund";
+        ResumeSubscription = "resume_subscription", "Resume a paused subscription";
     }
 }
 
@@ -37,6 +38,9 @@ pub enum Job {
         refund_queue_id: RefundQueueId,
         attempt: i64,
     },
+    /// Resume a subscription paused until a day, on that day. One that was resumed or paused
+    /// again meanwhile (until another day, or until resumed) is left as it is.
+    ResumeSubscription { subscription_id: SubscriptionId },
 }
 
 impl Job {
@@ -44,6 +48,7 @@ impl Job {
         match self {
             Job::DeliverEmail { .. } => JobKind::DeliverEmail,
             Job::RetryRefund { .. } => JobKind::RetryRefund,
+            Job::ResumeSubscription { .. } => JobKind::ResumeSubscription,
         }
     }
 
@@ -53,7 +58,7 @@ impl Job {
     pub fn max_attempts(&self) -> i64 {
         match self {
             Job::DeliverEmail { .. } => 8,
-            Job::RetryRefund { .. } => 5,
+            Job::RetryRefund { .. } | Job::ResumeSubscription { .. } => 5,
         }
     }
 
@@ -68,6 +73,9 @@ impl Job {
                 r#"{{"refund_queue_id":{},"attempt":{attempt}}}"#,
                 refund_queue_id.0
             ),
+            Job::ResumeSubscription { subscription_id } => {
+                format!(r#"{{"subscription_id":{}}}"#, subscription_id.0)
+            }
         }
     }
 
@@ -81,6 +89,10 @@ impl Job {
         struct Refund {
             refund_queue_id: i64,
             attempt: i64,
+        }
+        #[derive(Deserialize)]
+        struct Subscription {
+            subscription_id: i64,
         }
         match kind {
             JobKind::DeliverEmail => {
@@ -97,6 +109,13 @@ impl Job {
                         refund_queue_id: RefundQueueId(r.refund_queue_id),
                         attempt: r.attempt,
                     })
+            }
+            JobKind::ResumeSubscription => {
+                serde_json::from_str::<Subscription>(payload).ok().map(|s| {
+                    Job::ResumeSubscription {
+                        subscription_id: SubscriptionId(s.subscription_id),
+                    }
+                })
             }
         }
     }
@@ -158,6 +177,9 @@ impl JobRow {
                 refund_queue_id,
                 attempt,
             }) => format!("Refund queue entry #{refund_queue_id}, retry {attempt}"),
+            Some(Job::ResumeSubscription { subscription_id }) => {
+                format!("Subscription #{subscription_id}")
+            }
             None => "unreadable arguments".to_owned(),
         }
     }
@@ -198,6 +220,9 @@ mod tests {
             Job::RetryRefund {
                 refund_queue_id: RefundQueueId(9),
                 attempt: 2,
+            },
+            Job::ResumeSubscription {
+                subscription_id: SubscriptionId(4),
             },
         ] {
             assert_eq!(Job::from_stored(job.kind(), &job.payload()), Some(job));

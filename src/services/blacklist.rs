@@ -14,7 +14,7 @@ use crate::db;
 use crate::db::{Db, DbError};
 use crate::domain::ceiling::Grantor;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
-use crate::domain::history::{self, HistoryKind, NewHistoryEntry};
+use crate::domain::history::{HistoryKind, NewHistoryEntry};
 use crate::domain::ids::CustomerId;
 use crate::domain::permission::Permission;
 
@@ -162,12 +162,7 @@ async fn note(
     said: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    let entry = NewHistoryEntry {
-        customer_id: customer,
-        kind: HistoryKind::Blacklist,
-        body: history::entry_body(said),
-        order_id: None,
-        author_id: actor.user_id,
-    };
+    let entry =
+        NewHistoryEntry::automatic(HistoryKind::Blacklist, customer, None, actor.user_id, said);
     db::history::add(tx, &entry, now).await.map(drop)
 }

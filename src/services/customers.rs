@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::{Unexpected, service_error};
 use crate::clock::Clock;
+use crate::db::customers::ContactEdit;
 use crate::db::{self, Db, DbError};
 use crate::domain::FieldErrors;
 use crate::domain::customer::{
@@ -17,7 +18,7 @@ use crate::domain::customer::{
     SearchPage,
 };
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
-use crate::domain::history::{self, HistoryEntry, HistoryKind, NewHistoryEntry, NoteText};
+use crate::domain::history::{HistoryEntry, HistoryKind, NewHistoryEntry, NoteText};
 use crate::domain::ids::{
     CampaignId, CustomerId, FulfillmentId, HistoryEntryId, OrderId, SubscriptionId, TransactionId,
 };
@@ -154,29 +155,34 @@ impl CustomerService {
         if before == after {
             return Ok(profile);
         }
-        match edit {
-            DetailsEdit::Name { first, last } => {
-                db::customers::set_name(&mut tx, id, first.as_str(), last.as_str(), now).await?
-            }
-            DetailsEdit::Email(email) => {
-                db::customers::set_email(&mut tx, id, email.as_str(), now).await?
-            }
-            DetailsEdit::Phone(phone) => {
-                let phone = phone.as_ref().map_or("", |p| p.as_str());
-                db::customers::set_phone(&mut tx, id, phone, now).await?
-            }
+        let contact = match edit {
+            DetailsEdit::Name { first, last } => ContactEdit {
+                first_name: Some(first.as_str()),
+                last_name: Some(last.as_str()),
+                ..ContactEdit::default()
+            },
+            DetailsEdit::Email(email) => ContactEdit {
+                email: Some(email.as_str()),
+                ..ContactEdit::default()
+            },
+            DetailsEdit::Phone(phone) => ContactEdit {
+                phone: Some(phone.as_ref().map_or("", |p| p.as_str())),
+                ..ContactEdit::default()
+            },
             DetailsEdit::Address { field, address } => {
                 let kind = field.address_kind().unwrap_or("billing");
-                db::customers::put_address(&mut tx, id, kind, address, now).await?
+                db::customers::put_address(&mut tx, id, kind, address).await?;
+                ContactEdit::default()
             }
-        }
-        let entry = NewHistoryEntry {
-            customer_id: id,
-            kind: HistoryKind::Profile,
-            body: history::entry_body(&change_said(field, &before, &after)),
-            order_id: None,
-            author_id: actor.user_id,
         };
+        db::customers::set_contact(&mut tx, id, contact, now).await?;
+        let entry = NewHistoryEntry::automatic(
+            HistoryKind::Profile,
+            id,
+            None,
+            actor.user_id,
+            &change_said(field, &before, &after),
+        );
         db::history::add(&mut tx, &entry, now).await?;
         let event = NewEvent {
             kind: EventKind::CustomerUpdated,
@@ -202,13 +208,7 @@ impl CustomerService {
         if db::orders::find_customer(&mut tx, id).await?.is_none() {
             return Err(CustomerError::NotFound);
         }
-        let entry = NewHistoryEntry {
-            customer_id: id,
-            kind: HistoryKind::Note,
-            body: note.as_str().to_owned(),
-            order_id: None,
-            author_id: actor.user_id,
-        };
+        let entry = NewHistoryEntry::note(id, actor.user_id, note);
         let entry_id = db::history::add(&mut tx, &entry, now).await?;
         let event = NewEvent {
             kind: EventKind::CustomerNoteAdded,

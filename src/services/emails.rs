@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::db::outbox::NewEmail;
 use crate::db::{self, Db, DbError};
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
-use crate::domain::history::{self, HistoryKind, NewHistoryEntry};
+use crate::domain::history::{HistoryKind, NewHistoryEntry};
 use crate::domain::ids::{CustomerId, OutboxId};
 use crate::domain::outbox::OutboxEmail;
 use crate::domain::page::{KeysetPage, KeysetRequest};
@@ -86,18 +86,18 @@ impl EmailService {
             body: &original.body,
         };
         let copy = db::outbox::queue(&mut tx, &email, now).await?;
-        let entry = NewHistoryEntry {
-            customer_id: customer,
-            kind: HistoryKind::Email,
-            body: history::entry_body(&format!(
+        let entry = NewHistoryEntry::automatic(
+            HistoryKind::Email,
+            customer,
+            original.order_id,
+            actor.user_id,
+            &format!(
                 "{} \"{}\" sent again to {}.",
                 original.kind.label(),
                 original.subject,
                 original.to
-            )),
-            order_id: original.order_id,
-            author_id: actor.user_id,
-        };
+            ),
+        );
         db::history::add(&mut tx, &entry, now).await?;
         let event = NewEvent {
             kind: EventKind::EmailResent,

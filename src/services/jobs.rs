@@ -13,12 +13,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use super::refund_queue::{QueueError, RefundQueueService};
+use super::refund_queue::RefundQueueService;
+use super::subscriptions::SubscriptionService;
 use super::{Unexpected, service_error};
 use crate::clock::Clock;
 use crate::db::{self, Db, DbError};
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
-use crate::domain::history::{self, HistoryKind, NewHistoryEntry};
+use crate::domain::history::{HistoryKind, NewHistoryEntry};
 use crate::domain::ids::{JobId, OutboxId};
 use crate::domain::job::{self, AfterFailure, Claimed, Job, JobCounts, JobRow, JobStatus};
 use crate::domain::outbox::{self, EmailKind, EmailStatus};
@@ -121,6 +122,7 @@ pub struct JobRunner {
     db: Db,
     clock: Arc<dyn Clock>,
     refund_queue: RefundQueueService,
+    subscriptions: SubscriptionService,
     mailer: Option<Mailer>,
     worker: String,
 }
@@ -130,6 +132,7 @@ impl JobRunner {
         db: Db,
         clock: Arc<dyn Clock>,
         refund_queue: RefundQueueService,
+        subscriptions: SubscriptionService,
         mailer: Option<Mailer>,
         worker: String,
     ) -> Self {
@@ -137,6 +140,7 @@ impl JobRunner {
             db,
             clock,
             refund_queue,
+            subscriptions,
             mailer,
             worker,
         }
@@ -208,9 +212,14 @@ impl JobRunner {
                 attempt,
             } => match self.refund_queue.run_job(refund_queue_id, attempt).await {
                 Ok(_) => Ok(()),
-                Err(QueueError::Unexpected(e)) => Err(RunFailure::Retry(e.to_string())),
                 Err(e) => Err(RunFailure::Retry(e.to_string())),
             },
+            Job::ResumeSubscription { subscription_id } => {
+                match self.subscriptions.resume_when_due(subscription_id).await {
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(RunFailure::Retry(e.to_string())),
+                }
+            }
         }
     }
 
@@ -269,13 +278,13 @@ impl JobRunner {
             (email.customer_id, email.kind != EmailKind::RefundFailed)
         {
             let said = format!("Email sent to {}: {}", email.to, email.subject);
-            let entry = NewHistoryEntry {
+            let entry = NewHistoryEntry::automatic(
+                HistoryKind::Email,
                 customer_id,
-                kind: HistoryKind::Email,
-                body: history::entry_body(&said),
-                order_id: email.order_id,
-                author_id: None,
-            };
+                email.order_id,
+                None,
+                &said,
+            );
             db::history::add(&mut tx, &entry, now).await?;
         }
         tx.commit().await

@@ -159,6 +159,7 @@ impl Services {
             self.db.clone(),
             self.clock.clone(),
             self.refund_queue.clone(),
+            self.subscriptions.clone(),
             self.mailer.clone(),
             worker.to_owned(),
         )

@@ -14,7 +14,7 @@ use crate::db;
 use crate::db::outbox::NewEmail;
 use crate::db::{Db, DbError};
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
-use crate::domain::history::{self, HistoryKind, NewHistoryEntry};
+use crate::domain::history::{HistoryKind, NewHistoryEntry};
 use crate::domain::ids::{FulfillmentId, OrderId};
 use crate::domain::order::{FulfillmentStatus, OrderStatus};
 use crate::domain::payment::{Refusal, TransactionKind, TransactionResult};
@@ -131,13 +131,13 @@ impl OrderActionService {
             cancelled.fulfillments,
             if refund { ", refund requested" } else { "" }
         );
-        let entry = NewHistoryEntry {
-            customer_id: before.customer_id,
-            kind: HistoryKind::Order,
-            body: history::entry_body(&said),
-            order_id: Some(order),
-            author_id: actor.user_id,
-        };
+        let entry = NewHistoryEntry::automatic(
+            HistoryKind::Order,
+            before.customer_id,
+            Some(order),
+            actor.user_id,
+            &said,
+        );
         db::history::add(&mut tx, &entry, now).await?;
         let event = NewEvent {
             kind: EventKind::OrderCancelled,
@@ -231,13 +231,13 @@ impl OrderActionService {
             body: &sent.body,
         };
         db::outbox::queue(&mut tx, &email, now).await?;
-        let entry = NewHistoryEntry {
-            customer_id: found.customer_id,
-            kind: HistoryKind::Email,
-            body: history::entry_body(&format!("Welcome email \"{}\" sent again.", sent.subject)),
-            order_id: Some(order),
-            author_id: actor.user_id,
-        };
+        let entry = NewHistoryEntry::automatic(
+            HistoryKind::Email,
+            found.customer_id,
+            Some(order),
+            actor.user_id,
+            &format!("Welcome email \"{}\" sent again.", sent.subject),
+        );
         db::history::add(&mut tx, &entry, now).await?;
         let event = NewEvent {
             kind: EventKind::WelcomeResent,
@@ -277,13 +277,13 @@ impl OrderActionService {
         }
         let new = db::order_actions::reship(&mut tx, &from, reason, now).await?;
         let what = from.product_name.as_deref().unwrap_or("the order");
-        let entry = NewHistoryEntry {
-            customer_id: from.customer_id,
-            kind: HistoryKind::Fulfillment,
-            body: history::entry_body(&format!("Reship of {what} requested ({reason}).")),
-            order_id: Some(from.order_id),
-            author_id: actor.user_id,
-        };
+        let entry = NewHistoryEntry::automatic(
+            HistoryKind::Fulfillment,
+            from.customer_id,
+            Some(from.order_id),
+            actor.user_id,
+            &format!("Reship of {what} requested ({reason})."),
+        );
         db::history::add(&mut tx, &entry, now).await?;
         let event = NewEvent {
             kind: EventKind::FulfillmentReshipped,
@@ -315,13 +315,13 @@ impl OrderActionService {
             return Err(OrderActionError::NotPending(found.status.label()));
         }
         let what = found.product_name.as_deref().unwrap_or("the order");
-        let entry = NewHistoryEntry {
-            customer_id: found.customer_id,
-            kind: HistoryKind::Fulfillment,
-            body: history::entry_body(&format!("Fulfillment of {what} cancelled ({reason}).")),
-            order_id: Some(found.order_id),
-            author_id: actor.user_id,
-        };
+        let entry = NewHistoryEntry::automatic(
+            HistoryKind::Fulfillment,
+            found.customer_id,
+            Some(found.order_id),
+            actor.user_id,
+            &format!("Fulfillment of {what} cancelled ({reason})."),
+        );
         db::history::add(&mut tx, &entry, now).await?;
         let event = NewEvent {
             kind: EventKind::FulfillmentCancelled,

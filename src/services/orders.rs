@@ -991,7 +991,9 @@ impl OrderService {
             None => db::orders::insert_customer(&mut *tx, customer, now).await?,
         };
         if let Some(address) = &customer.address {
-            db::orders::put_address(&mut *tx, id, address).await?;
+            for kind in ["billing", "shipping"] {
+                db::customers::put_address(&mut *tx, id, kind, address).await?;
+            }
         }
         Ok(id)
     }

@@ -20,7 +20,7 @@ use crate::db::{Db, DbError};
 use crate::domain::FieldErrors;
 use crate::domain::decline::DeclineClass;
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
-use crate::domain::history::{self, HistoryKind, NewHistoryEntry};
+use crate::domain::history::{HistoryKind, NewHistoryEntry};
 use crate::domain::ids::{RefundQueueId, TransactionId};
 use crate::domain::money::{MinorUnits, Money};
 use crate::domain::notice;
@@ -313,16 +313,16 @@ impl PaymentService {
                 reply.code, reply.text
             )
         };
-        let entry = NewHistoryEntry {
-            customer_id: charge.customer_id,
-            kind: match kind {
+        let entry = NewHistoryEntry::automatic(
+            match kind {
                 TransactionKind::Void => HistoryKind::Void,
                 _ => HistoryKind::Refund,
             },
-            body: history::entry_body(&said),
-            order_id: Some(charge.order_id),
-            author_id: actor.user_id,
-        };
+            charge.customer_id,
+            Some(charge.order_id),
+            actor.user_id,
+            &said,
+        );
         db::history::add(&mut tx, &entry, now).await?;
         let event = NewEvent {
             kind: match kind {
@@ -374,10 +374,12 @@ impl PaymentService {
             .await?
             .ok_or(PaymentError::NotFound)?;
         confirm_by_email(&mut tx, &charge, reversal.kind, reversal.amount, now).await?;
-        let entry = NewHistoryEntry {
-            customer_id: charge.customer_id,
-            kind: HistoryKind::Email,
-            body: format!(
+        let entry = NewHistoryEntry::automatic(
+            HistoryKind::Email,
+            charge.customer_id,
+            Some(charge.order_id),
+            actor.user_id,
+            &format!(
                 "{} confirmation of {} emailed again.",
                 if reversal.kind == TransactionKind::Void {
                     "Void"
@@ -386,9 +388,7 @@ impl PaymentService {
                 },
                 reversal.amount
             ),
-            order_id: Some(charge.order_id),
-            author_id: actor.user_id,
-        };
+        );
         db::history::add(&mut tx, &entry, now).await?;
         let event = NewEvent {
             kind: EventKind::EmailResent,

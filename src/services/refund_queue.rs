@@ -14,7 +14,7 @@ use crate::db;
 use crate::db::outbox::NewEmail;
 use crate::db::{Conn, Db, DbError};
 use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject, SystemActor};
-use crate::domain::history::{self, HistoryKind, NewHistoryEntry};
+use crate::domain::history::{HistoryKind, NewHistoryEntry};
 use crate::domain::ids::RefundQueueId;
 use crate::domain::job::Job;
 use crate::domain::page::{KeysetPage, KeysetRequest};
@@ -260,13 +260,13 @@ impl RefundQueueService {
                 db::outbox::queue(&mut tx, &email, now).await?;
             }
         }
-        let history = NewHistoryEntry {
-            customer_id: entry.customer_id,
-            kind: HistoryKind::RefundQueue,
-            body: history::entry_body(&said),
-            order_id: Some(entry.order_id),
-            author_id: actor.user_id,
-        };
+        let history = NewHistoryEntry::automatic(
+            HistoryKind::RefundQueue,
+            entry.customer_id,
+            Some(entry.order_id),
+            actor.user_id,
+            &said,
+        );
         db::history::add(&mut tx, &history, now).await?;
         let event = NewEvent {
             kind: EventKind::RefundQueueRetried,
@@ -290,13 +290,13 @@ impl RefundQueueService {
         if !db::refund_queue::remove(&mut tx, id, now).await? {
             return Err(QueueError::NotQueued(entry.status.label()));
         }
-        let history = NewHistoryEntry {
-            customer_id: entry.customer_id,
-            kind: HistoryKind::RefundQueue,
-            body: format!("Queued refund of {} removed from the queue.", entry.amount),
-            order_id: Some(entry.order_id),
-            author_id: actor.user_id,
-        };
+        let history = NewHistoryEntry::automatic(
+            HistoryKind::RefundQueue,
+            entry.customer_id,
+            Some(entry.order_id),
+            actor.user_id,
+            &format!("Queued refund of {} removed from the queue.", entry.amount),
+        );
         db::history::add(&mut tx, &history, now).await?;
         let event = NewEvent {
             kind: EventKind::RefundQueueRemoved,

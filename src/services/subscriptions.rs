@@ -19,9 +19,10 @@ use crate::clock::Clock;
 use crate::db;
 use crate::db::{Db, DbError, Tx};
 use crate::domain::FieldErrors;
-use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject};
-use crate::domain::history::{self, HistoryKind, NewHistoryEntry};
+use crate::domain::event::{Actor, Change, EventKind, NewEvent, Subject, SystemActor};
+use crate::domain::history::{HistoryKind, NewHistoryEntry};
 use crate::domain::ids::{CustomerId, SubscriptionId, TransactionId};
+use crate::domain::job::Job;
 use crate::domain::money::{Currency, Money};
 use crate::domain::order::SubscriptionStatus;
 use crate::domain::subscription::{
@@ -254,13 +255,13 @@ impl SubscriptionService {
         event: NewEvent,
     ) -> Result<SubscriptionDetails, SubscriptionError> {
         let now = self.clock.now();
-        let entry = NewHistoryEntry {
-            customer_id: s.customer_id,
-            kind: HistoryKind::Subscription,
-            body: history::entry_body(said),
-            order_id: Some(s.order_id),
-            author_id: actor.user_id,
-        };
+        let entry = NewHistoryEntry::automatic(
+            HistoryKind::Subscription,
+            s.customer_id,
+            Some(s.order_id),
+            actor.user_id,
+            said,
+        );
         db::history::add(&mut tx, &entry, now).await?;
         db::events::insert_and_commit(tx, actor, &event, now).await?;
         self.find(Target::any(s.id)).await
@@ -562,6 +563,15 @@ impl SubscriptionService {
         let (mut tx, s) = self.begin(target, Action::Pause).await?;
         let now = self.clock.now();
         db::subscriptions::pause(&mut tx, s.id, s.status, until.until(), now).await?;
+        if let (PauseUntil::Day(d), Some(at)) = (until, until.until()) {
+            // The job that resumes it on the day; one per subscription and day, so pausing
+            // again until the same day does not resume it twice.
+            let job = Job::ResumeSubscription {
+                subscription_id: s.id,
+            };
+            let unique = format!("resume-subscription-{}-{}", s.id, d.format("%Y-%m-%d"));
+            db::jobs::enqueue(&mut tx, &job, at, Some(&unique), now).await?;
+        }
         let how = match until {
             PauseUntil::Resumed => "until it is resumed".to_owned(),
             PauseUntil::Day(d) => format!("until {}", d.format("%Y-%m-%d")),
@@ -585,14 +595,52 @@ impl SubscriptionService {
         actor: &Actor,
         target: Target,
     ) -> Result<SubscriptionDetails, SubscriptionError> {
-        let (mut tx, s) = self.begin(target, Action::Resume).await?;
+        let (tx, s) = self.begin(target, Action::Resume).await?;
+        self.resumed(tx, actor, &s, "resumed").await
+    }
+
+    /// The background job's resume of a subscription paused until a day, once that day has
+    /// come. `None`, changing nothing, when it is no longer paused until a day that has come:
+    /// resumed by hand, cancelled, or paused again until later or until resumed.
+    pub async fn resume_when_due(
+        &self,
+        id: SubscriptionId,
+    ) -> Result<Option<SubscriptionDetails>, SubscriptionError> {
+        let (tx, s) = match self.begin(Target::any(id), Action::Resume).await {
+            Ok(found) => found,
+            Err(
+                SubscriptionError::NotFound
+                | SubscriptionError::Cancelled
+                | SubscriptionError::Refused(_),
+            ) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if s.paused_until.is_none_or(|day| day > self.clock.now()) {
+            return Ok(None);
+        }
+        let actor = SystemActor::Jobs.actor();
+        let resumed = self
+            .resumed(tx, &actor, &s, "resumed: its pause ended")
+            .await?;
+        Ok(Some(resumed))
+    }
+
+    /// Writes a resume of `s` (found paused, in `tx`): back to where it was, billing next on
+    /// its date or at once if that passed during the pause; logged and noted in History.
+    async fn resumed(
+        &self,
+        mut tx: Tx,
+        actor: &Actor,
+        s: &SubscriptionDetails,
+        how: &str,
+    ) -> Result<SubscriptionDetails, SubscriptionError> {
         let now = self.clock.now();
         let status = s.paused_from.unwrap_or(SubscriptionStatus::Active);
         let next = resumed_next_bill(s.next_bill_at, now);
         db::subscriptions::resume(&mut tx, s.id, status, next, now).await?;
         let said = format!(
-            "Subscription {} resumed ({}); next bill on {}.",
-            Self::what(&s),
+            "Subscription {} {how} ({}); next bill on {}.",
+            Self::what(s),
             status.label().to_lowercase(),
             day(next)
         );
@@ -604,7 +652,7 @@ impl SubscriptionService {
                 after: json!({ "status": status.key(), "next_bill_at": next }),
             },
         };
-        self.finish(tx, actor, &s, &said, event).await
+        self.finish(tx, actor, s, &said, event).await
     }
 
     /// Skip the trial: bill the recurring price now; approved, the subscription goes active and

@@ -213,6 +213,13 @@ impl PageCtx {
         see_other(location)
     }
 
+    /// After a change that was refused (the record moved on since the page was shown): the
+    /// reason for the next page, and a redirect there.
+    pub fn refused(&self, message: impl Into<String>, location: &str) -> HttpResponse {
+        self.flash(FlashKind::Error, message);
+        see_other(location)
+    }
+
     pub fn flash(&self, kind: FlashKind, message: impl Into<String>) {
         // A flash that cannot be stored is only a lost message; the action itself succeeded.
         if let Err(e) = self.session.insert(

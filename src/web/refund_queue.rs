@@ -103,8 +103,7 @@ pub async fn retry(
             Ok(crate::web::page::see_other(back))
         }
         Err(e @ (QueueError::NotQueued(_) | QueueError::Busy)) => {
-            ctx.flash(FlashKind::Error, e.to_string());
-            Ok(crate::web::page::see_other(back))
+            Ok(ctx.refused(e.to_string(), back))
         }
         Err(e) => Err(queue_error(e)),
     }
@@ -135,10 +134,7 @@ pub async fn remove(
     }
     match services.refund_queue.remove(&ctx.actor()?, id).await {
         Ok(()) => Ok(ctx.done("Removed from the refund queue.", "/refund-queue")),
-        Err(e @ QueueError::NotQueued(_)) => {
-            ctx.flash(FlashKind::Error, e.to_string());
-            Ok(crate::web::page::see_other("/refund-queue"))
-        }
+        Err(e @ QueueError::NotQueued(_)) => Ok(ctx.refused(e.to_string(), "/refund-queue")),
         Err(e) => Err(queue_error(e)),
     }
 }

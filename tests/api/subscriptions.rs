@@ -278,6 +278,44 @@ both_backends! {
 }
 
 both_backends! {
+    /// R-CS-7: a pause until a day ends on that day: the job runner resumes it (time from the
+    /// Clock), back to where it was, logged as the background jobs' and noted in History. One
+    /// resumed by hand and paused again until resumed meanwhile is left paused; pausing again
+    /// until the same day resumes once.
+    async fn r_cs_7_a_pause_until_a_day_ends_on_that_day(app) {
+        let shop = shop(&app, 0).await;
+        let (_, id) = subscribe(&app, &shop, "4111111111111111").await;
+        let (_, held) = subscribe(&app, &shop, "4111111111111111").await;
+        let runner = app.services.runner("test-worker");
+        let subs = &app.services.subscriptions;
+        let next = find(&app, id).await.next_bill_at;
+        let day = (app.clock_now() + Duration::days(3)).format("%Y-%m-%d").to_string();
+        subs.pause(&actor(), any(id), Some(&day)).await.unwrap();
+        subs.resume(&actor(), any(id)).await.unwrap();
+        subs.pause(&actor(), any(id), Some(&day)).await.unwrap();
+        subs.pause(&actor(), any(held), Some(&day)).await.unwrap();
+        subs.resume(&actor(), any(held)).await.unwrap();
+        subs.pause(&actor(), any(held), None).await.unwrap();
+        assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM jobs WHERE kind = 'resume_subscription'").await, 2, "one job per subscription and day");
+
+        app.clock.advance(Duration::days(2));
+        runner.run_due().await.unwrap();
+        assert_eq!(find(&app, id).await.status, SubscriptionStatus::Paused, "not before the day");
+
+        app.clock.advance(Duration::days(1));
+        runner.run_due().await.unwrap();
+        let s = find(&app, id).await;
+        assert_eq!((s.status, s.paused_until, s.next_bill_at), (SubscriptionStatus::Trial, None, next), "back in its trial, billing on its own date");
+        assert_eq!(find(&app, held).await.status, SubscriptionStatus::Paused, "paused until resumed stays paused");
+        let by_jobs = "SELECT COUNT(*) FROM events WHERE kind = 'subscription.resumed' AND actor_label = 'jobs' AND actor_id IS NULL";
+        assert_eq!(scalar(&app.db, by_jobs).await, 1);
+        let noted = "SELECT COUNT(*) FROM customer_history WHERE kind = 'subscription' AND body LIKE '%its pause ended%' AND author_id IS NULL";
+        assert_eq!(scalar(&app.db, noted).await, 1);
+        assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM jobs WHERE kind = 'resume_subscription' AND status <> 'done'").await, 0);
+    }
+}
+
+both_backends! {
     /// R-CS-7: force bill charges the current cycle now on the subscription's MID with the card
     /// on file; approved, the cycle advances (one more billed, next bill a cycle on) and the
     /// charge is on the subscription's order.

@@ -14,9 +14,22 @@ const SQLITE_PARAMS: usize = 32_000;
 const POSTGRES_PARAMS: usize = 65_000;
 
 /// Runs one multi-row `INSERT` per chunk of `$rows`: `$head` is the statement up to `VALUES`
-/// for each backend (PostgreSQL's identity columns take given ids only with `OVERRIDING SYSTEM
-/// VALUE`), and `$bind` binds one row's columns, `$columns` of them.
+/// for each backend, and `$bind` binds one row's columns, `$columns` of them. A table whose
+/// rows come with their ids is named `with_ids(table, "(columns) ")`: PostgreSQL's identity
+/// columns take given ids only with `OVERRIDING SYSTEM VALUE`.
 macro_rules! insert_rows {
+    ($conn:expr, $rows:expr, $columns:expr, with_ids($table:literal, $names:expr), |$b:ident, $r:ident| $bind:block) => {
+        insert_rows!(
+            $conn,
+            $rows,
+            $columns,
+            (
+                const_format::concatcp!("INSERT INTO ", $table, " ", $names),
+                const_format::concatcp!("INSERT INTO ", $table, " ", $names, "OVERRIDING SYSTEM VALUE ")
+            ),
+            |$b, $r| $bind
+        )
+    };
     ($conn:expr, $rows:expr, $columns:expr, ($sqlite:expr, $postgres:expr), |$b:ident, $r:ident| $bind:block) => {{
         let conn: &mut Conn<'_> = $conn;
         let (head, limit) = match conn.dialect() {
@@ -37,29 +50,16 @@ macro_rules! insert_rows {
 pub(super) async fn customers(conn: &mut Conn<'_>, rows: &[CustomerRow]) -> Result<(), DbError> {
     const COLUMNS: &str =
         "(id, first_name, last_name, email, phone, blacklisted, created_at, updated_at) ";
-    insert_rows!(
-        conn,
-        rows,
-        8,
-        (
-            const_format::concatcp!("INSERT INTO customers ", COLUMNS),
-            const_format::concatcp!(
-                "INSERT INTO customers ",
-                COLUMNS,
-                "OVERRIDING SYSTEM VALUE "
-            )
-        ),
-        |b, r| {
-            b.push_bind(r.id)
-                .push_bind(r.first_name)
-                .push_bind(r.last_name)
-                .push_bind(&r.email)
-                .push_bind(&r.phone)
-                .push_bind(r.blacklisted)
-                .push_bind(r.created_at)
-                .push_bind(r.created_at);
-        }
-    )
+    insert_rows!(conn, rows, 8, with_ids("customers", COLUMNS), |b, r| {
+        b.push_bind(r.id)
+            .push_bind(r.first_name)
+            .push_bind(r.last_name)
+            .push_bind(&r.email)
+            .push_bind(&r.phone)
+            .push_bind(r.blacklisted)
+            .push_bind(r.created_at)
+            .push_bind(r.created_at);
+    })
 }
 
 pub(super) async fn addresses(conn: &mut Conn<'_>, rows: &[AddressRow]) -> Result<(), DbError> {
@@ -86,14 +86,7 @@ pub(super) async fn payment_methods(
         conn,
         rows,
         12,
-        (
-            const_format::concatcp!("INSERT INTO payment_methods ", COLUMNS),
-            const_format::concatcp!(
-                "INSERT INTO payment_methods ",
-                COLUMNS,
-                "OVERRIDING SYSTEM VALUE "
-            )
-        ),
+        with_ids("payment_methods", COLUMNS),
         |b, r| {
             b.push_bind(r.id)
                 .push_bind(r.customer_id)
@@ -125,109 +118,61 @@ pub(super) async fn tokens(conn: &mut Conn<'_>, rows: &[TokenRow]) -> Result<(),
 
 pub(super) async fn blacklist(conn: &mut Conn<'_>, rows: &[BlacklistRow]) -> Result<(), DbError> {
     const COLUMNS: &str = "(id, customer_id, kind, value, reason, created_at) ";
-    insert_rows!(
-        conn,
-        rows,
-        5,
-        (
-            const_format::concatcp!("INSERT INTO blacklist ", COLUMNS),
-            const_format::concatcp!(
-                "INSERT INTO blacklist ",
-                COLUMNS,
-                "OVERRIDING SYSTEM VALUE "
-            )
-        ),
-        |b, r| {
-            b.push_bind(r.id)
-                .push_bind(r.customer_id)
-                .push_unseparated(", 'email'")
-                .push_bind(&r.value)
-                .push_bind(r.reason)
-                .push_bind(r.created_at);
-        }
-    )
+    insert_rows!(conn, rows, 5, with_ids("blacklist", COLUMNS), |b, r| {
+        b.push_bind(r.id)
+            .push_bind(r.customer_id)
+            .push_unseparated(", 'email'")
+            .push_bind(&r.value)
+            .push_bind(r.reason)
+            .push_bind(r.created_at);
+    })
 }
 
 pub(super) async fn orders(conn: &mut Conn<'_>, rows: &[OrderRow]) -> Result<(), DbError> {
     const COLUMNS: &str = "(id, customer_id, campaign_id, parent_order_id, payment_method_id, mid_id, kind, status, \
          currency, total_minor, ip_address, created_at, updated_at) ";
-    insert_rows!(
-        conn,
-        rows,
-        13,
-        (
-            const_format::concatcp!("INSERT INTO orders ", COLUMNS),
-            const_format::concatcp!("INSERT INTO orders ", COLUMNS, "OVERRIDING SYSTEM VALUE ")
-        ),
-        |b, r| {
-            b.push_bind(r.id)
-                .push_bind(r.customer_id)
-                .push_bind(r.campaign_id)
-                .push_bind(r.parent_order_id)
-                .push_bind(r.payment_method_id)
-                .push_bind(r.mid_id)
-                .push_bind(r.kind.key())
-                .push_bind(r.status.key())
-                .push_bind(r.currency.code())
-                .push_bind(r.total_minor)
-                .push_bind(&r.ip_address)
-                .push_bind(r.created_at)
-                .push_bind(r.created_at);
-        }
-    )
+    insert_rows!(conn, rows, 13, with_ids("orders", COLUMNS), |b, r| {
+        b.push_bind(r.id)
+            .push_bind(r.customer_id)
+            .push_bind(r.campaign_id)
+            .push_bind(r.parent_order_id)
+            .push_bind(r.payment_method_id)
+            .push_bind(r.mid_id)
+            .push_bind(r.kind.key())
+            .push_bind(r.status.key())
+            .push_bind(r.currency.code())
+            .push_bind(r.total_minor)
+            .push_bind(&r.ip_address)
+            .push_bind(r.created_at)
+            .push_bind(r.created_at);
+    })
 }
 
 pub(super) async fn items(conn: &mut Conn<'_>, rows: &[ItemRow]) -> Result<(), DbError> {
     const COLUMNS: &str = "(id, order_id, product_id, product_name, option_name, quantity, unit_price_minor, \
          price_minor, charged_minor, trial) ";
-    insert_rows!(
-        conn,
-        rows,
-        10,
-        (
-            const_format::concatcp!("INSERT INTO order_items ", COLUMNS),
-            const_format::concatcp!(
-                "INSERT INTO order_items ",
-                COLUMNS,
-                "OVERRIDING SYSTEM VALUE "
-            )
-        ),
-        |b, r| {
-            b.push_bind(r.id)
-                .push_bind(r.order_id)
-                .push_bind(r.product_id)
-                .push_bind(&r.product_name)
-                .push_bind(&r.option_name)
-                .push_bind(r.quantity)
-                .push_bind(r.unit_price_minor)
-                .push_bind(r.price_minor)
-                .push_bind(r.charged_minor)
-                .push_bind(r.trial);
-        }
-    )
+    insert_rows!(conn, rows, 10, with_ids("order_items", COLUMNS), |b, r| {
+        b.push_bind(r.id)
+            .push_bind(r.order_id)
+            .push_bind(r.product_id)
+            .push_bind(&r.product_name)
+            .push_bind(&r.option_name)
+            .push_bind(r.quantity)
+            .push_bind(r.unit_price_minor)
+            .push_bind(r.price_minor)
+            .push_bind(r.charged_minor)
+            .push_bind(r.trial);
+    })
 }
 
 pub(super) async fn notes(conn: &mut Conn<'_>, rows: &[NoteRow]) -> Result<(), DbError> {
     const COLUMNS: &str = "(id, order_id, body, created_at) ";
-    insert_rows!(
-        conn,
-        rows,
-        4,
-        (
-            const_format::concatcp!("INSERT INTO order_notes ", COLUMNS),
-            const_format::concatcp!(
-                "INSERT INTO order_notes ",
-                COLUMNS,
-                "OVERRIDING SYSTEM VALUE "
-            )
-        ),
-        |b, r| {
-            b.push_bind(r.id)
-                .push_bind(r.order_id)
-                .push_bind(&r.body)
-                .push_bind(r.created_at);
-        }
-    )
+    insert_rows!(conn, rows, 4, with_ids("order_notes", COLUMNS), |b, r| {
+        b.push_bind(r.id)
+            .push_bind(r.order_id)
+            .push_bind(&r.body)
+            .push_bind(r.created_at);
+    })
 }
 
 pub(super) async fn transactions(
@@ -236,36 +181,23 @@ pub(super) async fn transactions(
 ) -> Result<(), DbError> {
     const COLUMNS: &str = "(id, order_id, mid_id, payment_method_id, kind, amount_minor, currency, result, \
          response_code, response_text, decline_class, gateway_reference, idempotency_key, settled_at, created_at) ";
-    insert_rows!(
-        conn,
-        rows,
-        15,
-        (
-            const_format::concatcp!("INSERT INTO transactions ", COLUMNS),
-            const_format::concatcp!(
-                "INSERT INTO transactions ",
-                COLUMNS,
-                "OVERRIDING SYSTEM VALUE "
-            )
-        ),
-        |b, r| {
-            b.push_bind(r.id)
-                .push_bind(r.order_id)
-                .push_bind(r.mid_id)
-                .push_bind(r.payment_method_id)
-                .push_bind(r.kind.key())
-                .push_bind(r.amount_minor)
-                .push_bind(r.currency.code())
-                .push_bind(r.result.key())
-                .push_bind(r.response_code)
-                .push_bind(r.response_text)
-                .push_bind(r.decline_class.map(DeclineClass::key))
-                .push_bind(&r.gateway_reference)
-                .push_bind(&r.idempotency_key)
-                .push_bind(r.settled_at)
-                .push_bind(r.created_at);
-        }
-    )
+    insert_rows!(conn, rows, 15, with_ids("transactions", COLUMNS), |b, r| {
+        b.push_bind(r.id)
+            .push_bind(r.order_id)
+            .push_bind(r.mid_id)
+            .push_bind(r.payment_method_id)
+            .push_bind(r.kind.key())
+            .push_bind(r.amount_minor)
+            .push_bind(r.currency.code())
+            .push_bind(r.result.key())
+            .push_bind(r.response_code)
+            .push_bind(r.response_text)
+            .push_bind(r.decline_class.map(DeclineClass::key))
+            .push_bind(&r.gateway_reference)
+            .push_bind(&r.idempotency_key)
+            .push_bind(r.settled_at)
+            .push_bind(r.created_at);
+    })
 }
 
 pub(super) async fn gateway_sales(
@@ -302,14 +234,7 @@ pub(super) async fn subscriptions(
         conn,
         rows,
         19,
-        (
-            const_format::concatcp!("INSERT INTO subscriptions ", COLUMNS),
-            const_format::concatcp!(
-                "INSERT INTO subscriptions ",
-                COLUMNS,
-                "OVERRIDING SYSTEM VALUE "
-            )
-        ),
+        with_ids("subscriptions", COLUMNS),
         |b, r| {
             b.push_bind(r.id)
                 .push_bind(r.order_id)
@@ -340,27 +265,14 @@ pub(super) async fn fulfillments(
 ) -> Result<(), DbError> {
     const COLUMNS: &str =
         "(id, order_id, order_item_id, status, tracking_number, reason, created_at, updated_at) ";
-    insert_rows!(
-        conn,
-        rows,
-        8,
-        (
-            const_format::concatcp!("INSERT INTO fulfillments ", COLUMNS),
-            const_format::concatcp!(
-                "INSERT INTO fulfillments ",
-                COLUMNS,
-                "OVERRIDING SYSTEM VALUE "
-            )
-        ),
-        |b, r| {
-            b.push_bind(r.id)
-                .push_bind(r.order_id)
-                .push_bind(r.order_item_id)
-                .push_bind(r.status.key())
-                .push_bind(&r.tracking_number)
-                .push_bind(r.reason)
-                .push_bind(r.created_at)
-                .push_bind(r.updated_at);
-        }
-    )
+    insert_rows!(conn, rows, 8, with_ids("fulfillments", COLUMNS), |b, r| {
+        b.push_bind(r.id)
+            .push_bind(r.order_id)
+            .push_bind(r.order_item_id)
+            .push_bind(r.status.key())
+            .push_bind(&r.tracking_number)
+            .push_bind(r.reason)
+            .push_bind(r.created_at)
+            .push_bind(r.updated_at);
+    })
 }

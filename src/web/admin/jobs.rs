@@ -10,7 +10,7 @@ use crate::domain::page::{KeysetPage, KeysetRequest};
 use crate::error::AppError;
 use crate::services::Services;
 use crate::services::jobs::JobError;
-use crate::web::page::{FlashKind, Layout, PageCtx, render, see_other};
+use crate::web::page::{Layout, PageCtx, render};
 
 const PAGE_SIZE: u32 = 25;
 
@@ -95,10 +95,7 @@ pub async fn retry(
             "/admin/jobs?status=queued",
         )),
         Err(JobError::NotFound) => Err(AppError::NotFound),
-        Err(e @ JobError::NotFailed(_)) => {
-            ctx.flash(FlashKind::Error, e.to_string());
-            Ok(see_other("/admin/jobs"))
-        }
+        Err(e @ JobError::NotFailed(_)) => Ok(ctx.refused(e.to_string(), "/admin/jobs")),
         Err(e) => Err(e.into()),
     }
 }

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::idempotency::{self, Idempotency};
 use super::openapi::WriteErrors;
 use super::{ApiCaller, ApiError, ApiJson};
+use crate::domain::event::Actor;
 use crate::domain::ids::SubscriptionId;
 use crate::domain::subscription::SubscriptionDetails;
 use crate::services::Services;
@@ -97,6 +98,33 @@ fn refused(e: SubscriptionError) -> ApiError {
     }
 }
 
+/// One call on the path's subscription: made once per Idempotency-Key, answered with the
+/// subscription as it now is, refusals as 4xx.
+async fn act<B>(
+    caller: ApiCaller,
+    idempotency: Idempotency,
+    services: web::Data<Services>,
+    path: web::Path<String>,
+    body: ApiJson<B>,
+    call: impl AsyncFnOnce(
+        &Services,
+        &Actor,
+        Target,
+        B,
+    ) -> Result<SubscriptionDetails, SubscriptionError>,
+) -> Result<HttpResponse, ApiError> {
+    let target = target(&path)?;
+    let (body, raw) = body.into_parts();
+    let (services, caller, idem) = (&services, &caller, &idempotency);
+    idempotency::run(services, caller, idem, &raw, || async move {
+        let done = call(services, &caller.actor(), target, body)
+            .await
+            .map_err(refused)?;
+        Ok((StatusCode::OK, SubscriptionDetailsView::of(done)))
+    })
+    .await
+}
+
 /// Cancels a subscription: it bills no more. 409 when it is cancelled already; 422 without a
 /// reason.
 #[utoipa::path(
@@ -118,23 +146,25 @@ pub async fn cancel(
     path: web::Path<String>,
     body: ApiJson<CancelSubscriptionBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = target(&path)?;
-    let (cancel, raw) = body.into_parts();
-    let (services, caller, idem) = (&services, &caller, &idempotency);
-    idempotency::run(services, caller, idem, &raw, || async move {
-        let done = services
-            .subscriptions
-            .cancel(&caller.actor(), target, &cancel.reason)
-            .await
-            .map_err(refused)?;
-        Ok((StatusCode::OK, SubscriptionDetailsView::of(done)))
-    })
+    act(
+        caller,
+        idempotency,
+        services,
+        path,
+        body,
+        async |services, actor, target, body| {
+            services
+                .subscriptions
+                .cancel(actor, target, &body.reason)
+                .await
+        },
+    )
     .await
 }
 
-/// Pauses an active subscription or one in its trial: nothing is billed until `until`, or until
-/// it is resumed. 409 when it is cancelled or paused already; 422 for a day that is not after
-/// today.
+/// Pauses an active subscription or one in its trial: nothing is billed until `until` (the day
+/// it resumes on its own), or until it is resumed. 409 when it is cancelled or paused already;
+/// 422 for a day that is not after today.
 #[utoipa::path(
     post,
     path = "/api/v1/subscriptions/{id}/pause",
@@ -154,17 +184,19 @@ pub async fn pause(
     path: web::Path<String>,
     body: ApiJson<PauseBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = target(&path)?;
-    let (pause, raw) = body.into_parts();
-    let (services, caller, idem) = (&services, &caller, &idempotency);
-    idempotency::run(services, caller, idem, &raw, || async move {
-        let done = services
-            .subscriptions
-            .pause(&caller.actor(), target, pause.until.as_deref())
-            .await
-            .map_err(refused)?;
-        Ok((StatusCode::OK, SubscriptionDetailsView::of(done)))
-    })
+    act(
+        caller,
+        idempotency,
+        services,
+        path,
+        body,
+        async |services, actor, target, body| {
+            services
+                .subscriptions
+                .pause(actor, target, body.until.as_deref())
+                .await
+        },
+    )
     .await
 }
 
@@ -189,16 +221,13 @@ pub async fn resume(
     path: web::Path<String>,
     body: ApiJson<ResumeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = target(&path)?;
-    let (_, raw) = body.into_parts();
-    let (services, caller, idem) = (&services, &caller, &idempotency);
-    idempotency::run(services, caller, idem, &raw, || async move {
-        let done = services
-            .subscriptions
-            .resume(&caller.actor(), target)
-            .await
-            .map_err(refused)?;
-        Ok((StatusCode::OK, SubscriptionDetailsView::of(done)))
-    })
+    act(
+        caller,
+        idempotency,
+        services,
+        path,
+        body,
+        async |services, actor, target, _| services.subscriptions.resume(actor, target).await,
+    )
     .await
 }

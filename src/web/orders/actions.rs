@@ -18,7 +18,7 @@ use crate::web::page::{FlashKind, Layout, PageCtx, render_status, see_other};
 
 /// An action's form as posted: the reason picked (or typed), "other" words, whether to refund
 /// too, the one-time key and whether the confirmation page was answered.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, Clone, serde::Deserialize)]
 #[serde(default)]
 pub struct ActionForm {
     reason: String,
@@ -70,34 +70,43 @@ struct Ask {
 }
 
 /// The reason the form gives: picked from the merchant's list (or Other + words), or typed when
-/// the action has no list. `Err` re-renders the page with the message next to the field.
+/// the action has no list; else the message for its field.
 async fn reason_of(
     services: &Services,
     form: &ActionForm,
     list: Option<ReasonKind>,
-) -> Result<(String, Vec<String>), (FieldErrors, Vec<String>)> {
+) -> Result<String, FieldErrors> {
     let Some(kind) = list else {
         let typed = form.reason.trim();
         if typed.is_empty() {
-            return Err((
-                crate::services::field_error("reason", "Say why."),
-                Vec::new(),
-            ));
+            return Err(crate::services::field_error("reason", "Say why."));
         }
-        return Ok((typed.to_owned(), Vec::new()));
+        return Ok(typed.to_owned());
     };
     let active = services.reasons.active(kind).await.unwrap_or_default();
-    let labels: Vec<String> = active.iter().map(|r| r.label.clone()).collect();
-    match reason::pick(&active, &form.reason, &form.other) {
-        Ok(picked) => Ok((picked, labels)),
-        Err(reason::PickError::OtherMissing) => Err((
-            crate::services::field_error("other", reason::PickError::OtherMissing.to_string()),
-            labels,
-        )),
-        Err(e) => Err((
-            crate::services::field_error("reason", e.to_string()),
-            labels,
-        )),
+    reason::pick(&active, &form.reason, &form.other).map_err(|e| match e {
+        reason::PickError::OtherMissing => crate::services::field_error("other", e.to_string()),
+        e => crate::services::field_error("reason", e.to_string()),
+    })
+}
+
+/// The reason a confirmed form gives, or the confirmation page to show (again): before the
+/// agent confirmed, or with the message next to the field. A money action's form must also
+/// carry its one-time key (`key_required`).
+async fn confirmed(
+    ctx: &PageCtx,
+    services: &Services,
+    ask: &Ask,
+    form: &ActionForm,
+    key_required: bool,
+) -> Result<Result<String, HttpResponse>, AppError> {
+    if form.confirm != "yes" || (key_required && form.key.trim().is_empty()) {
+        let page = confirm_page(ctx, services, ask, form, FieldErrors::default()).await?;
+        return Ok(Err(page));
+    }
+    match reason_of(services, form, ask.list).await {
+        Ok(reason) => Ok(Ok(reason)),
+        Err(errors) => Ok(Err(confirm_page(ctx, services, ask, form, errors).await?)),
     }
 }
 
@@ -105,8 +114,8 @@ async fn reason_of(
 async fn confirm_page(
     ctx: &PageCtx,
     services: &Services,
-    ask: Ask,
-    form: ActionForm,
+    ask: &Ask,
+    form: &ActionForm,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let reasons = match ask.list {
@@ -123,9 +132,9 @@ async fn confirm_page(
         key: if form.key.trim().is_empty() {
             crate::services::random_token(12)?
         } else {
-            form.key
+            form.key.clone()
         },
-        ..form
+        ..form.clone()
     };
     let status = if errors.is_empty() {
         actix_web::http::StatusCode::OK
@@ -136,10 +145,10 @@ async fn confirm_page(
         status,
         &ConfirmAction {
             layout: ctx.layout(ask.heading.clone(), "orders"),
-            heading: ask.heading,
-            message: ask.message,
-            action: ask.action,
-            back: ask.back,
+            heading: ask.heading.clone(),
+            message: ask.message.clone(),
+            action: ask.action.clone(),
+            back: ask.back.clone(),
             button: ask.button,
             form,
             reasons,
@@ -150,8 +159,8 @@ async fn confirm_page(
     )
 }
 
-/// The flash after reversals: what each charge came to.
-fn reversal_summary(reversals: &[Result<Reversal, PaymentError>]) -> (bool, String) {
+/// The flash after reversals: what each charge came to, an error unless all went through.
+fn reversal_summary(reversals: &[Result<Reversal, PaymentError>]) -> (FlashKind, String) {
     let mut all_ok = true;
     let parts: Vec<String> = reversals
         .iter()
@@ -180,7 +189,12 @@ fn reversal_summary(reversals: &[Result<Reversal, PaymentError>]) -> (bool, Stri
             }
         })
         .collect();
-    (all_ok, parts.join("; "))
+    let kind = if all_ok {
+        FlashKind::Success
+    } else {
+        FlashKind::Error
+    };
+    (kind, parts.join("; "))
 }
 
 /// Cancel order: asks for a reason from the cancellation list and whether to refund too.
@@ -190,11 +204,8 @@ pub async fn cancel(
     path: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = OrderId(id_of(&path)?);
-    let details = services.orders.details(id).await.map_err(|e| match e {
-        crate::services::orders::SaleError::OrderNotFound => AppError::NotFound,
-        other => other.into(),
-    })?;
+    let details = super::details_of(&services, &path).await?;
+    let id = details.order.id;
     let back = format!("/orders/{id}");
     let ask = Ask {
         heading: format!("Cancel order #{id}?"),
@@ -209,12 +220,9 @@ pub async fn cancel(
         offer_refund: true,
     };
     let form = form.into_inner();
-    if form.confirm != "yes" || form.key.trim().is_empty() {
-        return confirm_page(&ctx, &services, ask, form, FieldErrors::default()).await;
-    }
-    let picked = match reason_of(&services, &form, ask.list).await {
-        Ok((picked, _)) => picked,
-        Err((errors, _)) => return confirm_page(&ctx, &services, ask, form, errors).await,
+    let picked = match confirmed(&ctx, &services, &ask, &form, true).await? {
+        Ok(picked) => picked,
+        Err(page) => return Ok(page),
     };
     let refund = form.refund == "yes";
     let key = format!("page:{}", form.key.trim());
@@ -228,26 +236,16 @@ pub async fn cancel(
                 "Order cancelled: {} subscription(s) and {} pending fulfillment(s) cancelled.",
                 done.subscriptions, done.fulfillments
             );
-            let (all_ok, said) = reversal_summary(&done.reversals);
+            let (kind, said) = reversal_summary(&done.reversals);
             if !said.is_empty() {
                 message = format!("{message} Money: {said}.");
             }
-            ctx.flash(
-                if all_ok {
-                    FlashKind::Success
-                } else {
-                    FlashKind::Error
-                },
-                message,
-            );
+            ctx.flash(kind, message);
             Ok(see_other(&back))
         }
-        Err(e @ OrderActionError::AlreadyCancelled) => {
-            ctx.flash(FlashKind::Error, e.to_string());
-            Ok(see_other(&back))
-        }
+        Err(e @ OrderActionError::AlreadyCancelled) => Ok(ctx.refused(e.to_string(), &back)),
         Err(OrderActionError::Invalid(errors)) => {
-            confirm_page(&ctx, &services, ask, form, errors).await
+            confirm_page(&ctx, &services, &ask, &form, errors).await
         }
         Err(e) => Err(action_error(e)),
     }
@@ -261,11 +259,8 @@ pub async fn refund(
     path: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = OrderId(id_of(&path)?);
-    let details = services.orders.details(id).await.map_err(|e| match e {
-        crate::services::orders::SaleError::OrderNotFound => AppError::NotFound,
-        other => other.into(),
-    })?;
+    let details = super::details_of(&services, &path).await?;
+    let id = details.order.id;
     let back = format!("/orders/{id}");
     let card = details
         .payment_method
@@ -283,12 +278,9 @@ pub async fn refund(
         offer_refund: false,
     };
     let form = form.into_inner();
-    if form.confirm != "yes" || form.key.trim().is_empty() {
-        return confirm_page(&ctx, &services, ask, form, FieldErrors::default()).await;
-    }
-    let picked = match reason_of(&services, &form, ask.list).await {
-        Ok((picked, _)) => picked,
-        Err((errors, _)) => return confirm_page(&ctx, &services, ask, form, errors).await,
+    let picked = match confirmed(&ctx, &services, &ask, &form, true).await? {
+        Ok(picked) => picked,
+        Err(page) => return Ok(page),
     };
     let key = format!("page:{}", form.key.trim());
     let reversals = services
@@ -303,15 +295,8 @@ pub async fn refund(
         );
         return Ok(see_other(&back));
     }
-    let (all_ok, said) = reversal_summary(&reversals);
-    ctx.flash(
-        if all_ok {
-            FlashKind::Success
-        } else {
-            FlashKind::Error
-        },
-        format!("Refund: {said}."),
-    );
+    let (kind, said) = reversal_summary(&reversals);
+    ctx.flash(kind, format!("Refund: {said}."));
     Ok(see_other(&back))
 }
 
@@ -329,10 +314,7 @@ pub async fn resend_welcome(
         .await
     {
         Ok(()) => Ok(ctx.done("The welcome email is on its way again.", &back)),
-        Err(e @ OrderActionError::NoWelcomeEmail) => {
-            ctx.flash(FlashKind::Error, e.to_string());
-            Ok(see_other(&back))
-        }
+        Err(e @ OrderActionError::NoWelcomeEmail) => Ok(ctx.refused(e.to_string(), &back)),
         Err(e) => Err(action_error(e)),
     }
 }
@@ -355,10 +337,7 @@ pub async fn resend_refund_email(
         .await
     {
         Ok(()) => Ok(ctx.done("The confirmation email is on its way again.", &back)),
-        Err(e @ PaymentError::NotReversed) => {
-            ctx.flash(FlashKind::Error, e.to_string());
-            Ok(see_other(&back))
-        }
+        Err(e @ PaymentError::NotReversed) => Ok(ctx.refused(e.to_string(), &back)),
         Err(PaymentError::NotFound) => Err(AppError::NotFound),
         Err(e) => Err(e.into()),
     }
@@ -401,12 +380,9 @@ async fn fulfillment_action(
             offer_refund: false,
         }
     };
-    if form.confirm != "yes" {
-        return confirm_page(&ctx, services, ask, form, FieldErrors::default()).await;
-    }
-    let typed = match reason_of(services, &form, None).await {
-        Ok((typed, _)) => typed,
-        Err((errors, _)) => return confirm_page(&ctx, services, ask, form, errors).await,
+    let typed = match confirmed(&ctx, services, &ask, &form, false).await? {
+        Ok(typed) => typed,
+        Err(page) => return Ok(page),
     };
     let actor = ctx.actor()?;
     let done = if reship {
@@ -425,11 +401,10 @@ async fn fulfillment_action(
     match done {
         Ok(message) => Ok(ctx.done(message, &back)),
         Err(OrderActionError::Invalid(errors)) => {
-            confirm_page(&ctx, services, ask, form, errors).await
+            confirm_page(&ctx, services, &ask, &form, errors).await
         }
         Err(e @ (OrderActionError::NotPending(_) | OrderActionError::NotReshippable(_))) => {
-            ctx.flash(FlashKind::Error, e.to_string());
-            Ok(see_other(&back))
+            Ok(ctx.refused(e.to_string(), &back))
         }
         Err(e) => Err(action_error(e)),
     }

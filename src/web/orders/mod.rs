@@ -514,17 +514,24 @@ impl OrderPage {
     }
 }
 
+/// The order a path names, with everything its summary shows; an id that is not a number or
+/// not an order is 404.
+pub(super) async fn details_of(services: &Services, path: &str) -> Result<OrderDetails, AppError> {
+    let id = path.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    match services.orders.details(OrderId(id)).await {
+        Ok(details) => Ok(details),
+        Err(SaleError::OrderNotFound) => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn show(
     ctx: PageCtx,
     services: web::Data<Services>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.parse::<i64>().map_err(|_| AppError::NotFound)?;
-    let details = match services.orders.details(OrderId(id)).await {
-        Ok(details) => details,
-        Err(SaleError::OrderNotFound) => return Err(AppError::NotFound),
-        Err(e) => return Err(e.into()),
-    };
+    let details = details_of(&services, &path).await?;
+    let id = details.order.id.0;
     let can_act = ctx
         .viewer()
         .is_ok_and(|v| v.can(crate::domain::permission::Permission::CustomersAct));

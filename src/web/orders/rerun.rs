@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use crate::domain::FieldErrors;
-use crate::domain::ids::{MidId, OrderId};
+use crate::domain::ids::MidId;
 use crate::domain::mid::Mid;
 use crate::domain::order::OrderDetails;
 use crate::error::AppError;
@@ -40,16 +40,9 @@ pub async fn rerun(
     path: web::Path<String>,
     form: web::Form<RerunForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path
-        .parse::<i64>()
-        .map(OrderId)
-        .map_err(|_| AppError::NotFound)?;
     let form = form.into_inner();
-    let details = match services.orders.details(id).await {
-        Ok(details) => details,
-        Err(SaleError::OrderNotFound) => return Err(AppError::NotFound),
-        Err(e) => return Err(e.into()),
-    };
+    let details = super::details_of(&services, &path).await?;
+    let id = details.order.id;
     let mids = services.orders.rerun_mids(&details.order).await?;
     if mids.is_empty() {
         // Not a declined new sale (or nothing could take it): the service says which.

@@ -179,10 +179,7 @@ async fn act(
             };
             confirm_page(form, errors, labels)
         }
-        Err(e @ PaymentError::Refused(_)) => {
-            ctx.flash(FlashKind::Error, e.to_string());
-            Ok(crate::web::page::see_other(&back))
-        }
+        Err(e @ PaymentError::Refused(_)) => Ok(ctx.refused(e.to_string(), &back)),
         Err(e) => Err(e.into()),
     }
 }

@@ -371,8 +371,7 @@ async fn answer(
         }
         Err(SubscriptionError::Invalid(errors)) => page(ctx, services, p, form, errors).await,
         Err(e @ (SubscriptionError::AlreadyBilled | SubscriptionError::BillingUnderWay)) => {
-            ctx.flash(FlashKind::Error, e.to_string());
-            Ok(see_other(&format!("/subscriptions/{id}")))
+            Ok(ctx.refused(e.to_string(), &format!("/subscriptions/{id}")))
         }
         Err(e) => Err(refused(e)),
     }

@@ -24,7 +24,9 @@ pub async fn pause(
             let until = services.subscriptions.plan_pause(Some(&form.until))?;
             let how = match until {
                 PauseUntil::Resumed => "until an agent resumes it".to_owned(),
-                PauseUntil::Day(d) => format!("until {}", d.format("%Y-%m-%d")),
+                PauseUntil::Day(d) => {
+                    format!("until {}, when it resumes on its own", d.format("%Y-%m-%d"))
+                }
             };
             Ok(Ask {
                 heading: format!("Pause {}?", p.subscription.product_name),
