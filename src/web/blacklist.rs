@@ -37,7 +37,7 @@ pub async fn list(
         .list(PageRequest::new(query.page, PAGE_SIZE))
         .await?;
     render(&BlacklistPage {
-        layout: ctx.layout("Blacklist", "customers"),
+        layout: ctx.layout("Blacklist", "blacklist"),
         page,
         pager_base: "/blacklist?",
     })
@@ -58,7 +58,7 @@ pub async fn remove(
             .await?
             .ok_or(AppError::NotFound)?;
         return render(&ConfirmPage {
-            layout: ctx.layout("Remove from the blacklist", "customers"),
+            layout: ctx.layout("Remove from the blacklist", "blacklist"),
             heading: format!("Take {} off the blacklist?", customer.name()),
             message: format!(
                 "New orders with {}, their phone and their cards will be taken again.",

@@ -144,7 +144,7 @@ async fn confirm_page(
     render_status(
         status,
         &ConfirmAction {
-            layout: ctx.layout(ask.heading.clone(), "orders"),
+            layout: ctx.layout(ask.heading.clone(), "customers"),
             heading: ask.heading.clone(),
             message: ask.message.clone(),
             action: ask.action.clone(),

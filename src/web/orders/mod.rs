@@ -542,7 +542,7 @@ pub async fn show(
     };
     let page = OrderPage {
         rerun_mids,
-        layout: ctx.layout(format!("Order #{id}"), "orders"),
+        layout: ctx.layout(format!("Order #{id}"), "customers"),
         now: services.orders.now(),
         details,
         can_act,

@@ -98,7 +98,7 @@ pub async fn rerun(
     render_status(
         status,
         &RerunConfirm {
-            layout: ctx.layout(format!("Rerun order #{id}"), "orders"),
+            layout: ctx.layout(format!("Rerun order #{id}"), "customers"),
             details,
             mids,
             form,

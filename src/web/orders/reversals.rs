@@ -100,7 +100,7 @@ async fn act(
             None => "the whole charge".to_owned(),
         };
         let page = ConfirmReversal {
-            layout: ctx.layout(format!("{verb} transaction #{id}"), "orders"),
+            layout: ctx.layout(format!("{verb} transaction #{id}"), "customers"),
             heading: format!("{verb} transaction #{id}?"),
             message: format!(
                 "{verb} {what} to {card}. The customer gets the money back; this cannot be undone."
