@@ -69,7 +69,17 @@ pub enum TrialState {
     None,
 }
 
+/// A billing day as the pages and History say it: "2026-12-17", or "none".
+pub fn bill_day(at: Option<DateTime<Utc>>) -> String {
+    at.map_or_else(|| "none".to_owned(), |at| at.format("%Y-%m-%d").to_string())
+}
+
 impl SubscriptionDetails {
+    /// The next bill's day (see [`bill_day`]).
+    pub fn next_bill_day(&self) -> String {
+        bill_day(self.next_bill_at)
+    }
+
     pub fn trial_state(&self) -> TrialState {
         if self.status == SubscriptionStatus::Trial
             || (self.status == SubscriptionStatus::Paused

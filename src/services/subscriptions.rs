@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use serde_json::json;
 
 use super::orders::{OnFileCharge, OrderService, SaleError};
@@ -27,7 +27,7 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::order::SubscriptionStatus;
 use crate::domain::subscription::{
     Action, NextBillDate, PauseUntil, PriceChange, Purchase, Refusal, SubscriptionDetails,
-    check_action, next_cycle, price_of, resumed_next_bill, trial_restart_ends,
+    bill_day, check_action, next_cycle, price_of, resumed_next_bill, trial_restart_ends,
 };
 
 /// A bill's claim older than this is a crashed request's, and another bill may take over.
@@ -186,10 +186,6 @@ pub struct SubscriptionService {
     orders: OrderService,
 }
 
-fn day(at: Option<DateTime<Utc>>) -> String {
-    at.map_or_else(|| "none".to_owned(), |at| at.format("%Y-%m-%d").to_string())
-}
-
 impl SubscriptionService {
     pub fn new(db: Db, clock: Arc<dyn Clock>, orders: OrderService) -> Self {
         Self { db, clock, orders }
@@ -292,7 +288,7 @@ impl SubscriptionService {
         let said = format!(
             "Trial of subscription {} restarted: {days} days, first bill on {}.",
             Self::what(&s),
-            day(next)
+            bill_day(next)
         );
         let event = NewEvent {
             kind: EventKind::SubscriptionTrialChanged,
@@ -494,8 +490,8 @@ impl SubscriptionService {
         let said = format!(
             "Next bill of subscription {} moved from {} to {}.",
             Self::what(&s),
-            day(s.next_bill_at),
-            day(Some(at))
+            bill_day(s.next_bill_at),
+            bill_day(Some(at))
         );
         let event = NewEvent {
             kind: EventKind::SubscriptionUpdated,
@@ -642,7 +638,7 @@ impl SubscriptionService {
             "Subscription {} {how} ({}); next bill on {}.",
             Self::what(s),
             status.label().to_lowercase(),
-            day(next)
+            bill_day(next)
         );
         let event = NewEvent {
             kind: EventKind::SubscriptionResumed,
@@ -788,7 +784,7 @@ impl SubscriptionService {
                 kind.label(),
                 Self::what(s),
                 charge.amount(),
-                day(next)
+                bill_day(next)
             )
         } else {
             format!(

@@ -16,10 +16,7 @@ pub(super) fn said(billed: &Billed) -> Said {
         Said::done(format!(
             "Billed {}: approved. Next bill on {}.",
             billed.amount,
-            billed
-                .subscription
-                .next_bill_at
-                .map_or_else(String::new, |at| at.format("%Y-%m-%d").to_string())
+            billed.subscription.next_bill_day()
         ))
     } else {
         Said::failed(format!(

@@ -48,8 +48,7 @@ pub async fn change(
                 .await?;
             Ok(Said::done(format!(
                 "Next bill moved to {}.",
-                s.next_bill_at
-                    .map_or_else(String::new, |at| at.format("%Y-%m-%d").to_string())
+                s.next_bill_day()
             )))
         },
     )

@@ -80,8 +80,7 @@ pub async fn resume(
             let s = services.subscriptions.resume(actor, target).await?;
             Ok(Said::done(format!(
                 "Subscription resumed: next bill on {}.",
-                s.next_bill_at
-                    .map_or_else(String::new, |at| at.format("%Y-%m-%d").to_string())
+                s.next_bill_day()
             )))
         },
     )

@@ -40,8 +40,7 @@ pub async fn restart(
             let s = services.subscriptions.restart_trial(actor, target).await?;
             Ok(Said::done(format!(
                 "Trial restarted: the first bill is on {}.",
-                s.next_bill_at
-                    .map_or_else(String::new, |at| at.format("%Y-%m-%d").to_string())
+                s.next_bill_day()
             )))
         },
     )
